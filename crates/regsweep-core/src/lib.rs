@@ -1,0 +1,14 @@
+//! regsweep's pure core: the inventory model, the manifest graph, retention policies,
+//! the planner and the reasons it gives.
+//!
+//! Everything here is a pure function of its inputs. This crate must not do I/O,
+//! read the environment or read the clock: `now` is always an argument. That is what
+//! makes every decision testable with tables and property tests.
+
+pub mod graph;
+pub mod model;
+pub mod secret;
+
+pub use graph::{ManifestGraph, ManifestNode, PackageGraph};
+pub use model::{Digest, Inventory, Package, TimestampField, Version, VersionId, Visibility};
+pub use secret::Secret;

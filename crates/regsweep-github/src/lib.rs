@@ -1,0 +1,1 @@
+//! GitHub Packages REST API client (placeholder while being built).

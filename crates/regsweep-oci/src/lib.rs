@@ -1,0 +1,1 @@
+//! OCI Distribution registry client (placeholder while being built).
