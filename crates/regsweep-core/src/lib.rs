@@ -6,7 +6,12 @@
 //! makes every decision testable with tables and property tests.
 
 pub mod graph;
+pub mod matcher;
 pub mod model;
+pub mod plan;
+pub mod planner;
+pub mod policy;
+pub mod reason;
 pub mod secret;
 
 pub use graph::{ManifestGraph, ManifestNode, PackageGraph};

@@ -1,0 +1,755 @@
+//! The planner: a pure function of inventory, manifest graph, policy and `now`.
+//!
+//! It owns every decision and the safety rules (DESIGN.md, "Planner"):
+//! 1. rules select versions (keep beats delete; unselected versions are kept);
+//! 2. everything reachable in the manifest graph from a version that stays is kept
+//!    (platform manifests of kept indexes, signatures, attestations and referrers of
+//!    kept manifests), with the path in the reason;
+//! 3. versions that only exist for a deleted version (children of a deleted index,
+//!    its signatures) and that no rule keeps are deleted with it;
+//! 4. deletions GitHub would refuse are turned into skips before any request;
+//! 5. when a manifest of a package could not be read, its untagged versions are kept;
+//! 6. the delete order puts oldest images first and, within one image, artifacts
+//!    before their subject and an index before its children.
+//!
+//! Steps 2–5 repeat until nothing changes, since a skip or a forced keep protects
+//! more of the graph.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::graph::{parse_artifact_tag, ArtifactTag, ManifestGraph, PackageGraph};
+use crate::matcher::{parse_semver_tag, TagMatch};
+use crate::model::{Digest, Inventory, Package, Version, Visibility};
+use crate::plan::{Action, Decision, Finding, PackagePlan, Plan, PlanRef};
+use crate::policy::{
+    GroupBy, Policy, PullRequestState, Rule, RuleAction, SemverLevel, SemverLines, TagState,
+};
+use crate::reason::{Miss, Reason, Refusal, Relation, RuleMiss, Selected, VersionRef};
+
+/// Knobs of the planner that depend on the backend.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlanOptions {
+    /// Predict GitHub's refusals (last tagged version, popular public versions).
+    pub github_refusals: bool,
+}
+
+/// A pull request's state, as the pulls API reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PullInfo {
+    pub open: bool,
+    pub merged_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+}
+
+/// Pull requests by repository (`owner/name`) and number.
+pub type PullRequests = HashMap<String, HashMap<u64, PullInfo>>;
+
+/// Everything the planner reads.
+#[derive(Clone, Copy)]
+pub struct PlanInput<'a> {
+    pub inventory: &'a Inventory,
+    pub graph: &'a ManifestGraph,
+    pub policy: &'a Policy,
+    pub now: Timestamp,
+    pub options: PlanOptions,
+    pub pulls: &'a PullRequests,
+}
+
+/// Computes the plan.
+pub fn plan(input: PlanInput<'_>) -> Plan {
+    let empty = PackageGraph::default();
+    let mut packages = Vec::with_capacity(input.inventory.packages.len());
+    let mut runs: Vec<(Timestamp, usize, Vec<usize>)> = Vec::new();
+    let mut sorted: Vec<&Package> = input.inventory.packages.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for (pi, pkg) in sorted.into_iter().enumerate() {
+        let pg = input.graph.package(&pkg.name).unwrap_or(&empty);
+        let (pp, pkg_runs) = PackagePlanner::new(pkg, pg, input).run();
+        packages.push(pp);
+        runs.extend(pkg_runs.into_iter().map(|(ts, r)| (ts, pi, r)));
+    }
+    runs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let order = runs
+        .into_iter()
+        .flat_map(|(_, package, run)| {
+            run.into_iter()
+                .map(move |decision| PlanRef { package, decision })
+        })
+        .collect();
+    Plan { packages, order }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Initial {
+    /// A keep rule selected it.
+    Strong,
+    /// A delete rule selected it and no keep rule did.
+    Delete,
+    /// No rule selected it.
+    Weak,
+}
+
+struct Edge {
+    to: usize,
+    relation: Relation,
+}
+
+struct PackagePlanner<'a> {
+    pkg: &'a Package,
+    pg: &'a PackageGraph,
+    input: PlanInput<'a>,
+    /// Versions, newest first (by updated_at, then id).
+    vs: Vec<&'a Version>,
+    /// Protection edges: if `from` stays, `to` stays.
+    out: Vec<Vec<Edge>>,
+    /// Reverse of `out`: (from, relation index in out[from]).
+    inc: Vec<Vec<(usize, usize)>>,
+    unread: Vec<usize>,
+    findings: Vec<Finding>,
+}
+
+fn age(now: Timestamp, ts: Timestamp) -> Duration {
+    let secs = now.as_second().saturating_sub(ts.as_second());
+    Duration::from_secs(secs.max(0) as u64)
+}
+
+/// Whether every tag of `v` is a cosign / referrers tag (an artifact, not an image).
+fn is_artifact(v: &Version) -> bool {
+    v.is_tagged() && v.tags.iter().all(|t| parse_artifact_tag(t).is_some())
+}
+
+impl<'a> PackagePlanner<'a> {
+    fn new(pkg: &'a Package, pg: &'a PackageGraph, input: PlanInput<'a>) -> Self {
+        let mut vs: Vec<&Version> = pkg.versions.iter().collect();
+        vs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+        vs.dedup_by(|a, b| a.id == b.id);
+        let n = vs.len();
+        let mut me = PackagePlanner {
+            pkg,
+            pg,
+            input,
+            vs,
+            out: (0..n).map(|_| Vec::new()).collect(),
+            inc: vec![Vec::new(); n],
+            unread: Vec::new(),
+            findings: Vec::new(),
+        };
+        me.build_edges();
+        me
+    }
+
+    fn vref(&self, i: usize) -> VersionRef {
+        let v = self.vs[i];
+        let tag = v
+            .tags
+            .iter()
+            .find(|t| parse_artifact_tag(t).is_none())
+            .or(v.tags.first())
+            .cloned();
+        VersionRef {
+            package: self.pkg.name.clone(),
+            id: v.id,
+            digest: v.digest.clone(),
+            tag,
+        }
+    }
+
+    fn add_edge(&mut self, from: usize, to: usize, relation: Relation) {
+        if from == to {
+            return;
+        }
+        self.inc[to].push((from, self.out[from].len()));
+        self.out[from].push(Edge { to, relation });
+    }
+
+    fn build_edges(&mut self) {
+        let by_digest: HashMap<&Digest, usize> = self
+            .vs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (&v.digest, i))
+            .collect();
+        let mut pending = Vec::new();
+        for (i, v) in self.vs.iter().enumerate() {
+            match self.pg.get(&v.digest) {
+                Some(node) => {
+                    let mut missing = Vec::new();
+                    for c in &node.children {
+                        match by_digest.get(&c.digest) {
+                            Some(&j) => {
+                                let relation = match (&c.platform, &c.attests) {
+                                    (_, Some(of)) => Relation::BuildxAttestation {
+                                        of: Some(of.clone()),
+                                    },
+                                    (Some(p), None) if p.is_unknown() => {
+                                        Relation::BuildxAttestation { of: None }
+                                    }
+                                    (Some(p), None) => Relation::Platform {
+                                        platform: p.clone(),
+                                    },
+                                    (None, None) => Relation::Child,
+                                };
+                                pending.push((i, j, relation));
+                            }
+                            None => missing.push(c.digest.clone()),
+                        }
+                    }
+                    if !missing.is_empty() {
+                        let index = self.vref(i);
+                        self.findings.push(if missing.len() == node.children.len() {
+                            Finding::Ghost { index, missing }
+                        } else {
+                            Finding::Partial { index, missing }
+                        });
+                    }
+                    if let Some(s) = &node.subject {
+                        match by_digest.get(s) {
+                            Some(&j) => pending.push((
+                                j,
+                                i,
+                                Relation::Referrer {
+                                    artifact_type: node.artifact_type.clone(),
+                                },
+                            )),
+                            None => self.findings.push(Finding::DanglingArtifact {
+                                version: self.vref(i),
+                                subject: s.clone(),
+                            }),
+                        }
+                    }
+                }
+                None => self.unread.push(i),
+            }
+            for t in &v.tags {
+                if let Some((subject, artifact)) = parse_artifact_tag(t) {
+                    match by_digest.get(&subject) {
+                        Some(&j) => pending.push((j, i, Relation::Artifact { artifact })),
+                        None => self.findings.push(Finding::DanglingArtifact {
+                            version: self.vref(i),
+                            subject,
+                        }),
+                    }
+                }
+            }
+        }
+        for (from, to, rel) in pending {
+            self.add_edge(from, to, rel);
+        }
+        for &u in &self.unread.clone() {
+            self.findings.push(Finding::Unread {
+                version: self.vref(u),
+            });
+        }
+    }
+
+    /// An untagged version (or an artifact of a missing subject) that nothing
+    /// references, in a package whose graph was read completely.
+    fn is_orphan(&self, i: usize) -> bool {
+        if !self.unread.is_empty() || !self.inc[i].is_empty() {
+            return false;
+        }
+        let v = self.vs[i];
+        !v.is_tagged() || is_artifact(v)
+    }
+
+    fn labels(&self, i: usize) -> Option<&BTreeMap<String, String>> {
+        self.pg.get(&self.vs[i].digest).map(|n| &n.annotations)
+    }
+
+    /// The newest `count` semver lines among tags the rule's selector matches.
+    fn top_lines(&self, rule: &Rule, lines: SemverLines) -> Vec<(u64, u64)> {
+        let mut all: Vec<(u64, u64)> = self
+            .vs
+            .iter()
+            .flat_map(|v| v.tags.iter())
+            .filter(|t| rule.tags.matches(t))
+            .filter_map(|t| parse_semver_tag(t))
+            .filter(|s| s.pre.is_empty())
+            .map(|s| line_of(&s, lines.level))
+            .collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all.dedup();
+        all.truncate(lines.count);
+        all
+    }
+
+    /// Checks a rule's selection and conditions; Err is the first one that fails.
+    fn check(&self, rule: &Rule, i: usize, top: Option<&[(u64, u64)]>) -> Result<Duration, Miss> {
+        let v = self.vs[i];
+        match (rule.tag_state, v.is_tagged()) {
+            (TagState::Tagged, false) | (TagState::Untagged, true) => {
+                return Err(Miss::TagState {
+                    wanted: rule.tag_state,
+                })
+            }
+            _ => {}
+        }
+        if !rule.digests.is_empty() && !rule.digests.contains(&v.digest) {
+            return Err(Miss::DigestNotListed);
+        }
+        if v.is_tagged() && !rule.tags.is_empty() {
+            match rule.tags.match_tags(&v.tags) {
+                TagMatch::Matched(_) => {}
+                TagMatch::NoMatch => {
+                    return Err(Miss::TagsNotMatched {
+                        patterns: rule.tags.to_string(),
+                    })
+                }
+                TagMatch::Excluded { tag, pattern } => {
+                    return Err(Miss::TagExcluded {
+                        tag: tag.clone(),
+                        pattern,
+                    })
+                }
+            }
+        }
+        if rule.orphans_only && !self.is_orphan(i) {
+            return Err(Miss::NotOrphan);
+        }
+        for cond in &rule.labels {
+            let ok = self
+                .labels(i)
+                .and_then(|l| l.get(&cond.key))
+                .is_some_and(|val| cond.value.as_ref().is_none_or(|p| p.matches(val)));
+            if !ok {
+                return Err(Miss::Label {
+                    key: cond.key.clone(),
+                });
+            }
+        }
+        if let Some(pr) = &rule.pull_request {
+            self.check_pull_request(pr, v)?;
+        }
+        if let (Some(lines), Some(top)) = (rule.semver_lines, top) {
+            let mine: Vec<(u64, u64)> = v
+                .tags
+                .iter()
+                .filter(|t| rule.tags.matches(t))
+                .filter_map(|t| parse_semver_tag(t))
+                .map(|s| line_of(&s, lines.level))
+                .collect();
+            if !mine.iter().any(|l| top.contains(l)) {
+                let line = mine.first().map(|&(a, b)| match lines.level {
+                    SemverLevel::Major => format!("{a}.x"),
+                    SemverLevel::Minor => format!("{a}.{b}.x"),
+                });
+                return Err(Miss::OlderLine {
+                    line,
+                    count: lines.count,
+                });
+            }
+        }
+        let a = age(self.input.now, v.timestamp(rule.timestamp));
+        if let Some(limit) = rule.older_than {
+            if a < limit {
+                return Err(Miss::TooNew { age: a, limit });
+            }
+        }
+        if let Some(limit) = rule.newer_than {
+            if a >= limit {
+                return Err(Miss::TooOld { age: a, limit });
+            }
+        }
+        Ok(a)
+    }
+
+    fn check_pull_request(
+        &self,
+        pr: &crate::policy::PullRequestCondition,
+        v: &Version,
+    ) -> Result<(), Miss> {
+        let miss = |detail: String| Miss::PullRequest { detail };
+        let number = v
+            .tags
+            .iter()
+            .find_map(|t| pr.number_from.captures(t))
+            .and_then(|c| c.split('/').next().and_then(|n| n.parse::<u64>().ok()))
+            .ok_or_else(|| miss("no tag names a pull request".to_string()))?;
+        let info = self
+            .input
+            .pulls
+            .get(&pr.repository)
+            .and_then(|m| m.get(&number))
+            .ok_or_else(|| {
+                miss(format!(
+                    "pull request #{number} of {} is unknown",
+                    pr.repository
+                ))
+            })?;
+        let closed = info.merged_at.or(info.closed_at);
+        let ok = match pr.state {
+            PullRequestState::Open => info.open,
+            PullRequestState::Closed => !info.open,
+            PullRequestState::Merged => info.merged_at.is_some(),
+        };
+        if !ok {
+            let state = if info.open {
+                "open"
+            } else if info.merged_at.is_some() {
+                "merged"
+            } else {
+                "closed"
+            };
+            return Err(miss(format!("pull request #{number} is {state}")));
+        }
+        if let (Some(limit), false) = (pr.closed_for, info.open) {
+            let since = closed.map(|c| age(self.input.now, c)).unwrap_or_default();
+            if since < limit {
+                return Err(miss(format!(
+                    "pull request #{number} closed only {} ago",
+                    crate::reason::human(since)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn group_key(&self, group: &GroupBy, i: usize) -> Option<String> {
+        let v = self.vs[i];
+        match group {
+            GroupBy::Package => None,
+            GroupBy::TagCapture(m) => v.tags.iter().find_map(|t| m.captures(t)),
+            GroupBy::SemverMajor => v
+                .tags
+                .iter()
+                .find_map(|t| parse_semver_tag(t))
+                .map(|s| format!("{}", s.major)),
+            GroupBy::SemverMinor => v
+                .tags
+                .iter()
+                .find_map(|t| parse_semver_tag(t))
+                .map(|s| format!("{}.{}", s.major, s.minor)),
+            GroupBy::Label(k) => self.labels(i).and_then(|l| l.get(k)).cloned(),
+        }
+    }
+
+    fn run(self) -> (PackagePlan, Vec<(Timestamp, Vec<usize>)>) {
+        let n = self.vs.len();
+        let mut keeps: Vec<Vec<Reason>> = vec![Vec::new(); n];
+        let mut deletes: Vec<Vec<Reason>> = vec![Vec::new(); n];
+        let mut misses: Vec<Vec<RuleMiss>> = vec![Vec::new(); n];
+        let mut delete_rules: Vec<Vec<String>> = vec![Vec::new(); n];
+
+        for rule in &self.input.policy.rules {
+            if !rule.packages.matches(&self.pkg.name) {
+                continue;
+            }
+            let top = rule.semver_lines.map(|l| self.top_lines(rule, l));
+            let mut candidates = Vec::new();
+            for i in 0..n {
+                match self.check(rule, i, top.as_deref()) {
+                    Ok(a) => candidates.push((i, a)),
+                    Err(miss) => misses[i].push(RuleMiss {
+                        rule: rule.name.clone(),
+                        miss,
+                    }),
+                }
+            }
+            let mut spared = vec![None; n];
+            if let Some(k) = &rule.keep_newest {
+                let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+                for &(i, _) in &candidates {
+                    if !is_artifact(self.vs[i]) {
+                        groups
+                            .entry(self.group_key(&k.group_by, i))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+                for (key, mut members) in groups {
+                    let ts = |i: usize| self.vs[i].timestamp(rule.timestamp);
+                    members.sort_by(|&a, &b| {
+                        ts(b).cmp(&ts(a)).then(self.vs[b].id.cmp(&self.vs[a].id))
+                    });
+                    for (rank, &i) in members.iter().take(k.count).enumerate() {
+                        spared[i] = Some(Selected::Newest {
+                            rank: rank + 1,
+                            count: k.count,
+                            group: key.clone(),
+                        });
+                    }
+                }
+            }
+            for (i, a) in candidates {
+                match (spared[i].take(), rule.action) {
+                    (Some(how), _) => keeps[i].push(Reason::KeptByRule {
+                        rule: rule.name.clone(),
+                        how,
+                    }),
+                    (None, RuleAction::Keep) => keeps[i].push(Reason::KeptByRule {
+                        rule: rule.name.clone(),
+                        how: Selected::Matched { age: a },
+                    }),
+                    (None, RuleAction::Delete) => {
+                        delete_rules[i].push(rule.name.clone());
+                        deletes[i].push(Reason::DeletedByRule {
+                            rule: rule.name.clone(),
+                            how: Selected::Matched { age: a },
+                        })
+                    }
+                }
+            }
+        }
+
+        let initial: Vec<Initial> = (0..n)
+            .map(|i| {
+                if !keeps[i].is_empty() {
+                    Initial::Strong
+                } else if !deletes[i].is_empty() {
+                    Initial::Delete
+                } else {
+                    Initial::Weak
+                }
+            })
+            .collect();
+
+        // Fixpoint: closure from what stays, cascade, forced keeps and refusals.
+        let mut skip: Vec<Option<Refusal>> = vec![None; n];
+        let mut forced: Vec<Option<Reason>> = vec![None; n];
+        let (stays, protected) = loop {
+            let root: Vec<bool> = (0..n)
+                .map(|i| {
+                    initial[i] == Initial::Strong
+                        || skip[i].is_some()
+                        || forced[i].is_some()
+                        || (initial[i] == Initial::Weak && self.inc[i].is_empty())
+                })
+                .collect();
+            let (stays, protected) = self.closure(&root);
+            let mut changed = false;
+            // A package with an unread manifest that stays: keep its untagged versions.
+            if let Some(&u) = self.unread.iter().find(|&&u| stays[u]) {
+                for i in 0..n {
+                    if !stays[i] && !self.vs[i].is_tagged() && forced[i].is_none() {
+                        forced[i] = Some(Reason::GraphUnknown {
+                            unread: self.vref(u),
+                        });
+                        changed = true;
+                    }
+                }
+            }
+            if self.input.options.github_refusals && !changed {
+                changed |= self.predict_refusals(&stays, &mut skip);
+            }
+            if !changed {
+                break (stays, protected);
+            }
+        };
+
+        // Decisions.
+        let mut decisions = Vec::with_capacity(n);
+        for i in 0..n {
+            let v = self.vs[i];
+            let overridden = || {
+                delete_rules[i]
+                    .iter()
+                    .map(|r| Reason::OverridesDelete { rule: r.clone() })
+            };
+            let (action, reasons): (Action, Vec<Reason>) = if let Some(refusal) = &skip[i] {
+                let mut r = vec![Reason::Refused {
+                    refusal: refusal.clone(),
+                }];
+                r.extend(deletes[i].iter().cloned());
+                (Action::Skip, r)
+            } else if let Some(f) = &forced[i] {
+                let mut r = vec![f.clone()];
+                r.extend(overridden());
+                (Action::Keep, r)
+            } else if initial[i] == Initial::Strong {
+                let mut r = keeps[i].clone();
+                r.extend(overridden());
+                (Action::Keep, r)
+            } else if let Some((parent, rel, root)) = protected[i] {
+                let relation = self.out[parent][rel].relation.clone();
+                let mut r = vec![Reason::Protected {
+                    relation,
+                    parent: self.vref(parent),
+                    root: self.vref(root),
+                }];
+                r.extend(overridden());
+                (Action::Keep, r)
+            } else if stays[i] {
+                let mut m = std::mem::take(&mut misses[i]);
+                if m.iter().any(|x| !matches!(x.miss, Miss::TagState { .. })) {
+                    m.retain(|x| !matches!(x.miss, Miss::TagState { .. }));
+                }
+                (Action::Keep, vec![Reason::NotSelected { misses: m }])
+            } else if initial[i] == Initial::Delete {
+                let mut r = deletes[i].clone();
+                if let Some(w) = self.deleted_with(i, &stays) {
+                    r.push(w);
+                }
+                (Action::Delete, r)
+            } else {
+                let w = self
+                    .deleted_with(i, &stays)
+                    .expect("a cascaded version has a deleted parent");
+                (Action::Delete, vec![w])
+            };
+            decisions.push(Decision {
+                id: v.id,
+                digest: v.digest.clone(),
+                tags: v.tags.clone(),
+                created_at: v.created_at,
+                updated_at: v.updated_at,
+                action,
+                reasons,
+            });
+        }
+
+        let mut findings = self.findings_final();
+        findings.sort_by_key(|f| format!("{f}"));
+        let runs = self.delete_runs(&decisions);
+        (
+            PackagePlan {
+                name: self.pkg.name.clone(),
+                decisions,
+                findings,
+            },
+            runs,
+        )
+    }
+
+    fn findings_final(&self) -> Vec<Finding> {
+        let mut f = self.findings.clone();
+        for i in 0..self.vs.len() {
+            if self.is_orphan(i) && !self.vs[i].is_tagged() {
+                f.push(Finding::Orphan {
+                    version: self.vref(i),
+                });
+            }
+        }
+        f
+    }
+
+    /// Reachability from `root` over protection edges, in a deterministic order.
+    /// Returns `stays` and, for versions reached but not roots, (parent, edge, root).
+    #[allow(clippy::type_complexity)]
+    fn closure(&self, root: &[bool]) -> (Vec<bool>, Vec<Option<(usize, usize, usize)>>) {
+        let n = self.vs.len();
+        let mut stays = root.to_vec();
+        let mut protected: Vec<Option<(usize, usize, usize)>> = vec![None; n];
+        let mut origin: Vec<usize> = (0..n).collect();
+        let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&i| root[i]).collect();
+        while let Some(i) = queue.pop_front() {
+            for (e, edge) in self.out[i].iter().enumerate() {
+                let j = edge.to;
+                if !stays[j] {
+                    stays[j] = true;
+                    protected[j] = Some((i, e, origin[i]));
+                    origin[j] = origin[i];
+                    queue.push_back(j);
+                }
+            }
+        }
+        (stays, protected)
+    }
+
+    /// The reason a version goes with a deleted parent, if it has one.
+    fn deleted_with(&self, i: usize, stays: &[bool]) -> Option<Reason> {
+        self.inc[i]
+            .iter()
+            .find(|&&(p, _)| !stays[p])
+            .map(|&(p, e)| Reason::DeletedWith {
+                relation: self.out[p][e].relation.clone(),
+                parent: self.vref(p),
+            })
+    }
+
+    /// Marks deletions GitHub would refuse as skips; true when something changed.
+    fn predict_refusals(&self, stays: &[bool], skip: &mut [Option<Refusal>]) -> bool {
+        let mut changed = false;
+        if self.pkg.visibility == Some(Visibility::Public) {
+            for (i, v) in self.vs.iter().enumerate() {
+                if let Some(d) = v.downloads.filter(|&d| d > 5000) {
+                    if !stays[i] && skip[i].is_none() {
+                        skip[i] = Some(Refusal::TooManyDownloads { downloads: d });
+                        changed = true;
+                    }
+                }
+            }
+        }
+        let tagged_staying = (0..self.vs.len()).any(|i| self.vs[i].is_tagged() && stays[i]);
+        if !tagged_staying {
+            // vs is newest first: prefer the newest image over an artifact.
+            let doomed = |i: &usize| self.vs[*i].is_tagged() && !stays[*i];
+            let pick = (0..self.vs.len())
+                .filter(doomed)
+                .find(|&i| !is_artifact(self.vs[i]))
+                .or_else(|| (0..self.vs.len()).find(doomed));
+            if let Some(i) = pick {
+                skip[i] = Some(Refusal::LastTaggedVersion);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Deletions grouped in runs (one per image), each in safe order, with the
+    /// timestamp that ranks the run (oldest first).
+    fn delete_runs(&self, decisions: &[Decision]) -> Vec<(Timestamp, Vec<usize>)> {
+        let n = self.vs.len();
+        let deleted: Vec<bool> = decisions
+            .iter()
+            .map(|d| d.action == Action::Delete)
+            .collect();
+        let mut by_age: Vec<usize> = (0..n).filter(|&i| deleted[i]).collect();
+        by_age.sort_by(|&a, &b| {
+            (self.vs[a].updated_at, self.vs[a].id).cmp(&(self.vs[b].updated_at, self.vs[b].id))
+        });
+        let mut visited = vec![false; n];
+        let mut runs = Vec::new();
+        for &start in &by_age {
+            if visited[start] {
+                continue;
+            }
+            let mut run = Vec::new();
+            self.visit(start, &deleted, &mut visited, &mut run);
+            runs.push((self.vs[start].updated_at, run));
+        }
+        runs
+    }
+
+    /// Emits `i` after everything that must be deleted before it: indexes containing
+    /// it and artifacts about it.
+    fn visit(&self, i: usize, deleted: &[bool], visited: &mut [bool], run: &mut Vec<usize>) {
+        if visited[i] {
+            return;
+        }
+        visited[i] = true;
+        for &(p, e) in &self.inc[i] {
+            if deleted[p] && self.out[p][e].relation.is_containment() {
+                self.visit(p, deleted, visited, run);
+            }
+        }
+        for edge in &self.out[i] {
+            if deleted[edge.to] && !edge.relation.is_containment() {
+                self.visit(edge.to, deleted, visited, run);
+            }
+        }
+        run.push(i);
+        // Then what this one contains or what is about it, so the image stays together.
+        for edge in &self.out[i] {
+            if deleted[edge.to] && edge.relation.is_containment() {
+                self.visit(edge.to, deleted, visited, run);
+            }
+        }
+    }
+}
+
+fn line_of(s: &semver::Version, level: SemverLevel) -> (u64, u64) {
+    match level {
+        SemverLevel::Major => (s.major, 0),
+        SemverLevel::Minor => (s.major, s.minor),
+    }
+}
+
+/// The kind of artifact a version is, if its tags say so.
+pub fn artifact_kind(v: &Version) -> Option<ArtifactTag> {
+    v.tags
+        .iter()
+        .find_map(|t| parse_artifact_tag(t).map(|(_, k)| k))
+}

@@ -1,0 +1,2 @@
+//! The YAML policy file: parsing with precise errors (line and column), validation.
+//! (Being written.)

@@ -1,0 +1,157 @@
+//! Translation of snok/container-retention-policy v3 inputs into a [`Policy`].
+//!
+//! snok's semantics, kept exactly: a version is a candidate when its package matches
+//! `image-names`, it is older than `cut-off`, it matches `tag-selection`, and, if
+//! tagged, one of its tags matches `image-tags` and none matches a `!` item; then
+//! `keep-n-most-recent` spares the newest tagged candidates per package; digests in
+//! `skip-shas` are never deleted. The translation is three rules: `skip-shas` (keep),
+//! `tagged` (delete) and `untagged` (delete), shown by `--print-policy`.
+
+use std::time::Duration;
+
+use crate::matcher::{PatternError, PatternList};
+use crate::model::{Digest, TimestampField};
+
+use super::{GroupBy, KeepNewest, Policy, Rule, RuleAction, TagState};
+
+/// snok's `tag-selection`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum TagSelection {
+    Tagged,
+    Untagged,
+    #[default]
+    Both,
+}
+
+impl std::str::FromStr for TagSelection {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "tagged" => Ok(TagSelection::Tagged),
+            "untagged" => Ok(TagSelection::Untagged),
+            "both" | "" => Ok(TagSelection::Both),
+            other => Err(format!(
+                "`{other}` is not a tag selection: expected `tagged`, `untagged` or `both`"
+            )),
+        }
+    }
+}
+
+/// snok-style inputs, already parsed.
+#[derive(Clone, Debug)]
+pub struct SnokInputs {
+    pub image_names: PatternList,
+    pub image_tags: PatternList,
+    pub skip_shas: Vec<Digest>,
+    pub tag_selection: TagSelection,
+    pub keep_n_most_recent: usize,
+    pub timestamp: TimestampField,
+    pub cut_off: Duration,
+}
+
+/// Parses a `skip-shas` list (comma/space separated digests).
+pub fn parse_skip_shas(list: &str) -> Result<Vec<Digest>, crate::model::DigestError> {
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(Digest::parse)
+        .collect()
+}
+
+/// Parses `image-names` / `image-tags`.
+pub fn parse_list(list: &str) -> Result<PatternList, PatternError> {
+    PatternList::parse(list)
+}
+
+impl SnokInputs {
+    /// The equivalent policy.
+    pub fn to_policy(&self) -> Policy {
+        let mut rules = Vec::new();
+        if !self.skip_shas.is_empty() {
+            let mut keep = Rule::new("skip-shas", RuleAction::Keep);
+            keep.packages = self.image_names.clone();
+            keep.digests = self.skip_shas.clone();
+            keep.timestamp = self.timestamp;
+            rules.push(keep);
+        }
+        if matches!(
+            self.tag_selection,
+            TagSelection::Tagged | TagSelection::Both
+        ) {
+            let mut tagged = Rule::new("tagged", RuleAction::Delete);
+            tagged.packages = self.image_names.clone();
+            tagged.tags = self.image_tags.clone();
+            tagged.tag_state = TagState::Tagged;
+            tagged.older_than = Some(self.cut_off);
+            tagged.timestamp = self.timestamp;
+            if self.keep_n_most_recent > 0 {
+                tagged.keep_newest = Some(KeepNewest {
+                    count: self.keep_n_most_recent,
+                    group_by: GroupBy::Package,
+                });
+            }
+            rules.push(tagged);
+        }
+        if matches!(
+            self.tag_selection,
+            TagSelection::Untagged | TagSelection::Both
+        ) {
+            let mut untagged = Rule::new("untagged", RuleAction::Delete);
+            untagged.packages = self.image_names.clone();
+            untagged.tag_state = TagState::Untagged;
+            untagged.older_than = Some(self.cut_off);
+            untagged.timestamp = self.timestamp;
+            rules.push(untagged);
+        }
+        Policy { rules }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(sel: TagSelection, keep: usize, shas: &str) -> SnokInputs {
+        SnokInputs {
+            image_names: parse_list("app*").unwrap(),
+            image_tags: parse_list("!latest").unwrap(),
+            skip_shas: parse_skip_shas(shas).unwrap(),
+            tag_selection: sel,
+            keep_n_most_recent: keep,
+            timestamp: TimestampField::CreatedAt,
+            cut_off: Duration::from_secs(7 * 86400),
+        }
+    }
+
+    #[test]
+    fn translation_has_one_rule_per_input_concern() {
+        let p = inputs(TagSelection::Both, 3, "").to_policy();
+        let names: Vec<_> = p.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["tagged", "untagged"]);
+        assert_eq!(p.rules[0].keep_newest.as_ref().unwrap().count, 3);
+        assert_eq!(p.rules[0].tag_state, TagState::Tagged);
+        assert_eq!(p.rules[1].tags, PatternList::any());
+        assert!(p
+            .rules
+            .iter()
+            .all(|r| r.timestamp == TimestampField::CreatedAt));
+
+        let sha = format!("sha256:{}", "a".repeat(64));
+        let p = inputs(TagSelection::Untagged, 0, &sha).to_policy();
+        let names: Vec<_> = p.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["skip-shas", "untagged"]);
+        assert_eq!(p.rules[0].action, RuleAction::Keep);
+    }
+
+    #[test]
+    fn tag_selection_and_shas_parse() {
+        assert_eq!(
+            "Tagged".parse::<TagSelection>().unwrap(),
+            TagSelection::Tagged
+        );
+        assert!("some".parse::<TagSelection>().is_err());
+        let a = format!("sha256:{}", "a".repeat(64));
+        let b = format!("sha256:{}", "b".repeat(64));
+        assert_eq!(parse_skip_shas(&format!("{a}, {b}")).unwrap().len(), 2);
+        assert!(parse_skip_shas("sha256:nothex").is_err());
+    }
+}

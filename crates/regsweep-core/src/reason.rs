@@ -1,0 +1,364 @@
+//! Reasons: why each version is kept, deleted or skipped.
+//!
+//! Every decision carries [`Reason`] values (an enum, not strings). `Display` renders
+//! them for people; serde serialises them for JSON. A reason names the rule or input,
+//! the condition, and for the manifest graph the path to the image that needs it.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::graph::{ArtifactTag, Platform};
+use crate::model::{Digest, VersionId};
+use crate::policy::TagState;
+
+/// A short reference to a version, for reasons ("app:v1.2", "app@sha256:0123…").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VersionRef {
+    pub package: String,
+    pub id: VersionId,
+    pub digest: Digest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+impl fmt::Display for VersionRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.tag {
+            Some(t) => write!(f, "{}:{}", self.package, t),
+            None => write!(f, "{}@{}", self.package, self.digest.short()),
+        }
+    }
+}
+
+/// How one version depends on another in the manifest graph.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Relation {
+    /// A platform manifest listed in an index.
+    Platform { platform: Platform },
+    /// A buildx attestation manifest inside an index.
+    BuildxAttestation {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        of: Option<Digest>,
+    },
+    /// A manifest or nested index listed in an index without a platform.
+    Child,
+    /// An OCI 1.1 referrer (its `subject` is the parent).
+    Referrer {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        artifact_type: Option<String>,
+    },
+    /// A cosign-style artifact tagged `sha256-<hex>.sig|.att|.sbom` (or the referrers
+    /// fallback index tagged `sha256-<hex>`).
+    Artifact { artifact: ArtifactTag },
+}
+
+impl Relation {
+    /// Whether the parent contains this child (index → child): such parents are
+    /// deleted before their children. Otherwise the child is *about* the parent
+    /// (signature, referrer) and is deleted before it.
+    pub fn is_containment(&self) -> bool {
+        matches!(
+            self,
+            Relation::Platform { .. } | Relation::BuildxAttestation { .. } | Relation::Child
+        )
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Relation::Platform { platform } => write!(f, "platform {platform}"),
+            Relation::BuildxAttestation { .. } => f.write_str("build attestation"),
+            Relation::Child => f.write_str("child manifest"),
+            Relation::Referrer {
+                artifact_type: Some(t),
+            } => write!(f, "referrer ({t})"),
+            Relation::Referrer {
+                artifact_type: None,
+            } => f.write_str("referrer"),
+            Relation::Artifact { artifact } => write!(f, "{artifact}"),
+        }
+    }
+}
+
+/// Why a rule did not select a version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Miss {
+    /// Newer than the rule's `older_than` (snok's cut-off).
+    TooNew {
+        #[serde(with = "secs")]
+        age: Duration,
+        #[serde(with = "secs")]
+        limit: Duration,
+    },
+    /// Older than the rule's `newer_than`.
+    TooOld {
+        #[serde(with = "secs")]
+        age: Duration,
+        #[serde(with = "secs")]
+        limit: Duration,
+    },
+    /// Tagged when the rule wants untagged, or the reverse.
+    TagState { wanted: TagState },
+    /// No tag matches the rule's tag patterns.
+    TagsNotMatched { patterns: String },
+    /// A tag matches an exclusion.
+    TagExcluded { tag: String, pattern: String },
+    /// The digest is not among the rule's digests.
+    DigestNotListed,
+    /// A label condition does not hold.
+    Label { key: String },
+    /// The rule only selects orphans.
+    NotOrphan,
+    /// Not in the newest semver lines the rule keeps.
+    OlderLine { line: Option<String>, count: usize },
+    /// The pull request is not in the wanted state (or unknown).
+    PullRequest { detail: String },
+}
+
+impl fmt::Display for Miss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Miss::TooNew { age, limit } => write!(
+                f,
+                "too new ({} old, younger than {})",
+                human(*age),
+                human(*limit)
+            ),
+            Miss::TooOld { age, limit } => write!(
+                f,
+                "too old ({} old, older than {})",
+                human(*age),
+                human(*limit)
+            ),
+            Miss::TagState { wanted } => write!(f, "not {wanted}"),
+            Miss::TagsNotMatched { patterns } => write!(f, "no tag matches {patterns}"),
+            Miss::TagExcluded { tag, pattern } => {
+                write!(f, "tag `{tag}` is protected by `{pattern}`")
+            }
+            Miss::DigestNotListed => f.write_str("digest not listed"),
+            Miss::Label { key } => write!(f, "label `{key}` does not match"),
+            Miss::NotOrphan => f.write_str("not an orphan"),
+            Miss::PullRequest { detail } => write!(f, "{detail}"),
+            Miss::OlderLine {
+                line: Some(l),
+                count,
+            } => write!(f, "line {l} is not among the newest {count}"),
+            Miss::OlderLine { line: None, count } => {
+                write!(f, "no semver tag in the newest {count} lines")
+            }
+        }
+    }
+}
+
+/// A rule that passed a version over, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleMiss {
+    pub rule: String,
+    #[serde(flatten)]
+    pub miss: Miss,
+}
+
+/// Why a rule selected a version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Selected {
+    /// All conditions hold.
+    Matched {
+        #[serde(with = "secs")]
+        age: Duration,
+    },
+    /// One of the newest N (per group) the rule spares.
+    Newest {
+        rank: usize,
+        count: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+    },
+}
+
+/// GitHub's refusals to delete, predicted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Refusal {
+    /// GitHub refuses to delete the last tagged version of a package.
+    LastTaggedVersion,
+    /// GitHub refuses to delete public versions with more than 5,000 downloads.
+    TooManyDownloads { downloads: u64 },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::LastTaggedVersion => f.write_str(
+                "GitHub refuses to delete the last tagged version of a package (delete the package instead)",
+            ),
+            Refusal::TooManyDownloads { downloads } => write!(
+                f,
+                "GitHub refuses to delete public versions with more than 5,000 downloads ({downloads})"
+            ),
+        }
+    }
+}
+
+/// One reason attached to a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Reason {
+    /// A keep rule selected it (or spared it as one of the newest N).
+    KeptByRule { rule: String, how: Selected },
+    /// A delete rule selected it.
+    DeletedByRule { rule: String, how: Selected },
+    /// No rule selected it; `misses` says why each rule that applies to its package
+    /// passed it over.
+    NotSelected { misses: Vec<RuleMiss> },
+    /// Kept because a kept version needs it.
+    Protected {
+        relation: Relation,
+        parent: VersionRef,
+        root: VersionRef,
+    },
+    /// Deleted with the version that needed it, which is deleted and nothing kept
+    /// needs it.
+    DeletedWith {
+        relation: Relation,
+        parent: VersionRef,
+    },
+    /// A delete rule selected it but the graph protects it.
+    OverridesDelete { rule: String },
+    /// Skipped: GitHub would refuse.
+    Refused { refusal: Refusal },
+    /// Kept: a manifest of this package could not be read, so what untagged versions
+    /// belong to kept images is unknown.
+    GraphUnknown { unread: VersionRef },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::KeptByRule { rule, how } | Reason::DeletedByRule { rule, how } => {
+                let verb = if matches!(self, Reason::KeptByRule { .. }) { "kept" } else { "deleted" };
+                match how {
+                    Selected::Matched { age } => write!(f, "{verb} by rule `{rule}` ({} old)", human(*age)),
+                    Selected::Newest { rank, count, group } => {
+                        write!(f, "kept by rule `{rule}`: newest {rank} of {count}")?;
+                        if let Some(g) = group {
+                            write!(f, " in group `{g}`")?;
+                        }
+                        Ok(())
+                    }
+                }
+            }
+            Reason::NotSelected { misses } if misses.is_empty() => f.write_str("no rule selects it"),
+            Reason::NotSelected { misses } => {
+                f.write_str("not selected: ")?;
+                for (i, RuleMiss { rule, miss }) in misses.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{miss} (rule `{rule}`)")?;
+                }
+                Ok(())
+            }
+            Reason::Protected { relation, parent, root } => {
+                write!(f, "{relation} of {parent}")?;
+                if parent != root {
+                    write!(f, " (kept image {root})")?;
+                }
+                Ok(())
+            }
+            Reason::DeletedWith { relation, parent } => write!(f, "{relation} of deleted {parent}"),
+            Reason::OverridesDelete { rule } => write!(f, "overrides rule `{rule}`, which would delete it"),
+            Reason::Refused { refusal } => write!(f, "{refusal}"),
+            Reason::GraphUnknown { unread } => write!(
+                f,
+                "kept for safety: the manifest of {unread} could not be read, so its children are unknown"
+            ),
+        }
+    }
+}
+
+/// Renders a duration coarsely for people (`40d`, `3h`, `12m`).
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s >= 86_400 * 2 => format!("{}d", s / 86_400),
+        s if s >= 3_600 * 2 => format!("{}h", s / 3_600),
+        s if s >= 120 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vref(tag: Option<&str>) -> VersionRef {
+        VersionRef {
+            package: "app".into(),
+            id: VersionId(1),
+            digest: Digest::parse(&format!("sha256:{}", "a".repeat(64))).unwrap(),
+            tag: tag.map(String::from),
+        }
+    }
+
+    #[test]
+    fn reasons_read_well() {
+        let p = Platform {
+            os: "linux".into(),
+            architecture: "arm64".into(),
+            variant: None,
+        };
+        let r = Reason::Protected {
+            relation: Relation::Platform { platform: p },
+            parent: vref(Some("v1.2")),
+            root: vref(Some("v1.2")),
+        };
+        assert_eq!(r.to_string(), "platform linux/arm64 of app:v1.2");
+        let r = Reason::NotSelected {
+            misses: vec![RuleMiss {
+                rule: "untagged".into(),
+                miss: Miss::TooNew {
+                    age: Duration::from_secs(3 * 86400),
+                    limit: Duration::from_secs(7 * 86400),
+                },
+            }],
+        };
+        assert_eq!(
+            r.to_string(),
+            "not selected: too new (3d old, younger than 7d) (rule `untagged`)"
+        );
+        let r = Reason::DeletedWith {
+            relation: Relation::Artifact {
+                artifact: ArtifactTag::Signature,
+            },
+            parent: vref(None),
+        };
+        assert_eq!(
+            r.to_string(),
+            format!("signature of deleted app@sha256:{}", "a".repeat(12))
+        );
+    }
+
+    #[test]
+    fn reasons_serialise_with_kind() {
+        let r = Reason::Refused {
+            refusal: Refusal::LastTaggedVersion,
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["kind"], "refused");
+        assert_eq!(v["refusal"]["kind"], "last_tagged_version");
+    }
+}
