@@ -1,0 +1,11 @@
+# regsweep as a small, non-root container image (also the GitHub Action's runtime).
+FROM rust:1-slim-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked -p regsweep && strip target/release/regsweep
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /src/target/release/regsweep /usr/local/bin/regsweep
+COPY --from=build /src/action/entrypoint /usr/local/bin/regsweep-action
+USER nonroot:nonroot
+ENTRYPOINT ["/usr/local/bin/regsweep"]

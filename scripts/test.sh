@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, property, emulator and end-to-end tests (the tests
+# start the real registry on 127.0.0.1 themselves).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-registry.sh
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo test --workspace --doc --quiet
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
