@@ -141,6 +141,10 @@ pub struct Plan {
     /// before its children, so stopping anywhere never leaves a tag pointing at a
     /// missing manifest.
     pub order: Vec<PlanRef>,
+    /// `order` cut into runs (their lengths, in order): one image and what goes
+    /// with it. Runs are independent; within a run, deletions must happen in order,
+    /// and a failure stops the rest of its run.
+    pub runs: Vec<usize>,
 }
 
 impl Plan {
@@ -152,6 +156,18 @@ impl Plan {
     /// The decision at `r`.
     pub fn decision(&self, r: PlanRef) -> &Decision {
         &self.packages[r.package].decisions[r.decision]
+    }
+
+    /// The runs of `order`, as slices.
+    pub fn run_slices(&self) -> Vec<&[PlanRef]> {
+        let mut out = Vec::with_capacity(self.runs.len());
+        let mut rest = self.order.as_slice();
+        for &len in &self.runs {
+            let (run, tail) = rest.split_at(len.min(rest.len()));
+            out.push(run);
+            rest = tail;
+        }
+        out
     }
 
     /// All findings with their package name.

@@ -72,6 +72,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         runs.extend(pkg_runs.into_iter().map(|(ts, r)| (ts, pi, r)));
     }
     runs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let run_lengths = runs.iter().map(|r| r.2.len()).collect();
     let order = runs
         .into_iter()
         .flat_map(|(_, package, run)| {
@@ -79,7 +80,11 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
                 .map(move |decision| PlanRef { package, decision })
         })
         .collect();
-    Plan { packages, order }
+    Plan {
+        packages,
+        order,
+        runs: run_lengths,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
