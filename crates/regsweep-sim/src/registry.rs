@@ -44,7 +44,8 @@ pub struct LocalRegistry {
     child: Child,
     url: Url,
     addr: SocketAddr,
-    dir: tempfile::TempDir,
+    /// Held so the storage is removed on drop.
+    _dir: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for LocalRegistry {
@@ -129,7 +130,7 @@ impl LocalRegistry {
                         child,
                         url,
                         addr,
-                        dir,
+                        _dir: dir,
                     });
                 }
                 Err(e) => {

@@ -1,0 +1,229 @@
+//! GitHub's rate limits: the primary limit per token per hour, and the secondary
+//! limits (points per minute per endpoint, concurrent requests), with windows scaled by
+//! the emulator's time scale. Produces the `x-ratelimit-*` values for every answer.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The `x-ratelimit-*` values of one answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RateHeaders {
+    pub limit: u32,
+    pub remaining: u32,
+    pub used: u32,
+    /// Epoch seconds (real clock) when the window resets.
+    pub reset: u64,
+}
+
+/// The verdict for one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Allowed(RateHeaders),
+    Primary(RateHeaders),
+    /// Secondary limit hit; wait this many whole seconds.
+    Secondary(RateHeaders, u64),
+}
+
+#[derive(Clone, Copy)]
+struct Window {
+    start: Instant,
+    used: u32,
+}
+
+impl Window {
+    fn current(slot: &mut Option<Window>, len: Duration, now: Instant) -> &mut Window {
+        let expired = slot.is_none_or(|w| now.duration_since(w.start) >= len);
+        if expired {
+            *slot = Some(Window {
+                start: now,
+                used: 0,
+            });
+        }
+        slot.get_or_insert(Window {
+            start: now,
+            used: 0,
+        })
+    }
+}
+
+/// Limits for all tokens.
+pub(crate) struct Limits {
+    hour: Duration,
+    minute: Duration,
+    points_per_minute: u32,
+    max_concurrent: u32,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    primary: HashMap<String, Option<Window>>,
+    secondary: HashMap<(String, String), Option<Window>>,
+}
+
+fn epoch_after(d: Duration) -> u64 {
+    let at = SystemTime::now() + d;
+    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    secs.as_secs() + u64::from(secs.subsec_nanos() > 0)
+}
+
+fn whole_secs_at_least_one(d: Duration) -> u64 {
+    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    s.max(1)
+}
+
+impl Limits {
+    pub fn new(
+        hour: Duration,
+        minute: Duration,
+        points_per_minute: u32,
+        max_concurrent: u32,
+    ) -> Self {
+        Limits {
+            hour,
+            minute,
+            points_per_minute,
+            max_concurrent,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The current headers for `token` without spending anything (for `/rate_limit`).
+    pub fn peek(&self, token: &str, limit: u32) -> RateHeaders {
+        let now = Instant::now();
+        let Ok(mut st) = self.state.lock() else {
+            return RateHeaders {
+                limit,
+                remaining: limit,
+                used: 0,
+                reset: epoch_after(self.hour),
+            };
+        };
+        let slot = st.primary.entry(token.to_string()).or_default();
+        let w = *Window::current(slot, self.hour, now);
+        headers(limit, w, self.hour, now)
+    }
+
+    /// Spends one request of `token`'s primary budget and `cost` points of its budget
+    /// for `endpoint`; `in_flight` is the number of API requests being served now.
+    pub fn check(
+        &self,
+        token: &str,
+        limit: u32,
+        endpoint: &str,
+        cost: u32,
+        in_flight: u32,
+    ) -> Verdict {
+        let now = Instant::now();
+        let Ok(mut st) = self.state.lock() else {
+            return Verdict::Allowed(RateHeaders {
+                limit,
+                remaining: limit,
+                used: 0,
+                reset: 0,
+            });
+        };
+        let slot = st.primary.entry(token.to_string()).or_default();
+        let w = Window::current(slot, self.hour, now);
+        if w.used >= limit {
+            let h = headers(limit, *w, self.hour, now);
+            return Verdict::Primary(h);
+        }
+        w.used += 1;
+        let h = headers(limit, *w, self.hour, now);
+        if in_flight > self.max_concurrent {
+            return Verdict::Secondary(h, whole_secs_at_least_one(self.minute / 60));
+        }
+        let slot = st
+            .secondary
+            .entry((token.to_string(), endpoint.to_string()))
+            .or_default();
+        let w = Window::current(slot, self.minute, now);
+        if w.used + cost > self.points_per_minute {
+            let left = self.minute.saturating_sub(now.duration_since(w.start));
+            return Verdict::Secondary(h, whole_secs_at_least_one(left));
+        }
+        w.used += cost;
+        Verdict::Allowed(h)
+    }
+}
+
+fn headers(limit: u32, w: Window, len: Duration, now: Instant) -> RateHeaders {
+    let left = len.saturating_sub(now.duration_since(w.start));
+    RateHeaders {
+        limit,
+        remaining: limit.saturating_sub(w.used),
+        used: w.used.min(limit),
+        reset: epoch_after(left),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primary_limit_runs_out() {
+        let l = Limits::new(Duration::from_secs(3600), Duration::from_secs(60), 900, 100);
+        for i in 0..3 {
+            match l.check("t", 3, "GET /x", 1, 1) {
+                Verdict::Allowed(h) => assert_eq!(h.remaining, 2 - i),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(l.check("t", 3, "GET /x", 1, 1), Verdict::Primary(h) if h.remaining == 0));
+        assert!(matches!(
+            l.check("u", 3, "GET /x", 1, 1),
+            Verdict::Allowed(_)
+        ));
+    }
+
+    #[test]
+    fn secondary_points_per_endpoint_and_concurrency() {
+        let l = Limits::new(Duration::from_secs(3600), Duration::from_secs(60), 10, 2);
+        assert!(matches!(
+            l.check("t", 100, "DELETE /v", 5, 1),
+            Verdict::Allowed(_)
+        ));
+        assert!(matches!(
+            l.check("t", 100, "DELETE /v", 5, 1),
+            Verdict::Allowed(_)
+        ));
+        match l.check("t", 100, "DELETE /v", 5, 1) {
+            Verdict::Secondary(_, retry) => assert!((1..=60).contains(&retry)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            l.check("t", 100, "GET /v", 1, 1),
+            Verdict::Allowed(_)
+        ));
+        assert!(matches!(
+            l.check("t", 100, "GET /v", 1, 3),
+            Verdict::Secondary(_, 1)
+        ));
+    }
+
+    #[test]
+    fn windows_reset() {
+        let l = Limits::new(
+            Duration::from_millis(30),
+            Duration::from_millis(30),
+            900,
+            100,
+        );
+        assert!(matches!(
+            l.check("t", 1, "GET /x", 1, 1),
+            Verdict::Allowed(_)
+        ));
+        assert!(matches!(
+            l.check("t", 1, "GET /x", 1, 1),
+            Verdict::Primary(_)
+        ));
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(matches!(
+            l.check("t", 1, "GET /x", 1, 1),
+            Verdict::Allowed(_)
+        ));
+    }
+}
