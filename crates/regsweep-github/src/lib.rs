@@ -1,1 +1,31 @@
-//! GitHub Packages REST API client (placeholder while being built).
+//! regsweep's client of the GitHub REST API: container packages (list, get, list
+//! versions, delete and restore versions) and pull requests.
+//!
+//! It owns the HTTP side of GitHub: URLs (`urls.rs`), pagination by `Link` headers
+//! (`pagination.rs`), rate limits and pacing (`ratelimit.rs`), retries (`retry.rs`),
+//! and the classification of GitHub's answers into typed errors (`error.rs`). It
+//! converts GitHub's bodies into `regsweep_core`'s model (`wire.rs`).
+//!
+//! It must not decide anything about retention (that is the core's planner), must
+//! not read the environment, and must never print or log the token.
+
+mod client;
+mod config;
+mod error;
+mod owner;
+mod pagination;
+mod ratelimit;
+mod retry;
+mod stats;
+mod urls;
+mod wire;
+
+pub use client::{GithubClient, TokenInfo, API_VERSION};
+pub use config::ClientConfig;
+pub use error::{classify_delete, DeleteError, GithubError, DELETE_SCOPE};
+pub use owner::Owner;
+pub use pagination::{next_link, LinkError};
+pub use ratelimit::{Limited, RateLimitSnapshot};
+pub use stats::ClientStats;
+pub use urls::{Endpoint, PullState, UrlError, VersionState, PER_PAGE};
+pub use wire::{PackageSummary, PullRequest};

@@ -1,0 +1,50 @@
+//! The client's configuration: where the API is, the token, and the pacing budgets.
+
+use std::time::Duration;
+
+use regsweep_core::Secret;
+use url::Url;
+
+/// Everything [`crate::GithubClient::new`] needs. `Debug` never shows the token.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// `https://api.github.com`, `https://HOST/api/v3`, or an emulator's URL.
+    pub api_url: Url,
+    pub token: Secret,
+    pub user_agent: String,
+    /// Requests in flight at once (GitHub allows 100 across REST and GraphQL).
+    pub concurrency: usize,
+    /// Points per minute for write endpoints (5 points a request): 80% of GitHub's 900.
+    pub delete_points_per_minute: u32,
+    /// Points per minute for read endpoints (1 point a request).
+    pub read_points_per_minute: u32,
+    /// Retries of a transient failure (5xx, connection error, timeout); also the
+    /// number of rate-limit waits accepted for one request.
+    pub max_retries: u32,
+    /// The longest single rate-limit wait accepted; a longer one fails the request
+    /// with a `RateLimited` error.
+    pub max_wait: Duration,
+    /// Timeout of one attempt, connection to last byte.
+    pub request_timeout: Duration,
+    /// First back-off before retrying a transient failure (doubles each retry).
+    pub retry_base_delay: Duration,
+}
+
+impl ClientConfig {
+    /// The defaults: concurrency 8, 720 points a minute for reads and writes, 5
+    /// retries, waits of up to 15 minutes, 60 s per attempt, 500 ms first back-off.
+    pub fn new(api_url: Url, token: Secret) -> Self {
+        ClientConfig {
+            api_url,
+            token,
+            user_agent: concat!("regsweep/", env!("CARGO_PKG_VERSION")).to_string(),
+            concurrency: 8,
+            delete_points_per_minute: 720,
+            read_points_per_minute: 720,
+            max_retries: 5,
+            max_wait: Duration::from_secs(15 * 60),
+            request_timeout: Duration::from_secs(60),
+            retry_base_delay: Duration::from_millis(500),
+        }
+    }
+}
