@@ -1,0 +1,341 @@
+//! Table-style cases for the planner's safety rules (issue: never break a kept image).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use regsweep_core::graph::{ChildRef, ManifestKind, ManifestNode, Platform};
+use regsweep_core::matcher::PatternList;
+use regsweep_core::plan::{Action, Finding, Plan};
+use regsweep_core::planner::{plan, PlanInput, PlanOptions};
+use regsweep_core::policy::snok::{SnokInputs, TagSelection};
+use regsweep_core::policy::{Policy, Rule, RuleAction};
+use regsweep_core::reason::{Reason, Relation};
+use regsweep_core::{
+    Digest, Inventory, ManifestGraph, Package, TimestampField, Version, VersionId,
+};
+
+const DAY: i64 = 86_400;
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+fn dg(n: u64) -> Digest {
+    Digest::parse(&format!("sha256:{n:064x}")).unwrap()
+}
+
+struct World {
+    versions: Vec<Version>,
+    graph: ManifestGraph,
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            versions: Vec::new(),
+            graph: ManifestGraph::default(),
+        }
+    }
+
+    fn manifest(&mut self, n: u64, tags: &[&str], age_days: i64) -> u64 {
+        self.push(n, tags, age_days, ManifestKind::Manifest, vec![], None);
+        n
+    }
+
+    fn index(&mut self, n: u64, tags: &[&str], age_days: i64, children: &[(u64, &str)]) -> u64 {
+        let kids = children
+            .iter()
+            .map(|&(c, plat)| {
+                let (os, arch) = plat.split_once('/').unwrap_or(("", ""));
+                ChildRef {
+                    digest: dg(c),
+                    media_type: None,
+                    platform: (!plat.is_empty()).then(|| Platform {
+                        os: os.into(),
+                        architecture: arch.into(),
+                        variant: None,
+                    }),
+                    attests: None,
+                }
+            })
+            .collect();
+        self.push(n, tags, age_days, ManifestKind::Index, kids, None);
+        n
+    }
+
+    fn referrer(&mut self, n: u64, subject: u64, age_days: i64) -> u64 {
+        self.push(
+            n,
+            &[],
+            age_days,
+            ManifestKind::Manifest,
+            vec![],
+            Some(dg(subject)),
+        );
+        n
+    }
+
+    fn signature(&mut self, n: u64, subject: u64, age_days: i64) -> u64 {
+        let tag = format!("sha256-{}.sig", dg(subject).hex());
+        self.manifest(n, &[tag.as_str()], age_days)
+    }
+
+    fn push(
+        &mut self,
+        n: u64,
+        tags: &[&str],
+        age_days: i64,
+        kind: ManifestKind,
+        children: Vec<ChildRef>,
+        subject: Option<Digest>,
+    ) {
+        let ts = Timestamp::from_second(now().as_second() - age_days * DAY).unwrap();
+        self.versions.push(Version {
+            id: VersionId(n),
+            digest: dg(n),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            created_at: ts,
+            updated_at: ts,
+            downloads: None,
+        });
+        self.graph.package_mut("app").insert(ManifestNode {
+            digest: dg(n),
+            media_type: String::new(),
+            kind,
+            children,
+            subject,
+            artifact_type: None,
+            config: None,
+            annotations: Default::default(),
+        });
+    }
+
+    fn plan(&self, policy: &Policy) -> Plan {
+        let inv = Inventory {
+            packages: vec![Package {
+                name: "app".into(),
+                visibility: None,
+                versions: self.versions.clone(),
+            }],
+        };
+        plan(PlanInput {
+            inventory: &inv,
+            graph: &self.graph,
+            policy,
+            now: now(),
+            options: PlanOptions {
+                github_refusals: true,
+            },
+            pulls: &HashMap::new(),
+        })
+    }
+}
+
+fn snok(sel: TagSelection, tags: &str, keep: usize, cut_off_days: u64) -> Policy {
+    SnokInputs {
+        image_names: PatternList::parse("*").unwrap(),
+        image_tags: PatternList::parse(tags).unwrap(),
+        skip_shas: vec![],
+        tag_selection: sel,
+        keep_n_most_recent: keep,
+        timestamp: TimestampField::UpdatedAt,
+        cut_off: Duration::from_secs(cut_off_days * DAY as u64),
+    }
+    .to_policy()
+}
+
+fn action(p: &Plan, id: u64) -> Action {
+    decision(p, id).action
+}
+
+fn decision(p: &Plan, id: u64) -> &regsweep_core::plan::Decision {
+    p.packages[0]
+        .decisions
+        .iter()
+        .find(|d| d.id == VersionId(id))
+        .expect("decision")
+}
+
+fn position(p: &Plan, id: u64) -> usize {
+    p.order
+        .iter()
+        .position(|r| p.decision(*r).id == VersionId(id))
+        .expect("in order")
+}
+
+#[test]
+fn untagged_run_keeps_platforms_of_a_kept_multi_arch_index() {
+    let mut w = World::new();
+    w.manifest(1, &[], 40);
+    w.manifest(2, &[], 40);
+    w.index(3, &["v1"], 40, &[(1, "linux/amd64"), (2, "linux/arm64")]);
+    w.manifest(4, &[], 40); // a true orphan
+    let p = w.plan(&snok(TagSelection::Untagged, "", 0, 7));
+    assert_eq!(action(&p, 3), Action::Keep);
+    assert_eq!(action(&p, 1), Action::Keep);
+    assert_eq!(action(&p, 2), Action::Keep);
+    assert_eq!(action(&p, 4), Action::Delete);
+    assert_eq!(
+        decision(&p, 2).reasons[0].to_string(),
+        "platform linux/arm64 of app:v1"
+    );
+    assert!(matches!(
+        decision(&p, 1).reasons[1],
+        Reason::OverridesDelete { .. }
+    ));
+}
+
+#[test]
+fn deleting_an_old_index_takes_its_children_and_signature_in_safe_order() {
+    let mut w = World::new();
+    w.manifest(1, &[], 40);
+    w.manifest(2, &[], 40);
+    w.index(3, &["v1"], 40, &[(1, "linux/amd64"), (2, "linux/arm64")]);
+    w.signature(4, 3, 40);
+    w.referrer(5, 3, 40);
+    w.index(6, &["v2"], 1, &[]);
+    // Only tagged versions matching v1 are selected: the children, signature and
+    // referrer go with the index because nothing kept needs them.
+    let p = w.plan(&snok(TagSelection::Tagged, "v1", 0, 7));
+    for id in [1, 2, 3, 4, 5] {
+        assert_eq!(action(&p, id), Action::Delete, "version {id}");
+    }
+    assert_eq!(action(&p, 6), Action::Keep);
+    assert!(matches!(
+        decision(&p, 1).reasons[0],
+        Reason::DeletedWith {
+            relation: Relation::Platform { .. },
+            ..
+        }
+    ));
+    assert_eq!(
+        decision(&p, 4).reasons[0].to_string(),
+        "signature of deleted app:v1"
+    );
+    // Artifacts before their subject, index before its children.
+    assert!(position(&p, 4) < position(&p, 3));
+    assert!(position(&p, 5) < position(&p, 3));
+    assert!(position(&p, 3) < position(&p, 1));
+    assert!(position(&p, 3) < position(&p, 2));
+    assert_eq!(p.runs, vec![5]);
+}
+
+#[test]
+fn signature_of_a_kept_image_is_kept_even_when_selected() {
+    let mut w = World::new();
+    w.index(3, &["v1"], 1, &[]);
+    w.signature(4, 3, 40);
+    let p = w.plan(&snok(TagSelection::Both, "", 0, 7));
+    assert_eq!(action(&p, 3), Action::Keep);
+    assert_eq!(action(&p, 4), Action::Keep);
+    assert!(decision(&p, 4).reasons[0]
+        .to_string()
+        .starts_with("signature of app:v1"));
+}
+
+#[test]
+fn last_tagged_version_is_skipped_and_protects_its_children() {
+    let mut w = World::new();
+    w.manifest(1, &[], 40);
+    w.index(3, &["v1"], 40, &[(1, "linux/amd64")]);
+    w.index(5, &["v0"], 50, &[]);
+    let p = w.plan(&snok(TagSelection::Both, "", 0, 7));
+    // Both tags are old: GitHub refuses to delete the last tagged one (the newest, v1).
+    assert_eq!(action(&p, 3), Action::Skip);
+    assert_eq!(action(&p, 5), Action::Delete);
+    assert_eq!(
+        action(&p, 1),
+        Action::Keep,
+        "children of a skipped index stay"
+    );
+    assert!(decision(&p, 3).reasons[0]
+        .to_string()
+        .contains("last tagged version"));
+}
+
+#[test]
+fn unread_manifest_keeps_untagged_versions() {
+    let mut w = World::new();
+    w.manifest(1, &[], 40);
+    w.index(3, &["v1"], 1, &[]);
+    w.graph.package_mut("app").nodes.remove(&dg(3));
+    let p = w.plan(&snok(TagSelection::Untagged, "", 0, 7));
+    assert_eq!(action(&p, 1), Action::Keep);
+    assert!(matches!(
+        decision(&p, 1).reasons[0],
+        Reason::GraphUnknown { .. }
+    ));
+    assert!(p.packages[0]
+        .findings
+        .iter()
+        .any(|f| matches!(f, Finding::Unread { .. })));
+}
+
+#[test]
+fn nested_index_and_buildx_attestation_are_protected() {
+    let mut w = World::new();
+    w.manifest(1, &[], 40);
+    w.manifest(2, &[], 40);
+    w.index(3, &[], 40, &[(1, "linux/amd64"), (2, "unknown/unknown")]);
+    w.index(4, &["v1"], 40, &[(3, "")]);
+    let p = w.plan(&snok(TagSelection::Untagged, "", 0, 7));
+    for id in [1, 2, 3, 4] {
+        assert_eq!(action(&p, id), Action::Keep, "version {id}");
+    }
+    assert_eq!(
+        decision(&p, 2).reasons[0].to_string(),
+        "build attestation of app@sha256:000000000000 (kept image app:v1)"
+    );
+}
+
+#[test]
+fn orphans_are_reported_and_deleted_only_by_an_orphan_rule() {
+    let mut w = World::new();
+    w.manifest(1, &[], 40);
+    w.index(3, &["v1"], 40, &[]);
+    w.signature(7, 99, 40); // signature of a digest that is gone
+    let p = w.plan(&Policy { rules: vec![] });
+    assert_eq!(action(&p, 1), Action::Keep);
+    assert!(p.packages[0]
+        .findings
+        .iter()
+        .any(|f| matches!(f, Finding::Orphan { .. })));
+    assert!(p.packages[0]
+        .findings
+        .iter()
+        .any(|f| matches!(f, Finding::DanglingArtifact { .. })));
+    let mut r = Rule::new("delete-orphans", RuleAction::Delete);
+    r.orphans_only = true;
+    let p = w.plan(&Policy { rules: vec![r] });
+    assert_eq!(action(&p, 1), Action::Delete);
+    assert_eq!(action(&p, 7), Action::Delete);
+    assert_eq!(action(&p, 3), Action::Keep);
+}
+
+#[test]
+fn keep_n_most_recent_counts_images_not_signatures() {
+    let mut w = World::new();
+    w.index(1, &["sha-a"], 30, &[]);
+    w.index(2, &["sha-b"], 20, &[]);
+    w.index(3, &["sha-c"], 10, &[]);
+    w.signature(4, 3, 9);
+    let p = w.plan(&snok(TagSelection::Tagged, "", 2, 7));
+    assert_eq!(action(&p, 3), Action::Keep);
+    assert_eq!(action(&p, 2), Action::Keep);
+    assert_eq!(action(&p, 1), Action::Delete);
+    assert_eq!(action(&p, 4), Action::Keep, "signature of a kept image");
+}
+
+#[test]
+fn too_new_versions_say_so() {
+    let mut w = World::new();
+    w.manifest(1, &[], 2);
+    w.index(3, &["v1"], 1, &[]);
+    let p = w.plan(&snok(TagSelection::Both, "", 0, 7));
+    assert_eq!(action(&p, 1), Action::Keep);
+    assert_eq!(
+        decision(&p, 1).reasons[0].to_string(),
+        "not selected: too new (2d old, younger than 7d) (rule `untagged`)"
+    );
+}
