@@ -1,0 +1,134 @@
+//! Helpers shared by the emulator's integration tests: a small scenario, an HTTP
+//! client that speaks to the emulator like a GitHub client would, and a `Link` parser.
+#![allow(dead_code)]
+
+use regsweep_sim::{Scenario, Sim, SimOptions};
+use reqwest::{Method, Response};
+
+pub const ADMIN: &str = "ghp_admin";
+pub const READONLY: &str = "ghp_readonly";
+pub const ACTIONS: &str = "ghs_actions";
+
+/// A world with registry-backed images (`acme/app`, `acme/popular`) and tokens of each kind.
+pub const SCENARIO: &str = r#"
+now: 2026-11-24T12:00:00Z
+tokens:
+  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+  - {token: ghp_readonly, kind: classic, user: octocat, scopes: [read:packages]}
+  - {token: ghp_noscope, kind: classic, user: octocat, scopes: []}
+  - {token: ghs_actions, kind: actions, grants: [acme/app]}
+accounts:
+  - name: acme
+    kind: org
+    packages:
+      - name: app
+        images:
+          - {handle: old, tags: [v1], age: 40d}
+          - {handle: multi, tags: [v2, latest], age: 10d, platforms: [linux/amd64, linux/arm64], signature: true, referrer: true}
+          - {handle: orphan, tags: [], age: 60d}
+          - {handle: gone, tags: [v0], age: 90d, deleted_age: 40d}
+          - {handle: recent-gone, tags: [v0.5], age: 80d, deleted_age: 2d}
+      - name: popular
+        visibility: public
+        images:
+          - {handle: hit, tags: [v1], age: 5d, downloads: 6000}
+          - {handle: quiet, tags: [v2], age: 4d, downloads: 10}
+      - name: solo
+        images:
+          - {handle: only, tags: [v1], age: 5d}
+      - name: team/worker
+        visibility: private
+        images:
+          - {handle: w, tags: [v1], age: 1d}
+  - name: octocat
+    kind: user
+    packages:
+      - name: mine
+        images:
+          - {handle: m, tags: [v1], age: 1d}
+pulls:
+  - {repo: acme/app, number: 12, state: closed, head_ref: feature-x, merged_at: 2026-11-01T00:00:00Z, closed_at: 2026-11-01T00:00:00Z}
+  - {repo: acme/app, number: 13, state: open, head_ref: feature-y}
+"#;
+
+pub async fn start() -> Sim {
+    start_with(SimOptions::default()).await
+}
+
+pub async fn start_with(options: SimOptions) -> Sim {
+    Sim::start(
+        Scenario::from_yaml(SCENARIO).expect("test scenario parses"),
+        options,
+    )
+    .await
+    .expect("emulator starts")
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+/// Sends `method path` with `token` (none when empty) to the emulator's API.
+pub async fn call(sim: &Sim, method: Method, token: &str, path: &str) -> Response {
+    let url = format!("{}{}", sim.api_url().as_str().trim_end_matches('/'), path);
+    let mut req = http()
+        .request(method, url)
+        .header("accept", "application/vnd.github+json")
+        .header("x-github-api-version", "2022-11-28")
+        .header("user-agent", "regsweep-sim-tests");
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.expect("request answered")
+}
+
+pub async fn get(sim: &Sim, token: &str, path: &str) -> Response {
+    call(sim, Method::GET, token, path).await
+}
+
+pub async fn delete(sim: &Sim, token: &str, path: &str) -> Response {
+    call(sim, Method::DELETE, token, path).await
+}
+
+pub async fn post(sim: &Sim, token: &str, path: &str) -> Response {
+    call(sim, Method::POST, token, path).await
+}
+
+pub async fn json(resp: Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+/// Parses a `Link` header into (rel, url) pairs, as a client should: by structure, not
+/// by searching for `next` in the text.
+pub fn links(header: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = header.trim();
+    while let Some(start) = rest.find('<') {
+        let Some(end) = rest[start..].find('>') else {
+            break;
+        };
+        let url = rest[start + 1..start + end].to_string();
+        rest = &rest[start + end + 1..];
+        let params_end = rest.find(", <").unwrap_or(rest.len());
+        let params = &rest[..params_end];
+        for p in params.split(';') {
+            if let Some(v) = p.trim().strip_prefix("rel=") {
+                out.push((v.trim_matches('"').to_string(), url.clone()));
+            }
+        }
+        rest = &rest[params_end..];
+    }
+    out
+}
+
+pub fn rel(header: &str, name: &str) -> Option<String> {
+    links(header)
+        .into_iter()
+        .find(|(r, _)| r == name)
+        .map(|(_, u)| u)
+}
