@@ -6,6 +6,9 @@ use bytes::Bytes;
 use regsweep_core::Digest;
 use sha2::{Digest as _, Sha256};
 
+use regsweep_oci::testimage::{parse_platform, push_image, ImageSpec, Role};
+use regsweep_oci::{Auth, OciOptions, RegistryClient};
+
 use crate::scenario::ImageEntry;
 
 /// One manifest of an image, in push order.
@@ -30,7 +33,7 @@ fn fake_digest(parts: &[&str]) -> Digest {
 pub(crate) fn synthesise(repository: &str, image: &ImageEntry) -> Vec<Made> {
     let key = |role: &str| fake_digest(&[repository, &image.handle, role]);
     let mut out = Vec::new();
-    let multi = image.platforms.len() >= 2 || image.nested;
+    let multi = image.platforms.len() >= 2 || image.nested || image.buildx_attestations;
     if multi {
         for p in &image.platforms {
             out.push(Made {
@@ -99,12 +102,78 @@ pub(crate) fn synthesise(repository: &str, image: &ImageEntry) -> Vec<Made> {
     out
 }
 
-/// Pushes `image` into the backing registry and returns its manifests in push order.
+/// A name for `role`, as `SimManifest::role` reports it.
+fn role_name(role: &Role) -> String {
+    match role {
+        Role::Index => "index".into(),
+        Role::NestedIndex => "nested index".into(),
+        Role::Platform(p) => match &p.variant {
+            Some(v) => format!("platform {}/{}/{v}", p.os, p.architecture),
+            None => format!("platform {}/{}", p.os, p.architecture),
+        },
+        Role::BuildxAttestation { of } => format!("attestation of {}", of.short()),
+        Role::Signature => "signature".into(),
+        Role::AttestationTag => "attestation tag".into(),
+        Role::SbomTag => "sbom".into(),
+        Role::Referrer => "referrer".into(),
+    }
+}
+
+/// Pushes `image` into the backing registry (repository `repository`) and returns its
+/// manifests in push order: children before parents, the root before its companions.
 pub(crate) async fn push(
-    _backing: &crate::backing::Backing,
+    backing: &crate::backing::Backing,
     repository: &str,
     image: &ImageEntry,
 ) -> anyhow::Result<Vec<Made>> {
-    // Until regsweep_oci::testimage lands, registry-backed images are synthesised.
-    Ok(synthesise(repository, image))
+    let client = RegistryClient::new(backing.url.clone(), Auth::Anonymous, OciOptions::default())?;
+    let spec = ImageSpec {
+        platforms: image
+            .platforms
+            .iter()
+            .filter_map(|p| parse_platform(p))
+            .collect(),
+        buildx_attestations: image.buildx_attestations,
+        nested: image.nested,
+        docker_media_types: image.docker,
+        labels: image.labels.clone(),
+        signature: image.signature,
+        attestation_tag: image.attestation_tag,
+        sbom_tag: image.sbom_tag,
+        referrer: image.referrer,
+        seed: seed_of(repository, &image.handle),
+    };
+    let pushed = push_image(&client, repository, &image.tags, &spec)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot push scenario image `{}` into {repository}: {e}",
+                image.handle
+            )
+        })?;
+    let root = pushed.root.digest.clone();
+    Ok(pushed
+        .manifests
+        .into_iter()
+        .map(|m| {
+            let is_root = m.digest == root;
+            Made {
+                role: role_name(&m.role),
+                tags: if is_root {
+                    image.tags.clone()
+                } else {
+                    m.tag.into_iter().collect()
+                },
+                manifest: Some((m.media_type, m.body)),
+                root: is_root,
+                digest: m.digest,
+            }
+        })
+        .collect())
+}
+
+/// A seed unique to one image of one repository.
+fn seed_of(repository: &str, handle: &str) -> u64 {
+    let h = Sha256::digest(format!("{repository}\u{0}{handle}").as_bytes());
+    u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
 }
