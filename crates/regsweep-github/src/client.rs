@@ -669,3 +669,95 @@ impl Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regsweep_core::Secret;
+
+    const TOKEN: &str = "ghp_VerySecretTokenValue0123456789";
+
+    fn config(token: &str) -> ClientConfig {
+        ClientConfig::new(
+            Url::parse("https://ghe.example.com/api/v3/").unwrap(),
+            Secret::new(token),
+        )
+    }
+
+    #[test]
+    fn token_never_in_debug_of_config_or_client() {
+        let cfg = config(TOKEN);
+        assert!(!format!("{cfg:?}").contains("VerySecret"));
+        let client = GithubClient::new(cfg).unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("VerySecret"), "{shown}");
+        assert!(shown.contains("ghe.example.com"), "{shown}");
+    }
+
+    #[test]
+    fn bad_tokens_rejected_without_showing_them() {
+        for bad in ["", "  ", "ghp_Very\nSecret"] {
+            let err = GithubClient::new(config(bad)).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(matches!(err, GithubError::Config { .. }));
+            assert!(!text.contains("Very"), "{text}");
+            assert!(text.contains("help:"), "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_never_carry_the_token() {
+        // Every error is built from request names (method + path), statuses and
+        // GitHub's messages; none of those can hold the token. Check each variant's
+        // rendering for the token anyway.
+        let request = "GET /orgs/acme/packages".to_string();
+        let errors = vec![
+            GithubError::BadCredentials {
+                request: request.clone(),
+                message: "Bad credentials".into(),
+            },
+            GithubError::Forbidden {
+                request: request.clone(),
+                message: "Resource not accessible by integration".into(),
+                help: GithubError::forbidden_help("read:packages", Some(&["repo".to_string()])),
+            },
+            GithubError::Transport {
+                request: request.clone(),
+                detail: "connection refused".into(),
+                attempts: 6,
+            },
+        ];
+        for e in errors {
+            let text = format!("{e} {e:?}");
+            assert!(!text.contains("VerySecret"), "{text}");
+            assert!(text.contains("GET /orgs/acme/packages"), "{text}");
+            assert!(text.contains("help:"), "{text}");
+        }
+    }
+
+    #[test]
+    fn scopes_header_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(parse_scopes(&h), None);
+        h.insert("x-oauth-scopes", HeaderValue::from_static(""));
+        assert_eq!(parse_scopes(&h), Some(vec![]));
+        h.insert(
+            "x-oauth-scopes",
+            HeaderValue::from_static("delete:packages, read:packages,repo"),
+        );
+        assert_eq!(
+            parse_scopes(&h),
+            Some(vec![
+                "delete:packages".to_string(),
+                "read:packages".to_string(),
+                "repo".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn unusable_base_url_rejected() {
+        let cfg = ClientConfig::new(Url::parse("file:///tmp/x").unwrap(), Secret::new(TOKEN));
+        assert!(matches!(GithubClient::new(cfg), Err(GithubError::Url(_))));
+    }
+}

@@ -26,7 +26,8 @@ pub struct PullRequest {
     pub head_ref: String,
     pub merged_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
-    pub updated_at: Timestamp,
+    /// GitHub always sends it; `None` when a server (an emulator, a proxy) leaves it out.
+    pub updated_at: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +70,8 @@ struct PullWire {
     merged_at: Option<Timestamp>,
     #[serde(default)]
     closed_at: Option<Timestamp>,
-    updated_at: Timestamp,
+    #[serde(default)]
+    updated_at: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -233,5 +235,8 @@ mod tests {
         });
         let open = pull(open).unwrap();
         assert_eq!((open.merged_at, open.closed_at), (None, None));
+        // A server leaving out updated_at is tolerated.
+        let bare = serde_json::json!({"number": 14, "state": "open", "head": {"ref": "x"}});
+        assert_eq!(pull(bare).unwrap().updated_at, None);
     }
 }
