@@ -1,0 +1,326 @@
+//! Deleting and restoring versions: GitHub's refusals, the backing registry mirrored,
+//! the 30-day restore window, package deletion.
+
+mod common;
+
+use common::*;
+
+const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// Status of `GET /v2/<repo>/manifests/<reference>` on the backing registry.
+async fn registry_status(sim: &regsweep_sim::Sim, repo: &str, reference: &str) -> u16 {
+    let reg = sim.backing_registry().expect("registry-backed scenario");
+    let url = format!("{}v2/{repo}/manifests/{reference}", reg.url());
+    http()
+        .get(url)
+        .header("accept", ACCEPT)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn registry_tags(sim: &regsweep_sim::Sim, repo: &str) -> Vec<String> {
+    let reg = sim.backing_registry().unwrap();
+    let url = format!("{}v2/{repo}/tags/list", reg.url());
+    let body: serde_json::Value = http().get(url).send().await.unwrap().json().await.unwrap();
+    body["tags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_pushed_manifest_is_a_version() {
+    let sim = start().await;
+    let multi = sim.image("acme", "app", "multi").unwrap();
+    let roles: Vec<&str> = multi.manifests.iter().map(|m| m.role.as_str()).collect();
+    assert!(
+        roles.contains(&"index") && roles.contains(&"signature") && roles.contains(&"referrer"),
+        "{roles:?}"
+    );
+    assert_eq!(
+        roles.iter().filter(|r| r.starts_with("platform")).count(),
+        2
+    );
+    let versions = sim.versions("acme", "app");
+    for m in &multi.manifests {
+        let v = versions
+            .iter()
+            .find(|v| v.id == m.id)
+            .expect("each manifest is a version");
+        assert_eq!(v.digest, m.digest);
+        assert_eq!(
+            registry_status(&sim, "acme/app", m.digest.as_str()).await,
+            200
+        );
+    }
+    let root = versions.iter().find(|v| v.id == multi.root.0).unwrap();
+    assert_eq!(root.tags, vec!["v2", "latest"]);
+    let sig = multi
+        .manifests
+        .iter()
+        .find(|m| m.role == "signature")
+        .unwrap();
+    assert_eq!(
+        sig.tag.as_deref(),
+        Some(format!("sha256-{}.sig", multi.root.1.hex()).as_str())
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn delete_removes_the_manifest_from_the_backing_registry() {
+    let sim = start().await;
+    let old = sim.image("acme", "app", "old").unwrap();
+    assert!(registry_tags(&sim, "acme/app")
+        .await
+        .contains(&"v1".to_string()));
+    let resp = delete(
+        &sim,
+        ADMIN,
+        &format!("/orgs/acme/packages/container/app/versions/{}", old.root.0),
+    )
+    .await;
+    assert_eq!(resp.status(), 204);
+    assert!(resp.headers().contains_key("x-ratelimit-remaining"));
+    assert_eq!(
+        registry_status(&sim, "acme/app", old.root.1.as_str()).await,
+        404
+    );
+    assert!(!registry_tags(&sim, "acme/app")
+        .await
+        .contains(&"v1".to_string()));
+    assert!(sim
+        .versions("acme", "app")
+        .iter()
+        .all(|v| v.id != old.root.0));
+    assert!(sim
+        .deleted("acme", "app")
+        .iter()
+        .any(|v| v.id == old.root.0));
+    // Deleting again: gone.
+    let resp = delete(
+        &sim,
+        ADMIN,
+        &format!("/orgs/acme/packages/container/app/versions/{}", old.root.0),
+    )
+    .await;
+    assert_eq!(resp.status(), 404);
+    // The API answers 404 for it, and lists it under state=deleted.
+    let (_, deleted) = json(
+        get(
+            &sim,
+            ADMIN,
+            "/orgs/acme/packages/container/app/versions?state=deleted",
+        )
+        .await,
+    )
+    .await;
+    assert!(deleted
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == old.root.0 .0));
+
+    // Restore pushes the same bytes back, with the tag.
+    let resp = post(
+        &sim,
+        ADMIN,
+        &format!(
+            "/orgs/acme/packages/container/app/versions/{}/restore",
+            old.root.0
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        registry_status(&sim, "acme/app", old.root.1.as_str()).await,
+        200
+    );
+    assert_eq!(registry_status(&sim, "acme/app", "v1").await, 200);
+    let v = sim
+        .versions("acme", "app")
+        .into_iter()
+        .find(|v| v.id == old.root.0)
+        .unwrap();
+    assert_eq!(v.tags, vec!["v1"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn restore_window_is_thirty_days() {
+    let sim = start().await;
+    let gone = sim.image("acme", "app", "gone").unwrap();
+    let recent = sim.image("acme", "app", "recent-gone").unwrap();
+    assert_eq!(
+        registry_status(&sim, "acme/app", gone.root.1.as_str()).await,
+        404
+    );
+    let resp = post(
+        &sim,
+        ADMIN,
+        &format!(
+            "/orgs/acme/packages/container/app/versions/{}/restore",
+            gone.root.0
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), 404, "deleted 40 days ago");
+    let resp = post(
+        &sim,
+        ADMIN,
+        &format!(
+            "/orgs/acme/packages/container/app/versions/{}/restore",
+            recent.root.0
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), 204, "deleted 2 days ago");
+    assert_eq!(registry_status(&sim, "acme/app", "v0.5").await, 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn last_tagged_version_is_refused() {
+    let sim = start().await;
+    let only = sim.image("acme", "solo", "only").unwrap();
+    let (status, body) = json(
+        delete(
+            &sim,
+            ADMIN,
+            &format!(
+                "/orgs/acme/packages/container/solo/versions/{}",
+                only.root.0
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "You cannot delete the last tagged version of a package. You must delete the package instead."
+    );
+    assert_eq!(
+        registry_status(&sim, "acme/solo", "v1").await,
+        200,
+        "nothing deleted"
+    );
+    // The package itself can be deleted, and restored.
+    assert_eq!(
+        delete(&sim, ADMIN, "/orgs/acme/packages/container/solo")
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        get(&sim, ADMIN, "/orgs/acme/packages/container/solo")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(registry_status(&sim, "acme/solo", "v1").await, 404);
+    assert_eq!(
+        post(&sim, ADMIN, "/orgs/acme/packages/container/solo/restore")
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        get(&sim, ADMIN, "/orgs/acme/packages/container/solo")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(registry_status(&sim, "acme/solo", "v1").await, 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn popular_public_versions_are_refused() {
+    let sim = start().await;
+    let hit = sim.image("acme", "popular", "hit").unwrap();
+    let (status, body) = json(
+        delete(
+            &sim,
+            ADMIN,
+            &format!(
+                "/orgs/acme/packages/container/popular/versions/{}",
+                hit.root.0
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance."
+    );
+    let quiet = sim.image("acme", "popular", "quiet").unwrap();
+    assert_eq!(
+        delete(
+            &sim,
+            ADMIN,
+            &format!(
+                "/orgs/acme/packages/container/popular/versions/{}",
+                quiet.root.0
+            )
+        )
+        .await
+        .status(),
+        204
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn children_of_a_deleted_index_stay_until_deleted() {
+    let sim = start().await;
+    let multi = sim.image("acme", "app", "multi").unwrap();
+    let path = format!(
+        "/orgs/acme/packages/container/app/versions/{}",
+        multi.root.0
+    );
+    assert_eq!(delete(&sim, ADMIN, &path).await.status(), 204);
+    for m in multi
+        .manifests
+        .iter()
+        .filter(|m| m.role.starts_with("platform"))
+    {
+        assert_eq!(
+            registry_status(&sim, "acme/app", m.digest.as_str()).await,
+            200
+        );
+        let p = format!("/orgs/acme/packages/container/app/versions/{}", m.id);
+        assert_eq!(delete(&sim, ADMIN, &p).await.status(), 204);
+        assert_eq!(
+            registry_status(&sim, "acme/app", m.digest.as_str()).await,
+            404
+        );
+    }
+    // Restore children first, then the index: all back.
+    for m in multi
+        .manifests
+        .iter()
+        .filter(|m| m.role.starts_with("platform"))
+    {
+        let p = format!(
+            "/orgs/acme/packages/container/app/versions/{}/restore",
+            m.id
+        );
+        assert_eq!(post(&sim, ADMIN, &p).await.status(), 204);
+    }
+    assert_eq!(
+        post(&sim, ADMIN, &format!("{path}/restore")).await.status(),
+        204
+    );
+    assert_eq!(registry_status(&sim, "acme/app", "latest").await, 200);
+    sim.shutdown().await;
+}
