@@ -222,7 +222,7 @@ struct RawRule {
     #[serde(default, deserialize_with = "de_patterns")]
     tags: PatternList,
     #[serde(default, deserialize_with = "de_state")]
-    state: TagState,
+    state: Option<TagState>,
     #[serde(default, deserialize_with = "de_digests")]
     digests: Vec<Digest>,
     #[serde(default, deserialize_with = "de_labels")]
@@ -435,7 +435,8 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
             "give every rule its own name; plans name the rule that decided each version",
         ));
     }
-    if raw.state == TagState::Untagged {
+    let state = raw.state.unwrap_or_else(|| default_state(&raw.tags));
+    if state == TagState::Untagged {
         let tagged_only = if !raw.tags.is_empty() {
             Some("`tags`")
         } else if raw.semver_lines.is_some() {
@@ -475,7 +476,7 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
         action: raw.action,
         packages: raw.packages,
         tags: raw.tags,
-        tag_state: raw.state,
+        tag_state: state,
         digests: raw.digests,
         labels: raw.labels,
         orphans_only: raw.orphans,
@@ -499,16 +500,28 @@ fn de_action<'de, D: Deserializer<'de>>(d: D) -> Result<RuleAction, D::Error> {
     })
 }
 
-fn de_state<'de, D: Deserializer<'de>>(d: D) -> Result<TagState, D::Error> {
+fn de_state<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TagState>, D::Error> {
     parsed_str(d, "`tagged`, `untagged` or `any`", |s| match s {
         "tagged" => Ok(TagState::Tagged),
         "untagged" => Ok(TagState::Untagged),
         "any" => Ok(TagState::Any),
         other => Err(with_help(
             format!("`{other}` is not a tag state"),
-            "write `state: tagged`, `state: untagged` or `state: any` (the default)",
+            "write `state: tagged`, `state: untagged` or `state: any`",
         )),
     })
+    .map(Some)
+}
+
+/// The state a rule has when the file does not say: `tagged` when it gives `tags`
+/// (a rule about tags is about tagged versions; the model's tag patterns pass
+/// untagged versions through, as snok's `image-tags` does), `any` otherwise.
+fn default_state(tags: &PatternList) -> TagState {
+    if tags.is_empty() {
+        TagState::Any
+    } else {
+        TagState::Tagged
+    }
 }
 
 fn de_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<TimestampField, D::Error> {
@@ -905,8 +918,8 @@ struct OutRule<'a> {
     packages: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
-    #[serde(skip_serializing_if = "is_any")]
-    state: TagState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<TagState>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     digests: Vec<&'a str>,
     #[serde(skip_serializing_if = "is_empty_labels")]
@@ -925,10 +938,6 @@ struct OutRule<'a> {
     semver_lines: Option<SemverLines>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pull_request: Option<OutPullRequest<'a>>,
-}
-
-fn is_any(s: &TagState) -> bool {
-    *s == TagState::Any
 }
 
 fn is_updated_at(t: &TimestampField) -> bool {
@@ -990,7 +999,7 @@ pub fn render(policy: &Policy) -> String {
                 action: r.action,
                 packages: r.packages.items(),
                 tags: r.tags.items(),
-                state: r.tag_state,
+                state: Some(r.tag_state).filter(|s| *s != default_state(&r.tags)),
                 digests: r.digests.iter().map(Digest::as_str).collect(),
                 labels: OutLabels(&r.labels),
                 orphans: r.orphans_only,
@@ -1184,6 +1193,13 @@ rules:
             Some("12")
         );
         assert_eq!(pr.number_from.captures("main"), None);
+        // A rule about tags is about tagged versions unless it says otherwise.
+        let p = parse("rules:\n  - {action: keep, tags: [latest]}\n  - {action: keep, tags: [v*], state: any}\n  - {action: keep, state: tagged}\n").unwrap();
+        assert_eq!(p.rules[0].tag_state, TagState::Tagged);
+        assert_eq!(p.rules[1].tag_state, TagState::Any);
+        assert_eq!(p.rules[2].tag_state, TagState::Tagged);
+        assert_eq!(parse(&render(&p)).unwrap(), p, "{}", render(&p));
+        assert!(!render(&p).contains("state: tagged\n  - name: rule 2"));
         for per in ["package", "semver-major", "semver-minor", "label:org.x"] {
             let t = format!(
                 "rules:\n  - action: delete\n    keep_newest: {{count: 1, per: \"{per}\"}}\n"
