@@ -22,7 +22,8 @@ use crate::error::{
 use crate::owner::Owner;
 use crate::pagination::{next_page, page_of, NextPage};
 use crate::ratelimit::{
-    classify, human_duration, human_time, Budgets, Limited, Limiter, RateLimitSnapshot,
+    classify, human_duration, human_time, retry_after, server_now, Budgets, Limited, Limiter,
+    RateLimitSnapshot,
 };
 use crate::retry::{is_transient_status, jittered};
 use crate::stats::{ClientStats, Recorder};
@@ -241,7 +242,7 @@ impl GithubClient {
             Ok(()) => Ok(packages),
             Err(PageError::Answer(answer)) => {
                 let status = answer.status.as_u16();
-                if status == 403 || (status == 404 && matches!(owner, Owner::AuthenticatedUser)) {
+                if status == 403 {
                     Err(GithubError::CannotList {
                         owner: owner.describe(),
                         request: request_name(&Method::GET, &route),
@@ -485,14 +486,19 @@ impl Inner {
             if let Some(scopes) = parse_scopes(&answer.headers) {
                 *self.scopes.lock().unwrap_or_else(|p| p.into_inner()) = Some(scopes);
             }
-            let now = Timestamp::now();
+            // GitHub's clock, when it says: reset times are on that clock.
+            let now = server_now(&answer.headers).unwrap_or_else(Timestamp::now);
             let body_text = String::from_utf8_lossy(&answer.body);
             let limited = classify(status, &answer.headers, &body_text, now);
             if limited == Limited::No {
                 if is_transient_status(status) && retries < max_retries {
                     retries += 1;
                     self.stats.retry();
-                    let delay = jittered(self.config.retry_base_delay, retries);
+                    // A 503 may say when to come back; never wait longer than allowed.
+                    let asked = retry_after(&answer.headers, now)
+                        .unwrap_or_default()
+                        .min(self.config.max_wait);
+                    let delay = jittered(self.config.retry_base_delay, retries).max(asked);
                     tracing::debug!(
                         "{} answered {status}; retry {retries}/{max_retries} in {}",
                         request_name(method, route),
@@ -682,6 +688,12 @@ mod tests {
             Url::parse("https://ghe.example.com/api/v3/").unwrap(),
             Secret::new(token),
         )
+    }
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<GithubClient>();
     }
 
     #[test]

@@ -92,6 +92,15 @@ pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
     Some(Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO))
 }
 
+/// The server's clock from the `Date` header (`Tue, 14 Nov 2023 22:13:20 GMT`), so
+/// waits until `x-ratelimit-reset` do not depend on the local clock being right.
+pub fn server_now(headers: &HeaderMap) -> Option<Timestamp> {
+    let value = header_str(headers, "date")?;
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(value)
+        .ok()
+}
+
 /// What a response says about rate limits.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Limited {
@@ -562,6 +571,14 @@ mod tests {
                 "status {status} headers {h:?} body {body}"
             );
         }
+    }
+
+    #[test]
+    fn server_clock_from_date_header() {
+        let h = headers(&[("date", "Tue, 14 Nov 2023 22:13:20 GMT")]);
+        assert_eq!(server_now(&h), Some(ts(NOW)));
+        assert_eq!(server_now(&headers(&[("date", "yesterday")])), None);
+        assert_eq!(server_now(&headers(&[])), None);
     }
 
     #[test]
