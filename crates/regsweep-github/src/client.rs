@@ -538,6 +538,7 @@ impl Inner {
                     reset_at,
                     wait: pause.wait,
                     max_wait: self.config.max_wait,
+                    waits: limit_waits,
                 });
             }
             limit_waits += 1;

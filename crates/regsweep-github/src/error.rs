@@ -43,12 +43,15 @@ pub enum GithubError {
     #[error("{request} answered 404 \"{message}\": it does not exist or this token cannot see it\n  help: check the owner and package name, and that the token has read:packages and access to the package")]
     NotFound { request: String, message: String },
 
-    #[error("{request} is rate limited by GitHub{}; waiting {} would exceed the longest wait allowed ({})\n  help: run again after the reset, or allow a longer wait", reset_at.map(|t| format!(" until {}", human_time(t))).unwrap_or_default(), human_duration(*wait), human_duration(*max_wait))]
+    #[error("{request} is rate limited by GitHub{}; {}\n  help: run again after the reset, or allow a longer wait", reset_at.map(|t| format!(" until {}", human_time(t))).unwrap_or_default(), rate_limited_detail(*wait, *max_wait, *waits))]
     RateLimited {
         request: String,
         reset_at: Option<Timestamp>,
+        /// The wait the last answer asked for.
         wait: Duration,
         max_wait: Duration,
+        /// Waits already done for this request.
+        waits: u32,
     },
 
     #[error("{request} answered {status} \"{message}\"{}\n  help: {help}", retried_note(*attempts))]
@@ -88,6 +91,18 @@ pub enum GithubError {
 
     #[error("invalid client configuration: {detail}\n  help: {help}")]
     Config { detail: String, help: String },
+}
+
+fn rate_limited_detail(wait: Duration, max_wait: Duration, waits: u32) -> String {
+    if wait > max_wait {
+        format!(
+            "waiting {} would exceed the longest wait allowed ({})",
+            human_duration(wait),
+            human_duration(max_wait)
+        )
+    } else {
+        format!("still limited after waiting {waits} times; giving up on this request")
+    }
 }
 
 fn retried_note(attempts: u32) -> String {
@@ -364,6 +379,7 @@ mod tests {
             reset_at: Some(Timestamp::from_second(1_700_000_103).unwrap()),
             wait: Duration::from_secs(3600),
             max_wait: Duration::from_secs(900),
+            waits: 0,
         }
         .into();
         assert!(matches!(e, DeleteError::RateLimited { reset_at: Some(_) }));

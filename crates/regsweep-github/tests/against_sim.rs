@@ -544,3 +544,42 @@ async fn enterprise_style_base_path() {
         .all(|r| r.path.starts_with("/api/v3/")));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn one_hundred_thousand_versions_list_completely() {
+    const BIG: &str = r#"
+tokens:
+  - {token: ghp_adminTOKENvalue1234, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+accounts:
+  - name: acme
+    packages:
+      - name: big
+        generate: {versions: 100000, seed: 7}
+"#;
+    // Pacing is tested elsewhere; here both sides allow the 1,000 requests at once.
+    let sim = sim(
+        BIG,
+        SimOptions {
+            secondary_points_per_minute: 1_000_000,
+            ..SimOptions::default()
+        },
+    )
+    .await;
+    let mut cfg = config(&sim, ADMIN);
+    cfg.read_points_per_minute = 1_000_000;
+    let c = GithubClient::new(cfg).unwrap();
+    let last = AtomicUsize::new(0);
+    let v = bounded(c.list_versions(&acme(), "big", VersionState::Active, &|n| {
+        last.store(n, Ordering::SeqCst)
+    }))
+    .await
+    .unwrap();
+    assert_eq!(v.len(), 100_000);
+    assert_eq!(last.load(Ordering::SeqCst), 100_000);
+    assert_eq!(c.stats().count("GET", Endpoint::ListVersions), 1000);
+    let mut unique: Vec<VersionId> = ids(&v);
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 100_000);
+    sim.shutdown().await;
+}
