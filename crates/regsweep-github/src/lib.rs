@@ -8,6 +8,22 @@
 //!
 //! It must not decide anything about retention (that is the core's planner), must
 //! not read the environment, and must never print or log the token.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use regsweep_core::Secret;
+//! use regsweep_github::{ClientConfig, GithubClient, Owner, VersionState};
+//!
+//! let url = url::Url::parse("https://api.github.com")?;
+//! let client = GithubClient::new(ClientConfig::new(url, Secret::new("ghp_…")))?;
+//! let token = client.probe().await?;
+//! let owner = Owner::from_account("acme");
+//! let versions = client
+//!     .list_versions(&owner, "team/app", VersionState::Active, &|n| eprintln!("{n} versions"))
+//!     .await?;
+//! println!("{} versions; token scopes {:?}", versions.len(), token.scopes);
+//! # Ok(()) }
+//! ```
 
 mod client;
 mod config;
