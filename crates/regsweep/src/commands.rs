@@ -1,0 +1,381 @@
+//! The commands: each one reads settings, talks to a source, plans, executes and
+//! reports. This is the only module that writes to stdout.
+
+use std::time::Instant;
+
+use regsweep_core::plan::{Action, Plan};
+use regsweep_core::planner::{self, PlanInput};
+use regsweep_core::policy::file as policy_file;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{OutputFormat, RunArgs};
+use crate::executor::{self, Execution, Limits};
+use crate::exit::{Exit, UsageError};
+use crate::progress::Progress;
+use crate::report::{self, Report};
+use crate::settings::{self, Backend, Env, Settings};
+use crate::source::{Listing, Source};
+
+/// Timings of the phases, for reports and benchmarks.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Timings {
+    pub listing_ms: u128,
+    pub planning_ms: u128,
+    pub deleting_ms: u128,
+}
+
+/// A computed plan with what it was computed from.
+pub struct Planned {
+    pub listing: Listing,
+    pub plan: Plan,
+    pub timings: Timings,
+}
+
+fn account_label(s: &Settings) -> String {
+    match &s.backend {
+        Backend::Github { account, .. } => account.clone(),
+        Backend::Oci { registry_url, .. } => registry_url.to_string(),
+    }
+}
+
+/// Lists and plans.
+pub async fn compute_plan(
+    settings: &Settings,
+    source: &Source,
+    progress: &Progress,
+) -> anyhow::Result<Planned> {
+    let t0 = Instant::now();
+    let listing = source.list(settings, progress).await?;
+    let listing_ms = t0.elapsed().as_millis();
+    let t1 = Instant::now();
+    let plan = planner::plan(PlanInput {
+        inventory: &listing.inventory,
+        graph: &listing.graph,
+        policy: &settings.policy,
+        now: settings.now,
+        options: listing.options,
+        pulls: &listing.pulls,
+    });
+    let planning_ms = t1.elapsed().as_millis();
+    tracing::info!(
+        "planned {} versions in {} ms: {} to delete, {} kept, {} skipped",
+        listing.inventory.version_count(),
+        planning_ms,
+        plan.count(Action::Delete),
+        plan.count(Action::Keep),
+        plan.count(Action::Skip)
+    );
+    Ok(Planned {
+        listing,
+        plan,
+        timings: Timings {
+            listing_ms,
+            planning_ms,
+            deleting_ms: 0,
+        },
+    })
+}
+
+/// Renders the report in the chosen format.
+pub fn render(format: OutputFormat, r: &Report<'_>) -> String {
+    match format {
+        OutputFormat::Table => report::table::render(r),
+        OutputFormat::Json => report::json::render(r),
+        OutputFormat::Markdown => report::markdown::render(r),
+    }
+}
+
+/// Writes the Actions outputs when running in Actions.
+fn write_actions_outputs(settings: &Settings, r: &Report<'_>) -> anyhow::Result<()> {
+    if let Some(p) = &settings.github_output {
+        report::actions::append(p, &report::actions::output_lines(r))?;
+    }
+    if let Some(p) = &settings.step_summary {
+        report::actions::append(p, &report::markdown::render(r))?;
+    }
+    Ok(())
+}
+
+/// `plan` and `apply`.
+pub async fn plan_or_apply(
+    args: &RunArgs,
+    apply: bool,
+    cancel: CancellationToken,
+) -> anyhow::Result<Exit> {
+    let settings = settings::resolve(args, &Env::read(), true)?;
+    if settings.print_policy {
+        print!("{}", policy_file::render(&settings.policy));
+        return Ok(Exit::Success);
+    }
+    run_resolved(
+        &settings,
+        apply && !settings.dry_run,
+        cancel,
+        &Progress::detect(),
+    )
+    .await
+}
+
+/// Runs a resolved plan/apply and writes every output; returns the exit code.
+pub async fn run_resolved(
+    settings: &Settings,
+    apply: bool,
+    cancel: CancellationToken,
+    progress: &Progress,
+) -> anyhow::Result<Exit> {
+    let source = Source::connect(settings, apply).await?;
+    let mut planned = compute_plan(settings, &source, progress).await?;
+    let mut execution: Option<Execution> = None;
+    if apply && !planned.plan.order.is_empty() {
+        let t = Instant::now();
+        let e = executor::execute(
+            &planned.plan,
+            &source,
+            Limits {
+                concurrency: settings.concurrency,
+                reserve_requests: settings.reserve_requests,
+            },
+            cancel.clone(),
+            settings.journal.as_deref(),
+            progress,
+        )
+        .await?;
+        planned.timings.deleting_ms = t.elapsed().as_millis();
+        execution = Some(e);
+    } else if apply {
+        execution = Some(Execution::default());
+    }
+    let mut stats = planned.listing.stats;
+    stats.api_requests = source.request_count().max(stats.api_requests);
+    let account = account_label(settings);
+    let r = Report {
+        account: &account,
+        plan: &planned.plan,
+        execution: execution.as_ref(),
+        now: settings.now,
+        dry_run: !apply,
+        show_kept: settings.show_kept,
+        stats,
+    };
+    let mut text = render(settings.output, &r);
+    if settings.output == OutputFormat::Json {
+        // Add timings without changing the renderer's pure signature.
+        if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) {
+            v["timings"] = serde_json::to_value(planned.timings)?;
+            text = serde_json::to_string_pretty(&v)?;
+        }
+    }
+    println!("{}", text.trim_end());
+    write_actions_outputs(settings, &r)?;
+    let exit = match &execution {
+        Some(e) if e.interrupted => {
+            eprintln!(
+                "interrupted: {} deleted; {} planned deletions left for the next run",
+                r.totals().deleted.unwrap_or(0),
+                r.totals().left.unwrap_or(0)
+            );
+            Exit::Partial
+        }
+        Some(e) if e.incomplete() => {
+            let t = r.totals();
+            eprintln!(
+                "error: {} deletion(s) failed and {} were left for the next run; see the report above",
+                t.failed.unwrap_or(0),
+                t.left.unwrap_or(0)
+            );
+            Exit::Partial
+        }
+        _ => Exit::Success,
+    };
+    Ok(exit)
+}
+
+/// `validate`: every tagged image in the selection must be complete.
+pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
+    let mut settings = settings::resolve(args, &Env::read(), false)?;
+    if settings.policy.rules.is_empty() {
+        // No selection given beyond --image-names: validate those packages.
+        let names = args.image_names.clone().unwrap_or_else(|| "*".into());
+        settings.packages = vec![regsweep_core::matcher::PatternList::parse(&names)
+            .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?];
+    }
+    let progress = Progress::detect();
+    let source = Source::connect(&settings, false).await?;
+    let planned = compute_plan(&settings, &source, &progress).await?;
+    let mut broken = 0;
+    let mut out = String::new();
+    for (pkg, f) in planned.plan.findings() {
+        let tagged_broken = match f {
+            regsweep_core::plan::Finding::Ghost { index, .. }
+            | regsweep_core::plan::Finding::Partial { index, .. } => index.tag.is_some(),
+            _ => false,
+        };
+        if tagged_broken {
+            broken += 1;
+            out.push_str(&format!("BROKEN  {pkg}: {f}\n"));
+        } else {
+            out.push_str(&format!("note    {pkg}: {f}\n"));
+        }
+    }
+    let images: usize = planned
+        .listing
+        .inventory
+        .packages
+        .iter()
+        .map(|p| p.tagged_count())
+        .sum();
+    out.push_str(&format!(
+        "{images} tagged versions in {} packages checked: {}\n",
+        planned.listing.inventory.packages.len(),
+        if broken == 0 {
+            "all complete".to_string()
+        } else {
+            format!("{broken} broken")
+        }
+    ));
+    print!("{out}");
+    Ok(if broken > 0 {
+        Exit::Broken
+    } else {
+        Exit::Success
+    })
+}
+
+/// `explain TARGET`.
+pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
+    let settings = settings::resolve(args, &Env::read(), true)?;
+    let source = Source::connect(&settings, false).await?;
+    let planned = compute_plan(&settings, &source, &Progress::detect()).await?;
+    let (pkg_filter, needle) = match target.split_once(':') {
+        Some((p, t)) if !target.starts_with("sha256:") => (Some(p), t),
+        _ => (None, target),
+    };
+    let mut found = 0;
+    for p in &planned.plan.packages {
+        if pkg_filter.is_some_and(|f| f != p.name) {
+            continue;
+        }
+        for d in &p.decisions {
+            let hit = d.digest.as_str() == needle
+                || d.digest
+                    .hex()
+                    .starts_with(needle.trim_start_matches("sha256:"))
+                    && needle.len() >= 12
+                || d.tags.iter().any(|t| t == needle);
+            if !hit {
+                continue;
+            }
+            found += 1;
+            println!("{}@{} (version {})", p.name, d.digest, d.id);
+            println!(
+                "  tags: {}",
+                if d.tags.is_empty() {
+                    "none".to_string()
+                } else {
+                    d.tags.join(", ")
+                }
+            );
+            println!("  decision: {}", d.action);
+            for (i, r) in d.reasons.iter().enumerate() {
+                println!("  {} {r}", if i == 0 { "because" } else { "   also" });
+            }
+            // What depends on it, and what it depends on.
+            if let Some(g) = planned.listing.graph.package(&p.name) {
+                if let Some(n) = g.get(&d.digest) {
+                    for c in &n.children {
+                        let what = c
+                            .platform
+                            .as_ref()
+                            .map(|p| format!("platform {p}"))
+                            .unwrap_or_else(|| "child".into());
+                        let fate = p
+                            .decisions
+                            .iter()
+                            .find(|x| x.digest == c.digest)
+                            .map(|x| x.action.to_string())
+                            .unwrap_or_else(|| "missing".into());
+                        println!("  contains {what}: {} ({fate})", c.digest.short());
+                    }
+                    if let Some(s) = &n.subject {
+                        println!("  is about: {}", s.short());
+                    }
+                }
+            }
+        }
+    }
+    if found == 0 {
+        return Err(UsageError::new(format!(
+            "error: no version matches `{target}`\n  expected a digest (sha256:…, at least 12 hex digits), a tag, or PACKAGE:TAG among the listed packages\n  help: run `regsweep plan --show-kept` to see every version"
+        ))
+        .into());
+    }
+    Ok(Exit::Success)
+}
+
+/// `policy check FILE`.
+pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        UsageError::new(format!(
+            "error: cannot read {}: {e}\n  help: check the path",
+            file.display()
+        ))
+    })?;
+    match policy_file::parse_named(&file.display().to_string(), &text) {
+        Ok(p) => {
+            println!("{}: ok, {} rule(s)", file.display(), p.rules.len());
+            for r in &p.rules {
+                println!("  {} ({})", r.name, r.action);
+            }
+            Ok(Exit::Success)
+        }
+        Err(e) => Err(UsageError::new(format!("error: {e}")).into()),
+    }
+}
+
+/// `restore --journal FILE`.
+pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
+    let settings = settings::resolve(args, &Env::read(), false)?;
+    let Some(journal) = settings.journal.as_deref() else {
+        return Err(UsageError::new(
+            "error: restore needs the journal of the run to undo\n  help: pass --journal FILE, the file given to `apply --journal FILE`",
+        )
+        .into());
+    };
+    let text = std::fs::read_to_string(journal).map_err(|e| {
+        UsageError::new(format!("error: cannot read the journal {}: {e}\n  help: pass the file written by `apply --journal`", journal.display()))
+    })?;
+    let source = Source::connect(&settings, true).await?;
+    let Source::Github(gh) = &source else {
+        return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into());
+    };
+    let (mut ok, mut failed) = (0, 0);
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let e: executor::JournalEntry = serde_json::from_str(line).map_err(|e| {
+            UsageError::new(format!(
+                "error: {}:{}: not a journal entry: {e}",
+                journal.display(),
+                n + 1
+            ))
+        })?;
+        match gh.restore(&e.package, regsweep_core::VersionId(e.id)).await {
+            Ok(()) => {
+                ok += 1;
+                println!("restored {}:{} ({})", e.package, e.id, e.digest);
+            }
+            Err(err) => {
+                failed += 1;
+                eprintln!("error: cannot restore {}:{}: {err}", e.package, e.id);
+            }
+        }
+    }
+    println!("restored {ok}, failed {failed}");
+    Ok(if failed > 0 {
+        Exit::Partial
+    } else {
+        Exit::Success
+    })
+}

@@ -1,0 +1,202 @@
+//! The executor: deletes in plan order, within limits, and records every outcome.
+//!
+//! Runs (one image and what goes with it) proceed concurrently; inside a run,
+//! deletions are sequential in plan order, and a failure stops the rest of the run
+//! so a kept tag never points at a missing manifest. Before each deletion the
+//! primary-limit budget is checked against the reserve; Ctrl-C stops dispatching
+//! new deletions and lets in-flight ones finish. Nothing is dropped: every planned
+//! deletion ends deleted, failed, skipped or left for the next run, with a reason.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use futures::{stream, StreamExt};
+use regsweep_core::plan::{Plan, PlanRef};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::progress::Progress;
+use crate::source::{DeleteOutcome, Source};
+
+/// What happened to one planned deletion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+pub enum Outcome {
+    Deleted,
+    /// Gone before we got to it; counts as deleted.
+    AlreadyGone,
+    /// GitHub refused for a documented reason.
+    Skipped(String),
+    Failed(String),
+    /// Not attempted: budget, interruption, or an earlier failure in its run.
+    Left(String),
+}
+
+/// The result of executing a plan.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Execution {
+    /// One entry per element of `plan.order`, same index.
+    pub outcomes: Vec<Outcome>,
+    pub interrupted: bool,
+}
+
+impl Execution {
+    /// Count of outcomes matching `f`.
+    pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|o| f(o)).count()
+    }
+
+    /// Whether any deletion failed or was left.
+    pub fn incomplete(&self) -> bool {
+        self.outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Failed(_) | Outcome::Left(_)))
+    }
+}
+
+/// Limits for a run.
+pub struct Limits {
+    pub concurrency: usize,
+    pub reserve_requests: u32,
+}
+
+/// An entry of the journal, for `regsweep restore`.
+#[derive(Serialize, serde::Deserialize, Debug, Clone)]
+pub struct JournalEntry {
+    pub package: String,
+    pub id: u64,
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub deleted_at: String,
+}
+
+/// Executes the plan's deletions.
+pub async fn execute(
+    plan: &Plan,
+    source: &Source,
+    limits: Limits,
+    cancel: CancellationToken,
+    journal: Option<&Path>,
+    progress: &Progress,
+) -> anyhow::Result<Execution> {
+    let n = plan.order.len();
+    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; n]);
+    let journal = match journal {
+        Some(p) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| anyhow::anyhow!("cannot open the journal {}: {e}\n  help: check the directory exists and is writable", p.display()))?,
+        )),
+        None => None,
+    };
+    let stop = AtomicBool::new(false);
+    let stop_reason: Mutex<Option<String>> = Mutex::new(None);
+    let bar = progress.bar("deleting", n as u64);
+
+    // Index of each run's first element in `order`.
+    let mut starts = Vec::with_capacity(plan.runs.len());
+    let mut at = 0;
+    for &len in &plan.runs {
+        starts.push((at, len));
+        at += len;
+    }
+
+    let set = |i: usize, o: Outcome| {
+        let mut g = outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        g[i] = Some(o);
+    };
+
+    stream::iter(starts)
+        .map(|(start, len)| {
+            let bar = bar.clone();
+            let cancel = cancel.clone();
+            let (stop, stop_reason, journal, set) = (&stop, &stop_reason, &journal, &set);
+            async move {
+                for k in start..start + len {
+                    if cancel.is_cancelled() {
+                        set(k, Outcome::Left("interrupted before this deletion".into()));
+                        continue;
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        let why = stop_reason.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default();
+                        set(k, Outcome::Left(why));
+                        continue;
+                    }
+                    if let Some(left) = source.remaining_requests() {
+                        if left <= limits.reserve_requests {
+                            let why = format!(
+                                "rate-limit budget spent: {left} requests left this hour, reserve is {}; run again after the reset",
+                                limits.reserve_requests
+                            );
+                            *stop_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.clone());
+                            stop.store(true, Ordering::Relaxed);
+                            set(k, Outcome::Left(why));
+                            continue;
+                        }
+                    }
+                    let r: PlanRef = plan.order[k];
+                    let pkg = &plan.packages[r.package].name;
+                    let d = plan.decision(r);
+                    let outcome = source.delete(pkg, d).await;
+                    bar.inc(1);
+                    let o = match outcome {
+                        DeleteOutcome::Deleted => {
+                            if let Some(j) = journal {
+                                let entry = JournalEntry {
+                                    package: pkg.clone(),
+                                    id: d.id.0,
+                                    digest: d.digest.to_string(),
+                                    tags: d.tags.clone(),
+                                    deleted_at: jiff::Timestamp::now().to_string(),
+                                };
+                                let mut f = j.lock().unwrap_or_else(|e| e.into_inner());
+                                if let Ok(line) = serde_json::to_string(&entry) {
+                                    let _ = writeln!(f, "{line}");
+                                }
+                            }
+                            Outcome::Deleted
+                        }
+                        DeleteOutcome::AlreadyGone => Outcome::AlreadyGone,
+                        DeleteOutcome::Refused(m) => Outcome::Skipped(m),
+                        DeleteOutcome::Failed(m) => Outcome::Failed(m),
+                        DeleteOutcome::BudgetExhausted(m) => {
+                            *stop_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+                            stop.store(true, Ordering::Relaxed);
+                            Outcome::Left(m)
+                        }
+                    };
+                    let failed = !matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
+                    tracing::debug!("{pkg} {} ({}): {o:?}", d.id, d.digest.short());
+                    set(k, o);
+                    if failed {
+                        // Stop the rest of this run: what follows depends on this one.
+                        for rest in k + 1..start + len {
+                            set(rest, Outcome::Left(format!(
+                                "not attempted: version {} before it in the same image was not deleted",
+                                d.id
+                            )));
+                        }
+                        break;
+                    }
+                }
+            }
+        })
+        .buffer_unordered(limits.concurrency.max(1))
+        .collect::<Vec<()>>()
+        .await;
+    bar.finish();
+    let outcomes = outcomes
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Outcome::Left("not attempted".into())))
+        .collect();
+    Ok(Execution {
+        outcomes,
+        interrupted: cancel.is_cancelled(),
+    })
+}

@@ -1,0 +1,137 @@
+//! Reports: the plan and the result rendered for people (table, Markdown) and
+//! machines (JSON), and the GitHub Actions outputs.
+//!
+//! Rendering is pure: functions take the plan and the execution and return text.
+//! Writing to stdout or to `$GITHUB_OUTPUT` happens in `commands`.
+
+pub mod actions;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+use regsweep_core::plan::{Action, Decision, Plan};
+
+use crate::executor::{Execution, Outcome};
+
+/// Everything a report shows.
+pub struct Report<'a> {
+    pub account: &'a str,
+    pub plan: &'a Plan,
+    /// Present after `apply`.
+    pub execution: Option<&'a Execution>,
+    pub now: jiff::Timestamp,
+    pub dry_run: bool,
+    pub show_kept: bool,
+    pub stats: crate::source::ListingStats,
+}
+
+/// Totals shown in every format.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub versions: usize,
+    pub keep: usize,
+    pub delete: usize,
+    pub skip: usize,
+    /// After apply:
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_at_runtime: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left: Option<usize>,
+}
+
+impl Report<'_> {
+    /// The totals.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals {
+            versions: self.plan.packages.iter().map(|p| p.decisions.len()).sum(),
+            keep: self.plan.count(Action::Keep),
+            delete: self.plan.count(Action::Delete),
+            skip: self.plan.count(Action::Skip),
+            ..Totals::default()
+        };
+        if let Some(e) = self.execution {
+            t.deleted = Some(e.count(|o| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)));
+            t.failed = Some(e.count(|o| matches!(o, Outcome::Failed(_))));
+            t.skipped_at_runtime = Some(e.count(|o| matches!(o, Outcome::Skipped(_))));
+            t.left = Some(e.count(|o| matches!(o, Outcome::Left(_))));
+        }
+        t
+    }
+
+    /// Precomputed map from (package, decision) to the outcome, for large plans.
+    pub fn outcome_map(&self) -> std::collections::HashMap<(usize, usize), &Outcome> {
+        let mut m = std::collections::HashMap::new();
+        if let Some(e) = self.execution {
+            for (k, r) in self.plan.order.iter().enumerate() {
+                if let Some(o) = e.outcomes.get(k) {
+                    m.insert((r.package, r.decision), o);
+                }
+            }
+        }
+        m
+    }
+}
+
+/// Age of a decision's version for display.
+pub fn age_of(d: &Decision, now: jiff::Timestamp) -> String {
+    let secs = (now.as_second() - d.updated_at.as_second()).max(0) as u64;
+    regsweep_core::reason::human(std::time::Duration::from_secs(secs))
+}
+
+/// Tags for display (`-` when untagged), shortened cosign tags.
+pub fn tags_of(d: &Decision) -> String {
+    if d.tags.is_empty() {
+        return "-".to_string();
+    }
+    d.tags
+        .iter()
+        .map(|t| match regsweep_core::graph::parse_artifact_tag(t) {
+            Some((s, _)) => format!("sha256-{}…{}", &s.hex()[..12], &t[7 + s.hex().len()..]),
+            None => t.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The deciding reason, rendered.
+pub fn reason_of(d: &Decision) -> String {
+    d.reasons.first().map(|r| r.to_string()).unwrap_or_default()
+}
+
+/// Findings for display: unread manifests folded into one line per package.
+pub fn finding_lines(findings: &[regsweep_core::plan::Finding]) -> Vec<String> {
+    use regsweep_core::plan::Finding;
+    let unread: Vec<_> = findings
+        .iter()
+        .filter(|f| matches!(f, Finding::Unread { .. }))
+        .collect();
+    let mut lines: Vec<String> = findings
+        .iter()
+        .filter(|f| !matches!(f, Finding::Unread { .. }))
+        .map(|f| f.to_string())
+        .collect();
+    match unread.len() {
+        0 => {}
+        1 => lines.push(format!("{}; untagged versions of this package are kept for safety", unread[0])),
+        n => lines.push(format!(
+            "{n} manifests could not be read (first: {}); untagged versions of this package are kept for safety",
+            unread[0].to_string().trim_start_matches("unread: the manifest of ").trim_end_matches(" could not be read")
+        )),
+    }
+    lines
+}
+
+/// Outcome label for display.
+pub fn outcome_label(o: &Outcome) -> String {
+    match o {
+        Outcome::Deleted => "deleted".into(),
+        Outcome::AlreadyGone => "already gone".into(),
+        Outcome::Skipped(m) => format!("skipped: {m}"),
+        Outcome::Failed(m) => format!("FAILED: {m}"),
+        Outcome::Left(m) => format!("left: {m}"),
+    }
+}

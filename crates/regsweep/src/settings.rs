@@ -1,0 +1,417 @@
+//! Settings: every input resolved once, at start, into one struct.
+//!
+//! Precedence: flags > environment (clap reads both) > policy file > defaults.
+//! Nothing after this module reads the environment. Validation errors are usage
+//! errors (exit 2) written to the house style.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use regsweep_core::matcher::PatternList;
+use regsweep_core::policy::snok::{parse_skip_shas, SnokInputs, TagSelection};
+use regsweep_core::policy::{file as policy_file, Policy, Rule, RuleAction, TagState};
+use regsweep_core::{Secret, TimestampField};
+use url::Url;
+
+use crate::cli::{BackendKind, GraphMode, OutputFormat, RunArgs};
+use crate::exit::{usage, UsageError};
+
+/// Where the policy came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicySource {
+    /// Translated from snok-style inputs.
+    Flags,
+    /// Read from a file.
+    File(PathBuf),
+    /// Given inline.
+    Inline,
+}
+
+/// The registry backend, with what it needs.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Github {
+        account: String,
+        token: Secret,
+        api_url: Url,
+        registry_url: Url,
+    },
+    Oci {
+        registry_url: Url,
+        username: Option<String>,
+        password: Option<Secret>,
+    },
+}
+
+/// Everything a run needs, resolved.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub backend: Backend,
+    pub policy: Policy,
+    pub policy_source: PolicySource,
+    /// Which packages to list: the union of the rules' package selectors.
+    pub packages: Vec<PatternList>,
+    pub dry_run: bool,
+    pub output: OutputFormat,
+    pub show_kept: bool,
+    pub concurrency: usize,
+    pub delete_points_per_minute: u32,
+    pub max_wait: Duration,
+    pub reserve_requests: u32,
+    pub graph: GraphMode,
+    pub cache_dir: Option<PathBuf>,
+    pub journal: Option<PathBuf>,
+    pub now: Timestamp,
+    pub print_policy: bool,
+    /// `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY`, when running in Actions.
+    pub github_output: Option<PathBuf>,
+    pub step_summary: Option<PathBuf>,
+}
+
+/// Environment values read once (outside clap) for the settings.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub github_token: Option<String>,
+    pub github_output: Option<PathBuf>,
+    pub step_summary: Option<PathBuf>,
+}
+
+impl Env {
+    /// Reads the few variables clap does not handle.
+    pub fn read() -> Env {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Env {
+            github_token: get("GITHUB_TOKEN"),
+            github_output: get("GITHUB_OUTPUT").map(PathBuf::from),
+            step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+        }
+    }
+}
+
+/// Parses a humantime duration with a message in the house style.
+pub fn parse_duration(what: &str, s: &str) -> Result<Duration, UsageError> {
+    humantime::parse_duration(s.trim()).map_err(|e| {
+        UsageError::new(format!(
+            "error: {what} `{s}` is not a duration: {e}\n  expected a humantime duration such as `1w`, `2w 3d` or `5h 2s`\n  help: write a number followed by a unit (s, m, h, d, w)"
+        ))
+    })
+}
+
+/// Checks a URL: https anywhere, plain http only for loopback addresses.
+pub fn parse_url(what: &str, s: &str) -> Result<Url, UsageError> {
+    let url = Url::parse(s.trim()).map_err(|e| {
+        UsageError::new(format!(
+            "error: {what} `{s}` is not a URL: {e}\n  help: write a full URL such as https://api.github.com"
+        ))
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d == "localhost",
+                Some(url::Host::Ipv4(a)) => IpAddr::V4(a).is_loopback(),
+                Some(url::Host::Ipv6(a)) => IpAddr::V6(a).is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(url)
+            } else {
+                Err(UsageError::new(format!(
+                    "error: {what} `{s}` uses plain http\n  tokens would travel unencrypted; plain http is allowed only for loopback addresses (127.0.0.1, ::1, localhost)\n  help: use https://"
+                )))
+            }
+        }
+        other => Err(UsageError::new(format!(
+            "error: {what} `{s}` has scheme `{other}`\n  expected https:// (or http:// on a loopback address)"
+        ))),
+    }
+}
+
+fn parse_bool_env(v: Option<bool>) -> bool {
+    v.unwrap_or(false)
+}
+
+/// Resolves run arguments into settings. `needs_policy` is false for commands that
+/// need no selection (restore).
+pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<Settings> {
+    let backend_kind = args.backend.unwrap_or_default();
+    let backend = match backend_kind {
+        BackendKind::Github => {
+            let account = match args.account.as_deref().map(str::trim) {
+                Some(a) if !a.is_empty() => a.to_string(),
+                _ => {
+                    return usage(
+                        "error: no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: pass --account ORG (or --account user), or set REGSWEEP_ACCOUNT",
+                    )
+                }
+            };
+            let token = args
+                .token
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .or_else(|| env.github_token.clone())
+                .map(|t| Secret::new(t.trim()));
+            let Some(token) = token else {
+                return usage(
+                    "error: no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: pass --token, or set GITHUB_TOKEN (a classic PAT with read:packages and delete:packages, or the Actions GITHUB_TOKEN)",
+                );
+            };
+            let api_url = parse_url(
+                "--api-url",
+                args.api_url.as_deref().unwrap_or("https://api.github.com"),
+            )?;
+            let registry_url = parse_url(
+                "--registry-url",
+                args.registry_url.as_deref().unwrap_or("https://ghcr.io"),
+            )?;
+            Backend::Github {
+                account,
+                token,
+                api_url,
+                registry_url,
+            }
+        }
+        BackendKind::Oci => {
+            let Some(reg) = args.registry_url.as_deref() else {
+                return usage(
+                    "error: --backend oci needs --registry-url\n  help: pass the registry's base URL, e.g. --registry-url https://registry.example.com",
+                );
+            };
+            Backend::Oci {
+                registry_url: parse_url("--registry-url", reg)?,
+                username: args.registry_username.clone(),
+                password: args.registry_password.clone().map(Secret::new),
+            }
+        }
+    };
+
+    let (mut policy, policy_source) = if let Some(path) = &args.policy {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            UsageError::new(format!(
+                "error: cannot read the policy file {}: {e}\n  help: check the path given to --policy",
+                path.display()
+            ))
+        })?;
+        let p = policy_file::parse_named(&path.display().to_string(), &text)
+            .map_err(|e| UsageError::new(format!("error: {e}")))?;
+        (p, PolicySource::File(path.clone()))
+    } else if let Some(text) = args
+        .policy_inline
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        let p = policy_file::parse_named("policy", text)
+            .map_err(|e| UsageError::new(format!("error: {e}")))?;
+        (p, PolicySource::Inline)
+    } else if needs_policy {
+        (snok_policy(args)?, PolicySource::Flags)
+    } else {
+        (Policy::default(), PolicySource::Flags)
+    };
+    if policy_source != PolicySource::Flags {
+        let snok_flags = [
+            ("--image-tags", args.image_tags.is_some()),
+            ("--skip-shas", args.skip_shas.is_some()),
+            ("--tag-selection", args.tag_selection.is_some()),
+            ("--keep-n-most-recent", args.keep_n_most_recent.is_some()),
+            ("--cut-off", args.cut_off.is_some()),
+        ];
+        if let Some((flag, _)) = snok_flags.iter().find(|(_, set)| *set) {
+            return usage(format!(
+                "error: {flag} cannot be combined with a policy file\n  the policy file decides what is kept and deleted\n  help: move the condition into a rule of the policy (see docs/policy.md), or drop the policy file"
+            ));
+        }
+    }
+    if args.delete_orphans {
+        let mut r = Rule::new("delete-orphans", RuleAction::Delete);
+        r.orphans_only = true;
+        if let Some(names) = &args.image_names {
+            r.packages = PatternList::parse(names)
+                .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?;
+        }
+        policy.rules.push(r);
+    }
+
+    let mut packages: Vec<PatternList> = policy.rules.iter().map(|r| r.packages.clone()).collect();
+    if policy_source != PolicySource::Flags {
+        if let Some(names) = &args.image_names {
+            // With a policy file, --image-names narrows which packages are listed.
+            packages = vec![PatternList::parse(names)
+                .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?];
+        }
+    }
+
+    let now = match args.now.as_deref() {
+        Some(s) => s.parse::<Timestamp>().map_err(|e| {
+            UsageError::new(format!("error: --now `{s}` is not an RFC 3339 instant: {e}\n  help: write e.g. 2026-11-24T12:00:00Z"))
+        })?,
+        None => Timestamp::now(),
+    };
+    let max_wait = match args.max_wait.as_deref() {
+        Some(s) => parse_duration("--max-wait", s)?,
+        None => Duration::from_secs(15 * 60),
+    };
+    let concurrency = args.concurrency.unwrap_or(8);
+    if concurrency == 0 || concurrency > 64 {
+        return usage(format!(
+            "error: --concurrency {concurrency} is out of range\n  expected 1 to 64 (GitHub allows 100 concurrent requests across all clients)\n  help: the default, 8, suits most accounts"
+        ));
+    }
+    let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(720);
+    if delete_points_per_minute < 5 {
+        return usage("error: --delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 720, stays below GitHub's 900");
+    }
+    Ok(Settings {
+        backend,
+        policy,
+        policy_source,
+        packages,
+        dry_run: parse_bool_env(args.dry_run),
+        output: args.output.unwrap_or_default(),
+        show_kept: args.show_kept,
+        concurrency,
+        delete_points_per_minute,
+        max_wait,
+        reserve_requests: args.reserve_requests.unwrap_or(50),
+        graph: args.graph.unwrap_or_default(),
+        cache_dir: args.cache_dir.clone(),
+        journal: args.journal.clone(),
+        now,
+        print_policy: args.print_policy,
+        github_output: env.github_output.clone(),
+        step_summary: env.step_summary.clone(),
+    })
+}
+
+/// The policy equivalent to the snok-style flags.
+pub fn snok_policy(args: &RunArgs) -> Result<Policy, UsageError> {
+    let names = args.image_names.as_deref().unwrap_or("").trim();
+    if names.is_empty() {
+        return Err(UsageError::new(
+            "error: no image names given\n  regsweep needs to know which packages to clean\n  help: pass --image-names (e.g. `app, worker`, `team/*`, `*, !keep-me`) or a --policy file",
+        ));
+    }
+    let image_names = PatternList::parse(names)
+        .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?;
+    let image_tags = PatternList::parse(args.image_tags.as_deref().unwrap_or(""))
+        .map_err(|e| UsageError::new(format!("error: --image-tags: {e}")))?;
+    let skip_shas = parse_skip_shas(args.skip_shas.as_deref().unwrap_or("")).map_err(|e| {
+        UsageError::new(format!(
+            "error: --skip-shas: {e}\n  help: separate digests with commas or spaces"
+        ))
+    })?;
+    let tag_selection: TagSelection = args
+        .tag_selection
+        .as_deref()
+        .unwrap_or("both")
+        .parse()
+        .map_err(|e: String| UsageError::new(format!("error: --tag-selection: {e}")))?;
+    let timestamp: TimestampField = args
+        .timestamp_to_use
+        .as_deref()
+        .unwrap_or("updated_at")
+        .parse()
+        .map_err(|e: String| UsageError::new(format!("error: --timestamp-to-use: {e}")))?;
+    let Some(cut_off) = args.cut_off.as_deref().filter(|s| !s.trim().is_empty()) else {
+        return Err(UsageError::new(
+            "error: no cut-off given\n  versions newer than the cut-off are never deleted, so regsweep needs one\n  help: pass --cut-off (e.g. `1w`, `2w 3d`), or use a --policy file",
+        ));
+    };
+    let cut_off = parse_duration("--cut-off", cut_off)?;
+    if !image_tags.is_empty() && tag_selection == TagSelection::Untagged {
+        tracing::warn!("--image-tags has no effect with --tag-selection untagged");
+    }
+    let _ = TagState::Any;
+    Ok(SnokInputs {
+        image_names,
+        image_tags,
+        skip_shas,
+        tag_selection,
+        keep_n_most_recent: args.keep_n_most_recent.unwrap_or(0),
+        timestamp,
+        cut_off,
+    }
+    .to_policy())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> RunArgs {
+        RunArgs {
+            account: Some("acme".into()),
+            token: Some("t0ken".into()),
+            image_names: Some("app".into()),
+            cut_off: Some("1w".into()),
+            ..RunArgs::default()
+        }
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(parse_url("--api-url", "http://127.0.0.1:8080").is_ok());
+        assert!(parse_url("--api-url", "http://[::1]:8080").is_ok());
+        assert!(parse_url("--api-url", "http://localhost:1").is_ok());
+        assert!(parse_url("--api-url", "https://ghe.example.com/api/v3").is_ok());
+        let e = parse_url("--api-url", "http://ghe.example.com")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("loopback"), "{e}");
+        assert!(parse_url("--api-url", "ftp://x").is_err());
+        assert!(parse_url("--api-url", "not a url").is_err());
+    }
+
+    #[test]
+    fn missing_inputs_are_usage_errors() {
+        let mut a = args();
+        a.account = None;
+        assert!(resolve(&a, &Env::default(), true)
+            .unwrap_err()
+            .to_string()
+            .contains("no account"));
+        let mut a = args();
+        a.token = None;
+        assert!(resolve(&a, &Env::default(), true)
+            .unwrap_err()
+            .to_string()
+            .contains("no token"));
+        let env = Env {
+            github_token: Some("from-env".into()),
+            ..Env::default()
+        };
+        assert!(resolve(&a, &env, true).is_ok());
+        let mut a = args();
+        a.cut_off = Some("soon".into());
+        assert!(resolve(&a, &Env::default(), true)
+            .unwrap_err()
+            .to_string()
+            .contains("not a duration"));
+        let mut a = args();
+        a.tag_selection = Some("some".into());
+        assert!(resolve(&a, &Env::default(), true).is_err());
+        let mut a = args();
+        a.skip_shas = Some("sha256:nope".into());
+        assert!(resolve(&a, &Env::default(), true).is_err());
+    }
+
+    #[test]
+    fn token_never_in_debug() {
+        let s = resolve(&args(), &Env::default(), true).unwrap();
+        assert!(!format!("{s:?}").contains("t0ken"));
+    }
+
+    #[test]
+    fn delete_orphans_adds_a_rule() {
+        let mut a = args();
+        a.delete_orphans = true;
+        let s = resolve(&a, &Env::default(), true).unwrap();
+        assert!(s
+            .policy
+            .rules
+            .iter()
+            .any(|r| r.orphans_only && r.action == RuleAction::Delete));
+    }
+}

@@ -1,0 +1,327 @@
+//! The GitHub source: the Packages API for versions and deletion, GHCR's registry
+//! surface (read only) for the manifest graph.
+//!
+//! It finds out what the token may do from GitHub's answers (never from its prefix)
+//! and stops before deleting anything when the token cannot do what the inputs need.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::{stream, StreamExt};
+use regsweep_core::matcher::PatternList;
+use regsweep_core::plan::Decision;
+use regsweep_core::planner::{PlanOptions, PullInfo, PullRequests};
+use regsweep_core::{Inventory, Package, Secret};
+use regsweep_github::{
+    ClientConfig, DeleteError, GithubClient, GithubError, Owner, PullState, TokenInfo, VersionState,
+};
+use regsweep_oci::{Auth, OciOptions, RegistryClient};
+use url::Url;
+
+use super::{DeleteOutcome, Listing, ListingStats};
+use crate::cli::GraphMode;
+use crate::exit::UsageError;
+use crate::progress::Progress;
+use crate::settings::{Backend, Settings};
+
+/// A connected GitHub source.
+pub struct GithubSource {
+    client: GithubClient,
+    owner: Owner,
+    account: String,
+    /// The namespace in the registry (`acme`, or the token owner's login).
+    namespace: String,
+    registry_url: Url,
+    token: Secret,
+    info: TokenInfo,
+}
+
+const USER_AGENT: &str = concat!("regsweep/", env!("CARGO_PKG_VERSION"));
+
+fn has_scope(scopes: &[String], want: &str) -> bool {
+    scopes.iter().any(|s| {
+        s == want
+            || (want == "read:packages" && s == "write:packages")
+            || (want == "read:packages" && s == "delete:packages")
+    })
+}
+
+impl GithubSource {
+    /// Connects: checks the token with one request and learns what it may do.
+    pub async fn connect(settings: &Settings, for_delete: bool) -> anyhow::Result<GithubSource> {
+        let Backend::Github {
+            account,
+            token,
+            api_url,
+            registry_url,
+        } = &settings.backend
+        else {
+            unreachable!("GithubSource::connect on a GitHub backend only");
+        };
+        let client = GithubClient::new(ClientConfig {
+            api_url: api_url.clone(),
+            token: token.clone(),
+            user_agent: USER_AGENT.to_string(),
+            concurrency: settings.concurrency,
+            delete_points_per_minute: settings.delete_points_per_minute,
+            max_wait: settings.max_wait,
+            ..ClientConfig::new(api_url.clone(), token.clone())
+        })
+        .map_err(|e| UsageError::new(format!("error: {e}")))?;
+        let info = match client.probe().await {
+            Ok(info) => info,
+            Err(e @ GithubError::BadCredentials { .. }) => {
+                return Err(UsageError::new(format!("error: {e}")).into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let owner = Owner::from_account(account);
+        if let Some(scopes) = &info.scopes {
+            if !has_scope(scopes, "read:packages") {
+                return Err(UsageError::new(format!(
+                    "error: the token cannot read packages\n  GitHub reports its scopes as `{}`; listing versions needs `read:packages`\n  help: create a classic personal access token with read:packages (and delete:packages to delete)",
+                    scopes.join(", ")
+                ))
+                .into());
+            }
+            if for_delete && !has_scope(scopes, "delete:packages") {
+                return Err(UsageError::new(format!(
+                    "error: the token cannot delete packages\n  GitHub reports its scopes as `{}`; deleting versions needs `delete:packages`\n  help: add the delete:packages scope to the token, or run `regsweep plan` (a dry run) instead",
+                    scopes.join(", ")
+                ))
+                .into());
+            }
+        }
+        let namespace = match &owner {
+            Owner::Org(o) | Owner::User(o) => o.to_lowercase(),
+            Owner::AuthenticatedUser => match &info.login {
+                Some(l) => l.to_lowercase(),
+                None => {
+                    return Err(UsageError::new(
+                        "error: cannot tell whose personal packages `--account user` means\n  GET /user did not name the token's owner (the Actions GITHUB_TOKEN cannot read it)\n  help: pass the user name instead: --account YOUR-LOGIN, or use a classic PAT",
+                    )
+                    .into())
+                }
+            },
+        };
+        Ok(GithubSource {
+            client,
+            owner,
+            account: account.clone(),
+            namespace,
+            registry_url: registry_url.clone(),
+            token: token.clone(),
+            info,
+        })
+    }
+
+    async fn package_names(
+        &self,
+        selectors: &[PatternList],
+        progress: &Progress,
+    ) -> anyhow::Result<Vec<(String, Option<regsweep_core::Visibility>)>> {
+        let exact: Option<Vec<String>> = selectors
+            .iter()
+            .map(|s| s.exact_names())
+            .collect::<Option<Vec<Vec<String>>>>()
+            .map(|v| v.concat());
+        if let Some(mut names) = exact {
+            names.sort();
+            names.dedup();
+            let mut out = Vec::new();
+            for name in names {
+                match self.client.get_package(&self.owner, &name).await? {
+                    Some(p) => out.push((p.name, p.visibility)),
+                    None => {
+                        return Err(UsageError::new(format!(
+                            "error: package `{name}` of {} was not found\n  GET {} answered 404: it does not exist, or the token may not see it\n  help: check the name (exact, as shown on GitHub), and that the token has access to the package",
+                            self.owner_label(),
+                            self.package_path(&name)
+                        ))
+                        .into())
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        progress.note("listing packages");
+        let all = match self.client.list_packages(&self.owner).await {
+            Ok(all) => all,
+            Err(e @ GithubError::CannotList { .. }) => {
+                return Err(UsageError::new(format!("error: {e}")).into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(all
+            .into_iter()
+            .filter(|p| selectors.iter().any(|s| s.matches(&p.name)))
+            .map(|p| (p.name, p.visibility))
+            .collect())
+    }
+
+    fn owner_label(&self) -> String {
+        match &self.owner {
+            Owner::Org(o) => format!("organisation `{o}`"),
+            Owner::AuthenticatedUser => "the token's owner".to_string(),
+            Owner::User(u) => format!("user `{u}`"),
+        }
+    }
+
+    fn package_path(&self, name: &str) -> String {
+        let enc = name.replace('/', "%2F");
+        match &self.owner {
+            Owner::Org(o) => format!("/orgs/{o}/packages/container/{enc}"),
+            Owner::AuthenticatedUser => format!("/user/packages/container/{enc}"),
+            Owner::User(u) => format!("/users/{u}/packages/container/{enc}"),
+        }
+    }
+
+    /// Lists packages, versions, the graph and pull requests.
+    pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
+        let names = self.package_names(&settings.packages, progress).await?;
+        let listed = AtomicUsize::new(0);
+        let bar = progress.counter("listing versions");
+        let results: Vec<anyhow::Result<Package>> = stream::iter(names.into_iter())
+            .map(|(name, visibility)| {
+                let listed = &listed;
+                let bar = bar.clone();
+                async move {
+                    let before = std::sync::atomic::AtomicUsize::new(0);
+                    let on_page = |n: usize| {
+                        let prev = before.swap(n, Ordering::Relaxed);
+                        let total = listed.fetch_add(n - prev, Ordering::Relaxed) + (n - prev);
+                        bar.set(total as u64);
+                    };
+                    let versions = self
+                        .client
+                        .list_versions(&self.owner, &name, VersionState::Active, &on_page)
+                        .await?;
+                    Ok(Package {
+                        name,
+                        visibility,
+                        versions,
+                    })
+                }
+            })
+            .buffer_unordered(settings.concurrency.min(4))
+            .collect()
+            .await;
+        bar.finish();
+        let mut inventory = Inventory::default();
+        for r in results {
+            inventory.packages.push(r?);
+        }
+        inventory.packages.sort_by(|a, b| a.name.cmp(&b.name));
+        tracing::info!(
+            "listed {} versions in {} packages",
+            inventory.version_count(),
+            inventory.packages.len()
+        );
+
+        let mut stats = ListingStats::default();
+        let graph = match settings.graph {
+            GraphMode::Skip => Default::default(),
+            GraphMode::Read => {
+                let registry = RegistryClient::new(
+                    self.registry_url.clone(),
+                    Auth::Basic {
+                        username: self
+                            .info
+                            .login
+                            .clone()
+                            .unwrap_or_else(|| "regsweep".to_string()),
+                        password: self.token.clone(),
+                    },
+                    OciOptions {
+                        user_agent: USER_AGENT.to_string(),
+                        concurrency: settings.concurrency,
+                        cache_dir: settings.cache_dir.clone(),
+                        ..OciOptions::default()
+                    },
+                )?;
+                let ns = self.namespace.clone();
+                let repo_of = move |p: &str| format!("{ns}/{}", p.to_lowercase());
+                let g = super::graph::read_graph(
+                    &registry,
+                    &inventory,
+                    &repo_of,
+                    settings.policy.needs_labels(),
+                    settings.concurrency,
+                    progress,
+                )
+                .await?;
+                let s = registry.stats();
+                stats.manifest_requests = s.manifest_fetches;
+                stats.manifest_cache_hits = s.cache_hits;
+                g
+            }
+        };
+
+        let mut pulls: PullRequests = HashMap::new();
+        for repo in settings.policy.pull_request_repositories() {
+            let list = self.client.list_pulls(&repo, PullState::All).await?;
+            pulls.insert(
+                repo,
+                list.into_iter()
+                    .map(|p| {
+                        (
+                            p.number,
+                            PullInfo {
+                                open: p.state == "open",
+                                merged_at: p.merged_at,
+                                closed_at: p.closed_at,
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        stats.api_requests = self.client.stats().requests;
+        let _ = &self.account;
+        Ok(Listing {
+            inventory,
+            graph,
+            pulls,
+            options: PlanOptions {
+                github_refusals: true,
+            },
+            stats,
+        })
+    }
+
+    /// Deletes one version through the Packages API.
+    pub async fn delete(&self, package: &str, d: &Decision) -> DeleteOutcome {
+        match self.client.delete_version(&self.owner, package, d.id).await {
+            Ok(()) => DeleteOutcome::Deleted,
+            Err(DeleteError::NotFound) => DeleteOutcome::AlreadyGone,
+            Err(
+                e @ (DeleteError::LastTaggedVersion { .. } | DeleteError::TooManyDownloads { .. }),
+            ) => DeleteOutcome::Refused(e.to_string()),
+            Err(e @ DeleteError::RateLimited { .. }) => {
+                DeleteOutcome::BudgetExhausted(e.to_string())
+            }
+            Err(e) => DeleteOutcome::Failed(e.to_string()),
+        }
+    }
+
+    /// Primary-limit requests left, where known.
+    pub fn remaining_requests(&self) -> Option<u32> {
+        self.client
+            .rate_limit()
+            .map(|r| r.remaining.min(u32::MAX as u64) as u32)
+    }
+
+    /// API requests made so far.
+    pub fn request_count(&self) -> u64 {
+        self.client.stats().requests
+    }
+
+    /// Restores one version (within GitHub's 30-day window).
+    pub async fn restore(
+        &self,
+        package: &str,
+        id: regsweep_core::VersionId,
+    ) -> Result<(), DeleteError> {
+        self.client.restore_version(&self.owner, package, id).await
+    }
+}

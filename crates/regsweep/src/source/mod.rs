@@ -1,0 +1,99 @@
+//! Sources: where the inventory and the manifest graph come from.
+//!
+//! A source lists what is there (complete, or an error: never a partial listing),
+//! reads the manifest graph, and deletes one version at a time for the executor.
+//! `github` pairs the Packages API with GHCR's read-only registry surface; `oci`
+//! uses the Distribution API alone.
+
+pub mod github;
+pub mod graph;
+pub mod oci;
+
+use regsweep_core::plan::Decision;
+use regsweep_core::planner::{PlanOptions, PullRequests};
+use regsweep_core::{Inventory, ManifestGraph};
+
+use crate::progress::Progress;
+use crate::settings::{Backend, Settings};
+
+/// What a source read for planning.
+pub struct Listing {
+    pub inventory: Inventory,
+    pub graph: ManifestGraph,
+    pub pulls: PullRequests,
+    pub options: PlanOptions,
+    /// Requests made while listing and reading (for the report).
+    pub stats: ListingStats,
+}
+
+/// Request counts for the report.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct ListingStats {
+    pub api_requests: u64,
+    pub manifest_requests: u64,
+    pub manifest_cache_hits: u64,
+}
+
+/// The outcome of one deletion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    /// Already gone (deleted by someone else meanwhile).
+    AlreadyGone,
+    /// GitHub refused for a documented reason: skipped, not failed.
+    Refused(String),
+    /// Failed; the message says why and how to fix.
+    Failed(String),
+    /// Rate limits would need a longer wait than allowed: stop, leave the rest.
+    BudgetExhausted(String),
+}
+
+/// A connected source.
+pub enum Source {
+    Github(github::GithubSource),
+    Oci(oci::OciSource),
+}
+
+impl Source {
+    /// Connects and checks credentials (a usage error when they are unusable).
+    pub async fn connect(settings: &Settings, for_delete: bool) -> anyhow::Result<Source> {
+        match &settings.backend {
+            Backend::Github { .. } => Ok(Source::Github(
+                github::GithubSource::connect(settings, for_delete).await?,
+            )),
+            Backend::Oci { .. } => Ok(Source::Oci(oci::OciSource::connect(settings).await?)),
+        }
+    }
+
+    /// Lists everything the policy needs, completely.
+    pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
+        match self {
+            Source::Github(s) => s.list(settings, progress).await,
+            Source::Oci(s) => s.list(settings, progress).await,
+        }
+    }
+
+    /// Deletes one version.
+    pub async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome {
+        match self {
+            Source::Github(s) => s.delete(package, decision).await,
+            Source::Oci(s) => s.delete(package, decision).await,
+        }
+    }
+
+    /// Primary-limit requests left, where known.
+    pub fn remaining_requests(&self) -> Option<u32> {
+        match self {
+            Source::Github(s) => s.remaining_requests(),
+            Source::Oci(_) => None,
+        }
+    }
+
+    /// Requests made so far (API and registry).
+    pub fn request_count(&self) -> u64 {
+        match self {
+            Source::Github(s) => s.request_count(),
+            Source::Oci(s) => s.request_count(),
+        }
+    }
+}

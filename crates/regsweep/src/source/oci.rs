@@ -1,0 +1,159 @@
+//! The plain OCI source: any Distribution registry. Versions are the manifests
+//! reachable from the repositories' tags (plus their children and referrers);
+//! deletion is `DELETE /v2/<repo>/manifests/<digest>`.
+//!
+//! A registry has no version ids or timestamps: ids are assigned in a stable order
+//! (by digest), and a manifest's time is the `created` of its image config or the
+//! `org.opencontainers.image.created` annotation when present, else the epoch (so
+//! age conditions treat it as old: pair the OCI backend with tag rules).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use regsweep_core::plan::Decision;
+use regsweep_core::planner::PlanOptions;
+use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
+use regsweep_oci::{Auth, OciOptions, RegistryClient};
+
+use super::{DeleteOutcome, Listing, ListingStats};
+use crate::progress::Progress;
+use crate::settings::{Backend, Settings};
+
+/// A connected OCI source.
+pub struct OciSource {
+    client: RegistryClient,
+}
+
+impl OciSource {
+    /// Connects (no request yet).
+    pub async fn connect(settings: &Settings) -> anyhow::Result<OciSource> {
+        let Backend::Oci {
+            registry_url,
+            username,
+            password,
+        } = &settings.backend
+        else {
+            unreachable!("OciSource::connect on an OCI backend only");
+        };
+        let auth = match (username, password) {
+            (Some(u), Some(p)) => Auth::Basic {
+                username: u.clone(),
+                password: p.clone(),
+            },
+            (None, Some(p)) => Auth::Bearer(p.clone()),
+            _ => Auth::Anonymous,
+        };
+        let client = RegistryClient::new(
+            registry_url.clone(),
+            auth,
+            OciOptions {
+                concurrency: settings.concurrency,
+                cache_dir: settings.cache_dir.clone(),
+                ..OciOptions::default()
+            },
+        )?;
+        Ok(OciSource { client })
+    }
+
+    /// Lists repositories (catalog, filtered by the selectors), their tags, and
+    /// the graph from every tagged manifest down.
+    pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
+        let exact: Option<Vec<String>> = settings
+            .packages
+            .iter()
+            .map(|s| s.exact_names())
+            .collect::<Option<Vec<Vec<String>>>>()
+            .map(|v| v.concat());
+        let repos = match exact {
+            Some(names) => names,
+            None => {
+                progress.note("listing repositories");
+                self.client
+                    .catalog()
+                    .await?
+                    .into_iter()
+                    .filter(|r| settings.packages.iter().any(|s| s.matches(r)))
+                    .collect()
+            }
+        };
+        let mut inventory = Inventory::default();
+        let mut graph = ManifestGraph::default();
+        for repo in repos {
+            let tags = self.client.list_tags(&repo).await?;
+            let mut tag_of: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
+            for t in tags {
+                if let Some((d, _)) = self.client.head_manifest(&repo, &t).await? {
+                    tag_of.entry(d).or_default().push(t);
+                }
+            }
+            let roots: Vec<Digest> = tag_of.keys().cloned().collect();
+            let mut pg = self.client.read_graph(&repo, &roots, true).await?;
+            // Referrers of every manifest, where the registry has the API.
+            let mut all: BTreeSet<Digest> = pg.nodes.keys().cloned().collect();
+            let mut extra = Vec::new();
+            for d in all.clone() {
+                if let Some(refs) = self.client.referrers(&repo, &d).await? {
+                    extra.extend(refs.into_iter().map(|r| r.digest));
+                }
+            }
+            extra.retain(|d| !all.contains(d));
+            if !extra.is_empty() {
+                let more = self.client.read_graph(&repo, &extra, true).await?;
+                pg.nodes.extend(more.nodes);
+            }
+            all = pg.nodes.keys().cloned().collect();
+            let versions = all
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let ts = pg
+                        .get(d)
+                        .and_then(|n| n.annotations.get("org.opencontainers.image.created"))
+                        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+                        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                    Version {
+                        id: VersionId(i as u64 + 1),
+                        digest: d.clone(),
+                        tags: tag_of.get(d).cloned().unwrap_or_default(),
+                        created_at: ts,
+                        updated_at: ts,
+                        downloads: None,
+                    }
+                })
+                .collect();
+            inventory.packages.push(Package {
+                name: repo.clone(),
+                visibility: None,
+                versions,
+            });
+            graph.packages.insert(repo, pg);
+        }
+        let s = self.client.stats();
+        Ok(Listing {
+            inventory,
+            graph,
+            pulls: Default::default(),
+            options: PlanOptions {
+                github_refusals: false,
+            },
+            stats: ListingStats {
+                api_requests: s.requests,
+                manifest_requests: s.manifest_fetches,
+                manifest_cache_hits: s.cache_hits,
+            },
+        })
+    }
+
+    /// Deletes a manifest by digest.
+    pub async fn delete(&self, repo: &str, d: &Decision) -> DeleteOutcome {
+        match self.client.delete_manifest(repo, &d.digest).await {
+            Ok(()) => DeleteOutcome::Deleted,
+            Err(e) if e.is_not_found() => DeleteOutcome::AlreadyGone,
+            Err(e) => DeleteOutcome::Failed(e.to_string()),
+        }
+    }
+
+    /// Registry requests made so far.
+    pub fn request_count(&self) -> u64 {
+        self.client.stats().requests
+    }
+}

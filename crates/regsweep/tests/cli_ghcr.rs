@@ -1,0 +1,403 @@
+//! End to end: the real binary against the GitHub Packages API emulator.
+//! Each test is named after the behaviour (or snok defect) it pins.
+
+mod common;
+
+use common::{actions, read, regsweep, regsweep_offline, sim};
+use regsweep_sim::{FailNext, FaultConfig, SimOptions};
+
+const TOKENS: &str = r#"
+now: 2026-11-24T12:00:00Z
+tokens:
+  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+  - {token: ghp_readonly, kind: classic, user: octocat, scopes: [read:packages]}
+  - {token: ghs_actions, kind: actions, grants: [acme/app]}
+"#;
+
+fn scenario(packages: &str) -> String {
+    format!("{TOKENS}accounts:\n  - name: acme\n    kind: org\n    packages:\n{packages}")
+}
+
+fn generated(name: &str, versions: usize) -> String {
+    format!("      - name: {name}\n        visibility: private\n        generate: {{versions: {versions}, seed: 7}}\n")
+}
+
+const BASE: &[&str] = &[
+    "--account",
+    "acme",
+    "--token",
+    "ghp_admin",
+    "--output",
+    "json",
+    "--graph",
+    "skip",
+];
+
+/// The subcommand (first of `extra`), then the base options, then the rest.
+fn with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let (cmd, rest) = extra.split_first().expect("a subcommand");
+    std::iter::once(*cmd)
+        .chain(BASE.iter().copied())
+        .chain(rest.iter().copied())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_with_next_last_prev_first_in_package_name() {
+    let yaml = scenario(&generated("next-last-prev-first", 250));
+    for omit in [false, true] {
+        let s = sim(
+            &yaml,
+            SimOptions {
+                omit_link_headers: omit,
+                ..SimOptions::default()
+            },
+        )
+        .await;
+        let r = regsweep(
+            &s,
+            &with(&["plan", "--image-names", "*", "--cut-off", "1w"]),
+            &[],
+        )
+        .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let doc = r.json();
+        let listed = doc["totals"]["versions"].as_u64().unwrap();
+        assert_eq!(
+            listed as usize,
+            s.versions("acme", "next-last-prev-first").len(),
+            "omit_link_headers={omit}"
+        );
+        assert!(listed >= 250);
+        s.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_apply_decide_the_same_and_outputs_are_written() {
+    let yaml = scenario(&(generated("app", 120) + &generated("team/worker", 30)));
+    let s = sim(&yaml, SimOptions::default()).await;
+    let args = [
+        "--image-names",
+        "app, team/*",
+        "--cut-off",
+        "30d",
+        "--tag-selection",
+        "tagged",
+        "--keep-n-most-recent",
+        "3",
+    ];
+    let plan = regsweep(&s, &with(&[&["plan"], &args[..]].concat()), &[]).await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let planned = plan.json();
+    let to_delete = planned["totals"]["delete"].as_u64().unwrap();
+    assert!(to_delete > 0, "the scenario has old tagged versions");
+    let before = s.versions("acme", "app").len() + s.versions("acme", "team/worker").len();
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("output");
+    let summary = dir.path().join("summary.md");
+    let apply = regsweep(
+        &s,
+        &with(&[&["apply"], &args[..]].concat()),
+        &[
+            ("GITHUB_OUTPUT", out.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    let applied = apply.json();
+    assert_eq!(
+        actions(&planned),
+        actions(&applied),
+        "plan and apply decide the same"
+    );
+    assert_eq!(applied["totals"]["deleted"].as_u64().unwrap(), to_delete);
+    let after = s.versions("acme", "app").len() + s.versions("acme", "team/worker").len();
+    assert_eq!((before - after) as u64, to_delete);
+
+    let outputs = read(&out);
+    assert!(
+        outputs.contains(&format!("deleted-count={to_delete}\n")),
+        "{outputs}"
+    );
+    assert!(outputs.contains("failed-count=0\n"), "{outputs}");
+    let deleted_line = outputs.lines().find(|l| l.starts_with("deleted=")).unwrap();
+    assert_eq!(
+        deleted_line
+            .trim_start_matches("deleted=")
+            .split(',')
+            .count() as u64,
+        to_delete
+    );
+    assert!(deleted_line.contains("team/worker:") || deleted_line.contains("app:"));
+    assert!(read(&summary).contains("regsweep: retention applied"));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_deletions_exit_1_and_are_listed() {
+    let s = sim(&scenario(&generated("app", 60)), SimOptions::default()).await;
+    s.set_faults(FaultConfig {
+        fail_next: Some(FailNext {
+            count: 10_000,
+            status: 403,
+            method: Some("DELETE".into()),
+            path_contains: None,
+        }),
+        ..FaultConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("output");
+    let r = regsweep(
+        &s,
+        &with(&[
+            "apply",
+            "--image-names",
+            "app",
+            "--cut-off",
+            "30d",
+            "--tag-selection",
+            "tagged",
+        ]),
+        &[("GITHUB_OUTPUT", out.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert!(doc["totals"]["failed"].as_u64().unwrap() > 0);
+    assert_eq!(doc["totals"]["deleted"].as_u64().unwrap(), 0);
+    assert!(read(&out).contains("deleted-count=0"));
+    assert!(!read(&out).contains("failed-count=0"));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_5xx_are_retried() {
+    let s = sim(&scenario(&generated("app", 40)), SimOptions::default()).await;
+    s.set_faults(FaultConfig {
+        fail_next: Some(FailNext {
+            count: 3,
+            status: 502,
+            method: None,
+            path_contains: None,
+        }),
+        ..FaultConfig::default()
+    });
+    let r = regsweep(
+        &s,
+        &with(&[
+            "apply",
+            "--image-names",
+            "app",
+            "--cut-off",
+            "30d",
+            "--tag-selection",
+            "tagged",
+        ]),
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["totals"]["failed"].as_u64().unwrap(), 0);
+    assert!(s.stats().faults_injected >= 3);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_token_with_wildcards_stops_before_deleting() {
+    let s = sim(&scenario(&generated("app", 10)), SimOptions::default()).await;
+    let r = regsweep(
+        &s,
+        &[
+            "apply",
+            "--account",
+            "acme",
+            "--token",
+            "ghs_actions",
+            "--image-names",
+            "*",
+            "--cut-off",
+            "1d",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("name packages exactly") || r.stderr.contains("--image-names"),
+        "{}",
+        r.stderr
+    );
+    assert!(s.deleted("acme", "app").is_empty());
+    // With exact names it works (the token was granted acme/app).
+    let ok = regsweep(
+        &s,
+        &[
+            "plan",
+            "--account",
+            "acme",
+            "--token",
+            "ghs_actions",
+            "--image-names",
+            "app",
+            "--cut-off",
+            "1d",
+            "--graph",
+            "skip",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_without_delete_scope_cannot_apply_but_can_plan() {
+    let s = sim(&scenario(&generated("app", 10)), SimOptions::default()).await;
+    let args = [
+        "--account",
+        "acme",
+        "--token",
+        "ghp_readonly",
+        "--image-names",
+        "app",
+        "--cut-off",
+        "1d",
+        "--graph",
+        "skip",
+    ];
+    let r = regsweep(&s, &[&["apply"], &args[..]].concat(), &[]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("delete:packages"), "{}", r.stderr);
+    let r = regsweep(&s, &[&["plan"], &args[..]].concat(), &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bad = regsweep(
+        &s,
+        &[
+            "plan",
+            "--account",
+            "acme",
+            "--token",
+            "nope",
+            "--image-names",
+            "app",
+            "--cut-off",
+            "1d",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(!bad.stderr.contains("nope"), "the token never prints");
+    s.shutdown().await;
+}
+
+#[test]
+fn bad_input_exits_2_with_help() {
+    for (args, needle) in [
+        (
+            vec![
+                "plan",
+                "--token",
+                "t",
+                "--image-names",
+                "a",
+                "--cut-off",
+                "1w",
+            ],
+            "no account",
+        ),
+        (
+            vec![
+                "plan",
+                "--account",
+                "a",
+                "--token",
+                "t",
+                "--image-names",
+                "a",
+            ],
+            "no cut-off",
+        ),
+        (
+            vec![
+                "plan",
+                "--account",
+                "a",
+                "--token",
+                "t",
+                "--image-names",
+                "a",
+                "--cut-off",
+                "soon",
+            ],
+            "not a duration",
+        ),
+        (
+            vec![
+                "plan",
+                "--account",
+                "a",
+                "--token",
+                "t",
+                "--image-names",
+                "a",
+                "--cut-off",
+                "1w",
+                "--api-url",
+                "http://example.com",
+            ],
+            "loopback",
+        ),
+        (
+            vec![
+                "plan",
+                "--account",
+                "a",
+                "--token",
+                "t",
+                "--image-names",
+                "re:(",
+                "--cut-off",
+                "1w",
+            ],
+            "regular expression",
+        ),
+    ] {
+        let r = regsweep_offline(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("help:") || r.stderr.contains("expected"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn print_policy_shows_the_snok_translation() {
+    let r = regsweep_offline(&[
+        "plan",
+        "--account",
+        "a",
+        "--token",
+        "t",
+        "--image-names",
+        "app",
+        "--cut-off",
+        "1w",
+        "--keep-n-most-recent",
+        "2",
+        "--print-policy",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("tagged") && r.stdout.contains("untagged"),
+        "{}",
+        r.stdout
+    );
+}
