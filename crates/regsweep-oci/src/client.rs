@@ -2,7 +2,7 @@
 //! every operation goes through: bounded concurrency, retries with backoff, and a
 //! single re-authentication on a 401 challenge (see `auth`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -81,6 +81,9 @@ impl Counters {
 /// A cell per digest: filled once, awaited by every concurrent caller.
 pub(crate) type Cells<T> = Mutex<HashMap<Digest, Arc<OnceCell<T>>>>;
 
+/// Blobs known to be in a repository (or being uploaded), keyed by (repository, digest).
+pub(crate) type BlobCells = Mutex<HashMap<(String, Digest), Arc<OnceCell<()>>>>;
+
 pub(crate) fn cell<T>(cells: &Cells<T>, digest: &Digest) -> Arc<OnceCell<T>> {
     let mut map = cells.lock().unwrap_or_else(|p| p.into_inner());
     map.entry(digest.clone()).or_default().clone()
@@ -97,7 +100,7 @@ pub(crate) struct Inner {
     pub disk: Option<DiskCache>,
     pub nodes: Cells<ManifestNode>,
     pub labels: Cells<BTreeMap<String, String>>,
-    pub known_blobs: Mutex<HashSet<(String, Digest)>>,
+    pub known_blobs: BlobCells,
 }
 
 /// A client of one OCI Distribution registry. Cheap to clone (shared state inside);

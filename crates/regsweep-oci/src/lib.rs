@@ -24,6 +24,7 @@ mod paths;
 mod push;
 mod referrers;
 mod retry;
+pub mod testimage;
 
 pub use auth::Auth;
 pub use challenge::{parse_challenges, Challenge};

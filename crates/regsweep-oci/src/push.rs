@@ -4,10 +4,13 @@
 //! `PUT <Location>?digest=…` with the bytes, the Location resolved whether relative or
 //! absolute and whatever query it already has. Manifests: `PUT …/manifests/REF`.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use regsweep_core::Digest;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::{Method, StatusCode};
+use tokio::sync::OnceCell;
 
 use crate::auth::Scope;
 use crate::client::{Call, RegistryClient};
@@ -16,31 +19,31 @@ use crate::error::{Access, OciError};
 use crate::paths::{blob_url, manifest_url, v2, validate_repository, Reference};
 
 impl RegistryClient {
-    fn blob_known(&self, repo: &str, digest: &Digest) -> bool {
-        let set = self
+    /// The cell of blob `digest` in `repo`: filled once it is known to be there, so
+    /// concurrent pushes of one blob make one upload.
+    fn blob_cell(&self, repo: &str, digest: &Digest) -> Arc<OnceCell<()>> {
+        let mut map = self
             .inner
             .known_blobs
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        set.contains(&(repo.to_string(), digest.clone()))
-    }
-
-    fn remember_blob(&self, repo: &str, digest: &Digest) {
-        let mut set = self
-            .inner
-            .known_blobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        set.insert((repo.to_string(), digest.clone()));
+        map.entry((repo.to_string(), digest.clone()))
+            .or_default()
+            .clone()
     }
 
     /// Uploads `data` as a blob of `repo` unless it is already there; returns its digest.
     pub async fn push_blob(&self, repo: &str, data: Bytes) -> Result<Digest, OciError> {
         validate_repository(repo)?;
         let digest = sha256_digest(&data);
-        if self.blob_known(repo, &digest) {
-            return Ok(digest);
-        }
+        self.blob_cell(repo, &digest)
+            .get_or_try_init(|| self.upload_blob(repo, &digest, data))
+            .await?;
+        Ok(digest)
+    }
+
+    async fn upload_blob(&self, repo: &str, digest: &Digest, data: Bytes) -> Result<(), OciError> {
+        let digest = digest.clone();
         let head = Call::new(
             Method::HEAD,
             blob_url(&self.inner.base, repo, &digest),
@@ -48,10 +51,7 @@ impl RegistryClient {
         );
         let answer = self.execute(&head).await?;
         match answer.status {
-            StatusCode::OK => {
-                self.remember_blob(repo, &digest);
-                return Ok(digest);
-            }
+            StatusCode::OK => return Ok(()),
             StatusCode::NOT_FOUND => {}
             _ => return Err(self.status_error(&head, &answer, Access::Push, "200 or 404")),
         }
@@ -88,8 +88,7 @@ impl RegistryClient {
         if !answer.status.is_success() {
             return Err(self.status_error(&put, &answer, Access::Push, "201 Created"));
         }
-        self.remember_blob(repo, &digest);
-        Ok(digest)
+        Ok(())
     }
 
     /// Uploads a manifest under `reference` (a tag, or its own digest); returns its digest.
