@@ -294,7 +294,7 @@ impl Package {
     /// Sorts versions into listing order and sets the package's timestamps.
     pub fn finish(&mut self) {
         self.versions
-            .sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+            .sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
         self.by_id = self
             .versions
             .iter()

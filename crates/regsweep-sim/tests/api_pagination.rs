@@ -70,7 +70,7 @@ async fn every_version_seen_once_through_link_headers() {
         )
         .await;
         assert_eq!(items.len(), total);
-        assert_eq!(pages, (total as usize).div_ceil(7));
+        assert_eq!(pages, total.div_ceil(7));
         let ids: HashSet<u64> = items.iter().map(|v| v["id"].as_u64().unwrap()).collect();
         assert_eq!(ids.len(), total, "no duplicates");
         // Newest first.
