@@ -116,7 +116,9 @@ async fn server_errors_and_429_are_retried() {
     let node = c.read_node("acme/app", &digest()).await.unwrap().unwrap();
     assert_eq!(node.digest, digest());
     assert_eq!(c.stats().requests, 4);
-    assert_eq!(seen.lock().unwrap().len(), 4);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4);
+    assert!(seen.iter().all(|s| s.method == "GET"));
 }
 
 #[tokio::test]
