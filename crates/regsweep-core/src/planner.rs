@@ -71,7 +71,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         packages.push(pp);
         runs.extend(pkg_runs.into_iter().map(|(ts, r)| (ts, pi, r)));
     }
-    runs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    runs.sort_by_key(|r| (r.0, r.1));
     let run_lengths = runs.iter().map(|r| r.2.len()).collect();
     let order = runs
         .into_iter()
@@ -444,10 +444,10 @@ impl<'a> PackagePlanner<'a> {
             }
             let top = rule.semver_lines.map(|l| self.top_lines(rule, l));
             let mut candidates = Vec::new();
-            for i in 0..n {
+            for (i, m) in misses.iter_mut().enumerate() {
                 match self.check(rule, i, top.as_deref()) {
                     Ok(a) => candidates.push((i, a)),
-                    Err(miss) => misses[i].push(RuleMiss {
+                    Err(miss) => m.push(RuleMiss {
                         rule: rule.name.clone(),
                         miss,
                     }),
@@ -484,6 +484,8 @@ impl<'a> PackagePlanner<'a> {
                         rule: rule.name.clone(),
                         how,
                     }),
+                    // A keep rule with keep_newest keeps only the newest N.
+                    (None, RuleAction::Keep) if rule.keep_newest.is_some() => {}
                     (None, RuleAction::Keep) => keeps[i].push(Reason::KeptByRule {
                         rule: rule.name.clone(),
                         how: Selected::Matched { age: a },

@@ -226,6 +226,9 @@ pub struct RunArgs {
         help_heading = "Execution"
     )]
     pub delete_points_per_minute: Option<u32>,
+    /// Retries of a request after a 5xx or connection error (jittered, bounded backoff).
+    #[arg(long, env = "REGSWEEP_MAX_RETRIES", help_heading = "Execution")]
+    pub max_retries: Option<u32>,
     /// Longest rate-limit wait accepted before stopping and leaving work for the next run.
     #[arg(long, env = "REGSWEEP_MAX_WAIT", help_heading = "Execution")]
     pub max_wait: Option<String>,

@@ -44,6 +44,15 @@ pub async fn compute_plan(
     source: &Source,
     progress: &Progress,
 ) -> anyhow::Result<Planned> {
+    tracing::info!(
+        "policy: {} rule(s) from {}",
+        settings.policy.rules.len(),
+        match &settings.policy_source {
+            crate::settings::PolicySource::Flags => "the snok-style inputs".to_string(),
+            crate::settings::PolicySource::File(p) => p.display().to_string(),
+            crate::settings::PolicySource::Inline => "the inline policy".to_string(),
+        }
+    );
     let t0 = Instant::now();
     let listing = source.list(settings, progress).await?;
     let listing_ms = t0.elapsed().as_millis();

@@ -142,7 +142,7 @@ async fn failed_deletions_exit_1_and_are_listed() {
     s.set_faults(FaultConfig {
         fail_next: Some(FailNext {
             count: 10_000,
-            status: 403,
+            status: 500,
             method: Some("DELETE".into()),
             path_contains: None,
         }),
@@ -160,13 +160,20 @@ async fn failed_deletions_exit_1_and_are_listed() {
             "30d",
             "--tag-selection",
             "tagged",
+            "--max-retries",
+            "0",
         ]),
         &[("GITHUB_OUTPUT", out.to_str().unwrap())],
     )
     .await;
     assert_eq!(r.code, 1, "{}", r.stderr);
     let doc = r.json();
-    assert!(doc["totals"]["failed"].as_u64().unwrap() > 0);
+    assert!(
+        doc["totals"]["failed"].as_u64().unwrap() > 0,
+        "{}\n{}",
+        doc["totals"],
+        r.stderr
+    );
     assert_eq!(doc["totals"]["deleted"].as_u64().unwrap(), 0);
     assert!(read(&out).contains("deleted-count=0"));
     assert!(!read(&out).contains("failed-count=0"));

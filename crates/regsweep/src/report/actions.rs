@@ -12,8 +12,8 @@ pub fn output_lines(r: &Report<'_>) -> String {
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
     let mut skipped = r.plan.count(regsweep_core::plan::Action::Skip);
-    match r.execution {
-        Some(e) => {
+    if let Some(e) = r.execution {
+        {
             for (k, o) in e.outcomes.iter().enumerate() {
                 let pr = r.plan.order[k];
                 let item = format!(
@@ -28,7 +28,6 @@ pub fn output_lines(r: &Report<'_>) -> String {
                 }
             }
         }
-        None => {}
     }
     let t = r.totals();
     format!(

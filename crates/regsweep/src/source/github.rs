@@ -65,6 +65,7 @@ impl GithubSource {
             concurrency: settings.concurrency,
             delete_points_per_minute: settings.delete_points_per_minute,
             max_wait: settings.max_wait,
+            max_retries: settings.max_retries,
             ..ClientConfig::new(api_url.clone(), token.clone())
         })
         .map_err(|e| UsageError::new(format!("error: {e}")))?;
@@ -181,7 +182,7 @@ impl GithubSource {
         let names = self.package_names(&settings.packages, progress).await?;
         let listed = AtomicUsize::new(0);
         let bar = progress.counter("listing versions");
-        let results: Vec<anyhow::Result<Package>> = stream::iter(names.into_iter())
+        let results: Vec<anyhow::Result<Package>> = stream::iter(names)
             .map(|(name, visibility)| {
                 let listed = &listed;
                 let bar = bar.clone();

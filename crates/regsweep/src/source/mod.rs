@@ -50,7 +50,7 @@ pub enum DeleteOutcome {
 
 /// A connected source.
 pub enum Source {
-    Github(github::GithubSource),
+    Github(Box<github::GithubSource>),
     Oci(oci::OciSource),
 }
 
@@ -58,9 +58,9 @@ impl Source {
     /// Connects and checks credentials (a usage error when they are unusable).
     pub async fn connect(settings: &Settings, for_delete: bool) -> anyhow::Result<Source> {
         match &settings.backend {
-            Backend::Github { .. } => Ok(Source::Github(
+            Backend::Github { .. } => Ok(Source::Github(Box::new(
                 github::GithubSource::connect(settings, for_delete).await?,
-            )),
+            ))),
             Backend::Oci { .. } => Ok(Source::Oci(oci::OciSource::connect(settings).await?)),
         }
     }
