@@ -9,6 +9,7 @@ use regsweep_sim::{Scenario, Sim, SimOptions};
 
 use crate::exit::Exit;
 
+/// The token generated scenarios grant (a classic PAT with delete:packages).
 /// Packages per generated account.
 const PACKAGES: usize = 10;
 
@@ -53,7 +54,7 @@ pub async fn run(sizes: &[usize], apply: bool) -> anyhow::Result<Exit> {
                 "--account",
                 "acme",
                 "--token",
-                crate::demo::DEMO_TOKEN,
+                "ghp_admin",
                 "--image-names",
                 "*",
                 "--cut-off",
