@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{actions, read, regsweep, regsweep_offline, sim};
-use regsweep_sim::{FailNext, FaultConfig, SimOptions};
+use common::{actions, args, fail_next, read, regsweep, regsweep_offline, sim, ACME_ADMIN};
+use regsweep_sim::SimOptions;
 
 const TOKENS: &str = r#"
 now: 2026-11-24T12:00:00Z
@@ -22,24 +22,12 @@ fn generated(name: &str, versions: usize) -> String {
     format!("      - name: {name}\n        visibility: private\n        generate: {{versions: {versions}, seed: 7}}\n")
 }
 
-const BASE: &[&str] = &[
-    "--account",
-    "acme",
-    "--token",
-    "ghp_admin",
-    "--output",
-    "json",
-    "--graph",
-    "skip",
-];
+const JSON_NO_GRAPH: [&str; 4] = ["--output", "json", "--graph", "skip"];
 
 /// The subcommand (first of `extra`), then the base options, then the rest.
 fn with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let (cmd, rest) = extra.split_first().expect("a subcommand");
-    std::iter::once(*cmd)
-        .chain(BASE.iter().copied())
-        .chain(rest.iter().copied())
-        .collect()
+    args(cmd, &[&ACME_ADMIN, &JSON_NO_GRAPH, rest])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,15 +127,7 @@ async fn plan_and_apply_decide_the_same_and_outputs_are_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_deletions_exit_1_and_are_listed() {
     let s = sim(&scenario(&generated("app", 60)), SimOptions::default()).await;
-    s.set_faults(FaultConfig {
-        fail_next: Some(FailNext {
-            count: 10_000,
-            status: 500,
-            method: Some("DELETE".into()),
-            path_contains: None,
-        }),
-        ..FaultConfig::default()
-    });
+    s.set_faults(fail_next(10_000, 500, Some("DELETE")));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("output");
     let r = regsweep(
@@ -183,15 +163,7 @@ async fn failed_deletions_exit_1_and_are_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_5xx_are_retried() {
     let s = sim(&scenario(&generated("app", 40)), SimOptions::default()).await;
-    s.set_faults(FaultConfig {
-        fail_next: Some(FailNext {
-            count: 3,
-            status: 502,
-            method: None,
-            path_contains: None,
-        }),
-        ..FaultConfig::default()
-    });
+    s.set_faults(fail_next(3, 502, None));
     let r = regsweep(
         &s,
         &with(&[

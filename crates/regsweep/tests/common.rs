@@ -6,10 +6,33 @@
 use std::path::Path;
 use std::process::Command;
 
-use regsweep_sim::{Scenario, Sim, SimOptions};
+use regsweep_sim::{FailNext, FaultConfig, Scenario, Sim, SimOptions};
 
 /// The frozen clock of the test scenarios.
 pub const NOW: &str = "2026-11-24T12:00:00Z";
+
+/// The account and admin token of the test scenarios.
+pub const ACME_ADMIN: [&str; 4] = ["--account", "acme", "--token", "ghp_admin"];
+
+/// A command line: the subcommand, then each group of arguments in order.
+pub fn args<'a>(sub: &'a str, groups: &[&[&'a str]]) -> Vec<&'a str> {
+    std::iter::once(sub)
+        .chain(groups.iter().flat_map(|g| g.iter().copied()))
+        .collect()
+}
+
+/// Faults: the next `count` requests (of `method`, when given) answer `status`.
+pub fn fail_next(count: u32, status: u16, method: Option<&str>) -> FaultConfig {
+    FaultConfig {
+        fail_next: Some(FailNext {
+            count,
+            status,
+            method: method.map(String::from),
+            path_contains: None,
+        }),
+        ..FaultConfig::default()
+    }
+}
 
 /// What a run of the binary returned.
 pub struct Run {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{regsweep, sim};
+use common::{args, regsweep, sim, ACME_ADMIN};
 use regsweep_sim::SimOptions;
 
 const WORLD: &str = r#"
@@ -30,21 +30,22 @@ async fn untagged_run_keeps_platform_manifests_of_a_tagged_index() {
     let orphan = s.image("acme", "app", "orphan").expect("orphan pushed");
     let r = regsweep(
         &s,
-        &[
+        &args(
             "apply",
-            "--account",
-            "acme",
-            "--token",
-            "ghp_admin",
-            "--image-names",
-            "app",
-            "--tag-selection",
-            "untagged",
-            "--cut-off",
-            "1w",
-            "--output",
-            "json",
-        ],
+            &[
+                &ACME_ADMIN,
+                &[
+                    "--image-names",
+                    "app",
+                    "--tag-selection",
+                    "untagged",
+                    "--cut-off",
+                    "1w",
+                    "--output",
+                    "json",
+                ],
+            ],
+        ),
         &[],
     )
     .await;
@@ -60,15 +61,7 @@ async fn untagged_run_keeps_platform_manifests_of_a_tagged_index() {
     assert!(!left.contains(&orphan.root.1), "the orphan is deleted");
     let v = regsweep(
         &s,
-        &[
-            "validate",
-            "--account",
-            "acme",
-            "--token",
-            "ghp_admin",
-            "--image-names",
-            "app",
-        ],
+        &args("validate", &[&ACME_ADMIN, &["--image-names", "app"]]),
         &[],
     )
     .await;
@@ -84,23 +77,24 @@ async fn deleting_an_old_index_removes_its_children_and_signature() {
     let v1 = s.image("acme", "app", "v1").expect("v1 pushed");
     let r = regsweep(
         &s,
-        &[
+        &args(
             "apply",
-            "--account",
-            "acme",
-            "--token",
-            "ghp_admin",
-            "--image-names",
-            "app",
-            "--tag-selection",
-            "tagged",
-            "--image-tags",
-            "v0",
-            "--cut-off",
-            "1w",
-            "--output",
-            "json",
-        ],
+            &[
+                &ACME_ADMIN,
+                &[
+                    "--image-names",
+                    "app",
+                    "--tag-selection",
+                    "tagged",
+                    "--image-tags",
+                    "v0",
+                    "--cut-off",
+                    "1w",
+                    "--output",
+                    "json",
+                ],
+            ],
+        ),
         &[],
     )
     .await;
@@ -122,15 +116,7 @@ async fn deleting_an_old_index_removes_its_children_and_signature() {
     }
     let v = regsweep(
         &s,
-        &[
-            "validate",
-            "--account",
-            "acme",
-            "--token",
-            "ghp_admin",
-            "--image-names",
-            "app",
-        ],
+        &args("validate", &[&ACME_ADMIN, &["--image-names", "app"]]),
         &[],
     )
     .await;
