@@ -149,6 +149,12 @@ impl Version {
     }
 }
 
+/// How long before `now` the instant `ts` was (zero for instants in the future).
+pub fn age(now: Timestamp, ts: Timestamp) -> std::time::Duration {
+    let secs = now.as_second().saturating_sub(ts.as_second());
+    std::time::Duration::from_secs(secs.max(0) as u64)
+}
+
 /// Which timestamp ages and orderings are computed from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -158,16 +158,17 @@ impl Plan {
         &self.packages[r.package].decisions[r.decision]
     }
 
-    /// The runs of `order`, as slices.
-    pub fn run_slices(&self) -> Vec<&[PlanRef]> {
-        let mut out = Vec::with_capacity(self.runs.len());
-        let mut rest = self.order.as_slice();
-        for &len in &self.runs {
-            let (run, tail) = rest.split_at(len.min(rest.len()));
-            out.push(run);
-            rest = tail;
-        }
-        out
+    /// The runs of `order`, as ranges of positions in it.
+    pub fn run_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let mut at = 0;
+        self.runs
+            .iter()
+            .map(|&len| {
+                let r = at..(at + len).min(self.order.len());
+                at = r.end;
+                r
+            })
+            .collect()
     }
 
     /// All findings with their package name.

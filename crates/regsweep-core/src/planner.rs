@@ -22,7 +22,7 @@ use jiff::Timestamp;
 
 use crate::graph::{parse_artifact_tag, ArtifactTag, ManifestGraph, PackageGraph};
 use crate::matcher::{parse_semver_tag, TagMatch};
-use crate::model::{Digest, Inventory, Package, Version, Visibility};
+use crate::model::{age, Digest, Inventory, Package, Version, Visibility};
 use crate::plan::{Action, Decision, Finding, PackagePlan, Plan, PlanRef};
 use crate::policy::{
     GroupBy, Policy, PullRequestState, Rule, RuleAction, SemverLevel, SemverLines, TagState,
@@ -114,11 +114,6 @@ struct PackagePlanner<'a> {
     inc: Vec<Vec<(usize, usize)>>,
     unread: Vec<usize>,
     findings: Vec<Finding>,
-}
-
-fn age(now: Timestamp, ts: Timestamp) -> Duration {
-    let secs = now.as_second().saturating_sub(ts.as_second());
-    Duration::from_secs(secs.max(0) as u64)
 }
 
 /// Whether every tag of `v` is a cosign / referrers tag (an artifact, not an image).

@@ -220,6 +220,11 @@ impl GithubClient {
         self.inner.scopes()
     }
 
+    /// The path of a package (`/orgs/acme/packages/container/team%2Fapp`), for messages.
+    pub fn package_path(&self, owner: &Owner, package: &str) -> String {
+        self.inner.urls.get_package(owner, package).path
+    }
+
     /// All container packages of `owner`.
     pub async fn list_packages(&self, owner: &Owner) -> Result<Vec<PackageSummary>, GithubError> {
         let route = self.inner.urls.list_packages(owner);

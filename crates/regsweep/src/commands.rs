@@ -12,17 +12,9 @@ use crate::cli::{OutputFormat, RunArgs};
 use crate::executor::{self, Execution, Limits};
 use crate::exit::{Exit, UsageError};
 use crate::progress::Progress;
-use crate::report::{self, Report};
+use crate::report::{self, Report, Timings};
 use crate::settings::{self, Backend, Env, Settings};
 use crate::source::{Listing, Source};
-
-/// Timings of the phases, for reports and benchmarks.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
-pub struct Timings {
-    pub listing_ms: u128,
-    pub planning_ms: u128,
-    pub deleting_ms: u128,
-}
 
 /// A computed plan with what it was computed from.
 pub struct Planned {
@@ -165,16 +157,9 @@ pub async fn run_resolved(
         dry_run: !apply,
         show_kept: settings.show_kept,
         stats,
+        timings: planned.timings,
     };
-    let mut text = render(settings.output, &r);
-    if settings.output == OutputFormat::Json {
-        // Add timings without changing the renderer's pure signature.
-        if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) {
-            v["timings"] = serde_json::to_value(planned.timings)?;
-            text = serde_json::to_string_pretty(&v)?;
-        }
-    }
-    println!("{}", text.trim_end());
+    println!("{}", render(settings.output, &r).trim_end());
     write_actions_outputs(settings, &r)?;
     let exit = match &execution {
         Some(e) if e.interrupted => {
@@ -201,13 +186,7 @@ pub async fn run_resolved(
 
 /// `validate`: every tagged image in the selection must be complete.
 pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
-    let mut settings = settings::resolve(args, &Env::read(), false)?;
-    if settings.policy.rules.is_empty() {
-        // No selection given beyond --image-names: validate those packages.
-        let names = args.image_names.clone().unwrap_or_else(|| "*".into());
-        settings.packages = vec![regsweep_core::matcher::PatternList::parse(&names)
-            .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?];
-    }
+    let settings = settings::resolve(args, &Env::read(), false)?;
     let progress = Progress::detect();
     let source = Source::connect(&settings, false).await?;
     let planned = compute_plan(&settings, &source, &progress).await?;
@@ -265,11 +244,9 @@ pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
             continue;
         }
         for d in &p.decisions {
+            let prefix = needle.trim_start_matches("sha256:");
             let hit = d.digest.as_str() == needle
-                || d.digest
-                    .hex()
-                    .starts_with(needle.trim_start_matches("sha256:"))
-                    && needle.len() >= 12
+                || (prefix.len() >= 12 && d.digest.hex().starts_with(prefix))
                 || d.tags.iter().any(|t| t == needle);
             if !hit {
                 continue;

@@ -9,7 +9,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use futures::{stream, StreamExt};
@@ -93,36 +92,34 @@ pub async fn execute(
         )),
         None => None,
     };
-    let stop = AtomicBool::new(false);
-    let stop_reason: Mutex<Option<String>> = Mutex::new(None);
+    // Set once something means no further deletion may start (budget, limits).
+    let stop: Mutex<Option<String>> = Mutex::new(None);
     let bar = progress.bar("deleting", n as u64);
-
-    // Index of each run's first element in `order`.
-    let mut starts = Vec::with_capacity(plan.runs.len());
-    let mut at = 0;
-    for &len in &plan.runs {
-        starts.push((at, len));
-        at += len;
-    }
 
     let set = |i: usize, o: Outcome| {
         let mut g = outcomes.lock().unwrap_or_else(|e| e.into_inner());
         g[i] = Some(o);
     };
 
-    stream::iter(starts)
-        .map(|(start, len)| {
+    let stopped = || stop.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let stop_with = |why: &str| {
+        stop.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(|| why.to_string())
+            .clone()
+    };
+    stream::iter(plan.run_ranges())
+        .map(|run| {
             let bar = bar.clone();
             let cancel = cancel.clone();
-            let (stop, stop_reason, journal, set) = (&stop, &stop_reason, &journal, &set);
+            let (stopped, stop_with, journal, set) = (&stopped, &stop_with, &journal, &set);
             async move {
-                for k in start..start + len {
+                for k in run.clone() {
                     if cancel.is_cancelled() {
                         set(k, Outcome::Left("interrupted before this deletion".into()));
                         continue;
                     }
-                    if stop.load(Ordering::Relaxed) {
-                        let why = stop_reason.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default();
+                    if let Some(why) = stopped() {
                         set(k, Outcome::Left(why));
                         continue;
                     }
@@ -132,9 +129,7 @@ pub async fn execute(
                                 "rate-limit budget spent: {left} requests left this hour, reserve is {}; run again after the reset",
                                 limits.reserve_requests
                             );
-                            *stop_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.clone());
-                            stop.store(true, Ordering::Relaxed);
-                            set(k, Outcome::Left(why));
+                            set(k, Outcome::Left(stop_with(&why)));
                             continue;
                         }
                     }
@@ -163,18 +158,14 @@ pub async fn execute(
                         DeleteOutcome::AlreadyGone => Outcome::AlreadyGone,
                         DeleteOutcome::Refused(m) => Outcome::Skipped(m),
                         DeleteOutcome::Failed(m) => Outcome::Failed(m),
-                        DeleteOutcome::BudgetExhausted(m) => {
-                            *stop_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
-                            stop.store(true, Ordering::Relaxed);
-                            Outcome::Left(m)
-                        }
+                        DeleteOutcome::BudgetExhausted(m) => Outcome::Left(stop_with(&m)),
                     };
                     let failed = !matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
                     tracing::debug!("{pkg} {} ({}): {o:?}", d.id, d.digest.short());
                     set(k, o);
                     if failed {
                         // Stop the rest of this run: what follows depends on this one.
-                        for rest in k + 1..start + len {
+                        for rest in k + 1..run.end {
                             set(rest, Outcome::Left(format!(
                                 "not attempted: version {} before it in the same image was not deleted",
                                 d.id

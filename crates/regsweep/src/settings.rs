@@ -11,7 +11,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use regsweep_core::matcher::PatternList;
 use regsweep_core::policy::snok::{parse_skip_shas, SnokInputs, TagSelection};
-use regsweep_core::policy::{file as policy_file, Policy, Rule, RuleAction, TagState};
+use regsweep_core::policy::{file as policy_file, Policy, Rule, RuleAction};
 use regsweep_core::{Secret, TimestampField};
 use url::Url;
 
@@ -43,6 +43,28 @@ pub enum Backend {
         username: Option<String>,
         password: Option<Secret>,
     },
+}
+
+impl Settings {
+    /// The package names to look up one by one, when every selector is exact (no
+    /// wildcard, regex or exclusion): sorted, without repeats. None means the
+    /// packages must be listed and filtered.
+    pub fn exact_package_names(&self) -> Option<Vec<String>> {
+        let mut names: Vec<String> = self
+            .packages
+            .iter()
+            .map(PatternList::exact_names)
+            .collect::<Option<Vec<Vec<String>>>>()?
+            .concat();
+        names.sort();
+        names.dedup();
+        Some(names)
+    }
+
+    /// Whether a listed package is selected.
+    pub fn selects_package(&self, name: &str) -> bool {
+        self.packages.iter().any(|s| s.matches(name))
+    }
 }
 
 /// Everything a run needs, resolved.
@@ -130,8 +152,9 @@ pub fn parse_url(what: &str, s: &str) -> Result<Url, UsageError> {
     }
 }
 
-fn parse_bool_env(v: Option<bool>) -> bool {
-    v.unwrap_or(false)
+/// Parses a pattern-list flag (`--image-names`, `--image-tags`) with the flag named in errors.
+fn parse_patterns(flag: &str, list: &str) -> Result<PatternList, UsageError> {
+    PatternList::parse(list).map_err(|e| UsageError::new(format!("error: {flag}: {e}")))
 }
 
 /// Resolves run arguments into settings. `needs_policy` is false for commands that
@@ -229,18 +252,19 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         let mut r = Rule::new("delete-orphans", RuleAction::Delete);
         r.orphans_only = true;
         if let Some(names) = &args.image_names {
-            r.packages = PatternList::parse(names)
-                .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?;
+            r.packages = parse_patterns("--image-names", names)?;
         }
         policy.rules.push(r);
     }
 
     let mut packages: Vec<PatternList> = policy.rules.iter().map(|r| r.packages.clone()).collect();
-    if policy_source != PolicySource::Flags {
+    if policy_source != PolicySource::Flags || policy.rules.is_empty() {
+        // With a policy file, --image-names narrows which packages are listed; with no
+        // rules at all (validate, restore) it names them, all packages by default.
         if let Some(names) = &args.image_names {
-            // With a policy file, --image-names narrows which packages are listed.
-            packages = vec![PatternList::parse(names)
-                .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?];
+            packages = vec![parse_patterns("--image-names", names)?];
+        } else if policy.rules.is_empty() {
+            packages = vec![PatternList::any()];
         }
     }
 
@@ -269,7 +293,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         policy,
         policy_source,
         packages,
-        dry_run: parse_bool_env(args.dry_run),
+        dry_run: args.dry_run.unwrap_or(false),
         output: args.output.unwrap_or_default(),
         show_kept: args.show_kept,
         concurrency,
@@ -295,10 +319,8 @@ pub fn snok_policy(args: &RunArgs) -> Result<Policy, UsageError> {
             "error: no image names given\n  regsweep needs to know which packages to clean\n  help: pass --image-names (e.g. `app, worker`, `team/*`, `*, !keep-me`) or a --policy file",
         ));
     }
-    let image_names = PatternList::parse(names)
-        .map_err(|e| UsageError::new(format!("error: --image-names: {e}")))?;
-    let image_tags = PatternList::parse(args.image_tags.as_deref().unwrap_or(""))
-        .map_err(|e| UsageError::new(format!("error: --image-tags: {e}")))?;
+    let image_names = parse_patterns("--image-names", names)?;
+    let image_tags = parse_patterns("--image-tags", args.image_tags.as_deref().unwrap_or(""))?;
     let skip_shas = parse_skip_shas(args.skip_shas.as_deref().unwrap_or("")).map_err(|e| {
         UsageError::new(format!(
             "error: --skip-shas: {e}\n  help: separate digests with commas or spaces"
@@ -325,7 +347,6 @@ pub fn snok_policy(args: &RunArgs) -> Result<Policy, UsageError> {
     if !image_tags.is_empty() && tag_selection == TagSelection::Untagged {
         tracing::warn!("--image-tags has no effect with --tag-selection untagged");
     }
-    let _ = TagState::Any;
     Ok(SnokInputs {
         image_names,
         image_tags,

@@ -13,23 +13,20 @@ pub fn output_lines(r: &Report<'_>) -> String {
     let mut failed = Vec::new();
     let mut skipped = r.plan.count(regsweep_core::plan::Action::Skip);
     if let Some(e) = r.execution {
-        {
-            for (k, o) in e.outcomes.iter().enumerate() {
-                let pr = r.plan.order[k];
-                let item = format!(
-                    "{}:{}",
-                    r.plan.packages[pr.package].name,
-                    r.plan.decision(pr).id
-                );
-                match o {
-                    Outcome::Deleted | Outcome::AlreadyGone => deleted.push(item),
-                    Outcome::Failed(_) | Outcome::Left(_) => failed.push(item),
-                    Outcome::Skipped(_) => skipped += 1,
-                }
+        for (k, o) in e.outcomes.iter().enumerate() {
+            let pr = r.plan.order[k];
+            let item = format!(
+                "{}:{}",
+                r.plan.packages[pr.package].name,
+                r.plan.decision(pr).id
+            );
+            match o {
+                Outcome::Deleted | Outcome::AlreadyGone => deleted.push(item),
+                Outcome::Failed(_) | Outcome::Left(_) => failed.push(item),
+                Outcome::Skipped(_) => skipped += 1,
             }
         }
     }
-    let t = r.totals();
     format!(
         "deleted={}\nfailed={}\ndeleted-count={}\nfailed-count={}\nskipped-count={}\nplanned-count={}\n",
         deleted.join(","),
@@ -37,7 +34,7 @@ pub fn output_lines(r: &Report<'_>) -> String {
         deleted.len(),
         failed.len(),
         skipped,
-        t.delete
+        r.plan.count(regsweep_core::plan::Action::Delete)
     )
 }
 

@@ -72,6 +72,7 @@ pub fn render(r: &Report<'_>) -> String {
         "dry_run": r.execution.is_none(),
         "totals": totals,
         "requests": r.stats,
+        "timings": r.timings,
         "packages": packages,
         "delete_order": order,
         "interrupted": r.execution.map(|e| e.interrupted).unwrap_or(false),

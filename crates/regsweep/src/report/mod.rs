@@ -23,6 +23,15 @@ pub struct Report<'a> {
     pub dry_run: bool,
     pub show_kept: bool,
     pub stats: crate::source::ListingStats,
+    pub timings: Timings,
+}
+
+/// Timings of the phases, for reports and benchmarks.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Timings {
+    pub listing_ms: u128,
+    pub planning_ms: u128,
+    pub deleting_ms: u128,
 }
 
 /// Totals shown in every format.
@@ -78,8 +87,7 @@ impl Report<'_> {
 
 /// Age of a decision's version for display.
 pub fn age_of(d: &Decision, now: jiff::Timestamp) -> String {
-    let secs = (now.as_second() - d.updated_at.as_second()).max(0) as u64;
-    regsweep_core::reason::human(std::time::Duration::from_secs(secs))
+    regsweep_core::reason::human(regsweep_core::model::age(now, d.updated_at))
 }
 
 /// Tags for display (`-` when untagged), shortened cosign tags.

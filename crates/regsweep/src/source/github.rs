@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{stream, StreamExt};
-use regsweep_core::matcher::PatternList;
 use regsweep_core::plan::Decision;
 use regsweep_core::planner::{PlanOptions, PullInfo, PullRequests};
 use regsweep_core::{Inventory, Package, Secret};
@@ -28,7 +27,6 @@ use crate::settings::{Backend, Settings};
 pub struct GithubSource {
     client: GithubClient,
     owner: Owner,
-    account: String,
     /// The namespace in the registry (`acme`, or the token owner's login).
     namespace: String,
     registry_url: Url,
@@ -108,7 +106,6 @@ impl GithubSource {
         Ok(GithubSource {
             client,
             owner,
-            account: account.clone(),
             namespace,
             registry_url: registry_url.clone(),
             token: token.clone(),
@@ -118,17 +115,10 @@ impl GithubSource {
 
     async fn package_names(
         &self,
-        selectors: &[PatternList],
+        settings: &Settings,
         progress: &Progress,
     ) -> anyhow::Result<Vec<(String, Option<regsweep_core::Visibility>)>> {
-        let exact: Option<Vec<String>> = selectors
-            .iter()
-            .map(|s| s.exact_names())
-            .collect::<Option<Vec<Vec<String>>>>()
-            .map(|v| v.concat());
-        if let Some(mut names) = exact {
-            names.sort();
-            names.dedup();
+        if let Some(names) = settings.exact_package_names() {
             let mut out = Vec::new();
             for name in names {
                 match self.client.get_package(&self.owner, &name).await? {
@@ -136,8 +126,8 @@ impl GithubSource {
                     None => {
                         return Err(UsageError::new(format!(
                             "error: package `{name}` of {} was not found\n  GET {} answered 404: it does not exist, or the token may not see it\n  help: check the name (exact, as shown on GitHub), and that the token has access to the package",
-                            self.owner_label(),
-                            self.package_path(&name)
+                            self.owner.describe(),
+                            self.client.package_path(&self.owner, &name)
                         ))
                         .into())
                     }
@@ -155,31 +145,14 @@ impl GithubSource {
         };
         Ok(all
             .into_iter()
-            .filter(|p| selectors.iter().any(|s| s.matches(&p.name)))
+            .filter(|p| settings.selects_package(&p.name))
             .map(|p| (p.name, p.visibility))
             .collect())
     }
 
-    fn owner_label(&self) -> String {
-        match &self.owner {
-            Owner::Org(o) => format!("organisation `{o}`"),
-            Owner::AuthenticatedUser => "the token's owner".to_string(),
-            Owner::User(u) => format!("user `{u}`"),
-        }
-    }
-
-    fn package_path(&self, name: &str) -> String {
-        let enc = name.replace('/', "%2F");
-        match &self.owner {
-            Owner::Org(o) => format!("/orgs/{o}/packages/container/{enc}"),
-            Owner::AuthenticatedUser => format!("/user/packages/container/{enc}"),
-            Owner::User(u) => format!("/users/{u}/packages/container/{enc}"),
-        }
-    }
-
     /// Lists packages, versions, the graph and pull requests.
     pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
-        let names = self.package_names(&settings.packages, progress).await?;
+        let names = self.package_names(settings, progress).await?;
         let listed = AtomicUsize::new(0);
         let bar = progress.counter("listing versions");
         let results: Vec<anyhow::Result<Package>> = stream::iter(names)
@@ -278,7 +251,6 @@ impl GithubSource {
             );
         }
         stats.api_requests = self.client.stats().requests;
-        let _ = &self.account;
         Ok(Listing {
             inventory,
             graph,

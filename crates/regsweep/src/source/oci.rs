@@ -57,13 +57,7 @@ impl OciSource {
     /// Lists repositories (catalog, filtered by the selectors), their tags, and
     /// the graph from every tagged manifest down.
     pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
-        let exact: Option<Vec<String>> = settings
-            .packages
-            .iter()
-            .map(|s| s.exact_names())
-            .collect::<Option<Vec<Vec<String>>>>()
-            .map(|v| v.concat());
-        let repos = match exact {
+        let repos = match settings.exact_package_names() {
             Some(names) => names,
             None => {
                 progress.note("listing repositories");
@@ -71,7 +65,7 @@ impl OciSource {
                     .catalog()
                     .await?
                     .into_iter()
-                    .filter(|r| settings.packages.iter().any(|s| s.matches(r)))
+                    .filter(|r| settings.selects_package(r))
                     .collect()
             }
         };
