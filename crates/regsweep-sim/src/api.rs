@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::auth::{has_scope, package_access, Access};
 use crate::render;
 use crate::scenario::{AccountKind, PullState, TokenKind, TokenSpec};
-use crate::world::{Refusal, Restored, World};
+use crate::world::{Package, Refusal, Restored, World};
 
 pub(crate) const INTEGRATION: &str = "Resource not accessible by integration";
 pub(crate) const LAST_TAGGED: &str =
@@ -282,16 +282,9 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
         Route::DeleteVersion(target, id) => match resolve(ctx, world, target, Need::Delete) {
             Err(e) => plain(e),
             Ok((a, p)) => {
-                let repository = repository(
-                    &world.accounts[&a].name,
-                    &world.accounts[&a].packages[&p].name,
-                );
-                let Some(pkg) = world
-                    .accounts
-                    .get_mut(&a)
-                    .and_then(|acc| acc.packages.get_mut(&p))
-                else {
-                    return plain(Reply::error(404, "Package not found."));
+                let (repository, pkg) = match package_mut(world, &a, &p) {
+                    Ok(found) => found,
+                    Err(e) => return plain(e),
                 };
                 let id = match id
                     .parse::<u64>()
@@ -327,16 +320,9 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
             match resolve_any(ctx, world, target, Need::Restore, false) {
                 Err(e) => plain(e),
                 Ok((a, p)) => {
-                    let repository = repository(
-                        &world.accounts[&a].name,
-                        &world.accounts[&a].packages[&p].name,
-                    );
-                    let Some(pkg) = world
-                        .accounts
-                        .get_mut(&a)
-                        .and_then(|acc| acc.packages.get_mut(&p))
-                    else {
-                        return plain(Reply::error(404, "Package not found."));
+                    let (repository, pkg) = match package_mut(world, &a, &p) {
+                        Ok(found) => found,
+                        Err(e) => return plain(e),
                     };
                     match id
                         .parse::<u64>()
@@ -359,16 +345,9 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
         Route::DeletePackage(target) => match resolve(ctx, world, target, Need::Delete) {
             Err(e) => plain(e),
             Ok((a, p)) => {
-                let repository = repository(
-                    &world.accounts[&a].name,
-                    &world.accounts[&a].packages[&p].name,
-                );
-                let Some(pkg) = world
-                    .accounts
-                    .get_mut(&a)
-                    .and_then(|acc| acc.packages.get_mut(&p))
-                else {
-                    return plain(Reply::error(404, "Package not found."));
+                let (repository, pkg) = match package_mut(world, &a, &p) {
+                    Ok(found) => found,
+                    Err(e) => return plain(e),
                 };
                 if pkg.visibility == regsweep_core::Visibility::Public
                     && pkg.downloads() > crate::world::DOWNLOAD_LIMIT
@@ -399,16 +378,9 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
         {
             Err(e) => plain(e),
             Ok((a, p)) => {
-                let repository = repository(
-                    &world.accounts[&a].name,
-                    &world.accounts[&a].packages[&p].name,
-                );
-                let Some(pkg) = world
-                    .accounts
-                    .get_mut(&a)
-                    .and_then(|acc| acc.packages.get_mut(&p))
-                else {
-                    return plain(Reply::error(404, "Package not found."));
+                let (repository, pkg) = match package_mut(world, &a, &p) {
+                    Ok(found) => found,
+                    Err(e) => return plain(e),
                 };
                 let fresh = pkg
                     .deleted_at
@@ -442,6 +414,24 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
 }
 
 /// The registry repository of a package: `account/package`, lower case.
+/// A package to change, with its repository in the backing registry; 404 when gone.
+fn package_mut<'w>(
+    world: &'w mut World,
+    a: &str,
+    p: &str,
+) -> Result<(String, &'w mut Package), Reply> {
+    let acc = world
+        .accounts
+        .get_mut(a)
+        .ok_or_else(|| Reply::error(404, "Package not found."))?;
+    let name = acc.name.clone();
+    let pkg = acc
+        .packages
+        .get_mut(p)
+        .ok_or_else(|| Reply::error(404, "Package not found."))?;
+    Ok((repository(&name, &pkg.name), pkg))
+}
+
 pub(crate) fn repository(account: &str, package: &str) -> String {
     format!("{account}/{package}").to_ascii_lowercase()
 }
