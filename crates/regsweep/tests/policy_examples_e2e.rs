@@ -350,8 +350,8 @@ async fn research_group_example_end_to_end() {
         &doc,
         &[
             ("master", KEEP, NotSelected),
-            ("master-29d", KEEP, NotSelected),
-            ("master-30d", DELETE, Rule("outdated-master")),
+            ("master-30d10h", KEEP, NotSelected),
+            ("master-30d11h", DELETE, Rule("outdated-master")),
             ("master-45d", DELETE, Rule("outdated-master")),
             ("pr-12", KEEP, NotSelected),
             (
@@ -375,8 +375,8 @@ async fn research_group_example_end_to_end() {
             ("pr-31", KEEP, NotSelected),
             ("pr-21", KEEP, NotSelected),
             ("pr-12-debug", KEEP, NotSelected),
-            ("plain-29d", KEEP, NotSelected),
-            ("plain-30d", DELETE, Rule("outdated-by-age")),
+            ("plain-30d10h", KEEP, NotSelected),
+            ("plain-30d11h", DELETE, Rule("outdated-by-age")),
             ("plain-40d", DELETE, Rule("outdated-by-age")),
             ("feature-40d", DELETE, Rule("outdated-by-age")),
             ("pr-x-20d", KEEP, NotSelected),
@@ -431,10 +431,10 @@ async fn research_group_example_end_to_end() {
         ["outdated-pr", "outdated-by-age"]
     );
     assert_eq!(
-        rules_of(d("master-30d"), "deleted_by_rule")[0],
+        rules_of(d("master-30d11h"), "deleted_by_rule")[0],
         "outdated-master"
     );
-    for name in ["plain-30d", "plain-40d", "feature-40d"] {
+    for name in ["plain-30d11h", "plain-40d", "feature-40d"] {
         assert_eq!(
             rules_of(d(name), "deleted_by_rule"),
             ["outdated-by-age"],
@@ -448,7 +448,7 @@ async fn research_group_example_end_to_end() {
     }
     // Unlabelled and too young: the plan shows both label rules passing it over for
     // its label, and the age rule for its age.
-    let m = misses(d("plain-29d"));
+    let m = misses(d("plain-30d10h"));
     for expected in [
         miss("outdated-pr", "label"),
         miss("outdated-master", "label"),
@@ -456,11 +456,11 @@ async fn research_group_example_end_to_end() {
     ] {
         assert!(m.contains(&expected), "{expected:?} in {m:?}");
     }
-    assert!(text("plain-29d").contains(&format!(
+    assert!(text("plain-30d10h").contains(&format!(
         "label `{VERSION_LABEL}` does not match (rule `outdated-master`)"
     )));
     assert!(misses(d("pr-x-20d")).contains(&miss("outdated-pr", "label")));
-    assert!(misses(d("master-29d")).contains(&miss("outdated-master", "too_new")));
+    assert!(misses(d("master-30d10h")).contains(&miss("outdated-master", "too_new")));
     assert!(misses(d("pr-12-13d")).contains(&miss("outdated-pr", "too_new")));
 
     bed.apply_matches(file, &doc).await;
