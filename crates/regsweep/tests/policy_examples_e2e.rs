@@ -463,6 +463,41 @@ async fn research_group_example_end_to_end() {
     assert!(misses(d("master-30d10h")).contains(&miss("outdated-master", "too_new")));
     assert!(misses(d("pr-12-13d")).contains(&miss("outdated-pr", "too_new")));
 
+    // The weekly Action passes the same text as its `policy:` input (REGSWEEP_POLICY):
+    // the same decisions for the same reasons.
+    let yaml = std::fs::read_to_string(example(file)).expect("the example exists");
+    let inline = regsweep(
+        &bed.sim,
+        &[
+            "plan",
+            "--account",
+            bed.account,
+            "--token",
+            TOKEN,
+            "--output",
+            "json",
+            "--now",
+            NOW,
+        ],
+        &[("REGSWEEP_POLICY", yaml.as_str())],
+    )
+    .await;
+    assert_eq!(inline.code, 0, "{}", inline.stderr);
+    let inline = inline.json();
+    let decided = |doc: &Value| -> Vec<(String, Value, Value)> {
+        decisions(doc)
+            .iter()
+            .map(|d| {
+                (
+                    bed.name_of(str_of(&d["digest"])),
+                    d["action"].clone(),
+                    d["reasons"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(decided(&inline), decided(&doc));
+
     bed.apply_matches(file, &doc).await;
     bed.sim.shutdown().await;
 }
