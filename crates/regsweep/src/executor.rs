@@ -71,6 +71,50 @@ pub struct JournalEntry {
     pub deleted_at: String,
 }
 
+/// The primary-limit budget shared by concurrent deletions. `remaining` (from the last
+/// answer's headers) does not yet count the deletions dispatched and not answered, so
+/// a deletion may start only while `remaining - in flight` stays above the reserve;
+/// checking `remaining` alone let concurrent runs spend up to `concurrency - 1`
+/// requests of the reserve.
+struct Budget {
+    reserve: u32,
+    in_flight: Mutex<u32>,
+}
+
+/// One dispatched deletion's claim on the budget; released when dropped.
+struct Claim<'a>(&'a Budget);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut n = self.0.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        *n = n.saturating_sub(1);
+    }
+}
+
+impl Budget {
+    fn new(reserve: u32) -> Budget {
+        Budget {
+            reserve,
+            in_flight: Mutex::new(0),
+        }
+    }
+
+    /// Claims one request; `remaining` is read under the lock so concurrent claims
+    /// see each other. Unknown `remaining` (no headers yet, OCI) always allows.
+    /// `Err(left)`: the requests left after those in flight, at or below the reserve.
+    fn claim(&self, remaining: impl FnOnce() -> Option<u32>) -> Result<Claim<'_>, u32> {
+        let mut n = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(left) = remaining() {
+            let left = left.saturating_sub(*n);
+            if left <= self.reserve {
+                return Err(left);
+            }
+        }
+        *n += 1;
+        Ok(Claim(self))
+    }
+}
+
 /// Executes the plan's deletions.
 pub async fn execute(
     plan: &Plan,
@@ -95,6 +139,7 @@ pub async fn execute(
     // Set once something means no further deletion may start (budget, limits).
     let stop: Mutex<Option<String>> = Mutex::new(None);
     let bar = progress.bar("deleting", n as u64);
+    let budget = Budget::new(limits.reserve_requests);
 
     let set = |i: usize, o: Outcome| {
         let mut g = outcomes.lock().unwrap_or_else(|e| e.into_inner());
@@ -112,7 +157,8 @@ pub async fn execute(
         .map(|run| {
             let bar = bar.clone();
             let cancel = cancel.clone();
-            let (stopped, stop_with, journal, set) = (&stopped, &stop_with, &journal, &set);
+            let (stopped, stop_with, journal, set, budget) =
+                (&stopped, &stop_with, &journal, &set, &budget);
             async move {
                 for k in run.clone() {
                     if cancel.is_cancelled() {
@@ -123,8 +169,9 @@ pub async fn execute(
                         set(k, Outcome::Left(why));
                         continue;
                     }
-                    if let Some(left) = source.remaining_requests() {
-                        if left <= limits.reserve_requests {
+                    let claim = match budget.claim(|| source.remaining_requests()) {
+                        Ok(claim) => claim,
+                        Err(left) => {
                             let why = format!(
                                 "rate-limit budget spent: {left} requests left this hour, reserve is {}; run again after the reset",
                                 limits.reserve_requests
@@ -132,11 +179,12 @@ pub async fn execute(
                             set(k, Outcome::Left(stop_with(&why)));
                             continue;
                         }
-                    }
+                    };
                     let r: PlanRef = plan.order[k];
                     let pkg = &plan.packages[r.package].name;
                     let d = plan.decision(r);
                     let outcome = source.delete(pkg, d).await;
+                    drop(claim);
                     bar.inc(1);
                     let o = match outcome {
                         DeleteOutcome::Deleted => {
@@ -190,4 +238,27 @@ pub async fn execute(
         outcomes,
         interrupted: cancel.is_cancelled(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_deletions_do_not_spend_the_reserve() {
+        let budget = Budget::new(5);
+        // 8 requests left, reserve 5: three deletions may be in flight at once.
+        let a = budget.claim(|| Some(8)).expect("8 - 0 > 5");
+        let b = budget.claim(|| Some(8)).expect("8 - 1 > 5");
+        let c = budget.claim(|| Some(8)).expect("8 - 2 > 5");
+        assert_eq!(budget.claim(|| Some(8)).err(), Some(5));
+        // One answered: the headers now say 7 left, two still in flight.
+        drop(a);
+        assert_eq!(budget.claim(|| Some(7)).err(), Some(5));
+        drop((b, c));
+        assert!(budget.claim(|| Some(7)).is_ok());
+        // Unknown remaining (no headers yet, or a plain OCI registry): allowed.
+        assert!(Budget::new(5).claim(|| None).is_ok());
+        assert_eq!(Budget::new(5).claim(|| Some(5)).err(), Some(5));
+    }
 }
