@@ -80,6 +80,20 @@ impl RateLimitSnapshot {
     }
 }
 
+impl RateLimitSnapshot {
+    /// Whether this snapshot is later news than `old`: another resource or limit, a
+    /// later window (GitHub's reset is fixed per window; a second of slack absorbs
+    /// rounding), or the same window with at least as many requests used. Answers to
+    /// concurrent requests arrive in any order; a late one must not raise `remaining`
+    /// again, or budget checks would spend requests that are already gone.
+    pub fn supersedes(&self, old: &RateLimitSnapshot) -> bool {
+        self.resource != old.resource
+            || self.limit != old.limit
+            || self.reset.as_second() > old.reset.as_second() + 1
+            || self.used >= old.used
+    }
+}
+
 /// `retry-after` as a duration: delay-seconds, or an HTTP date relative to `now`.
 pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
     let value = header_str(headers, "retry-after")?;
@@ -308,10 +322,14 @@ impl Limiter {
         }
     }
 
-    /// Records the rate-limit headers of a response.
+    /// Records the rate-limit headers of a response, unless an answer to a later
+    /// request already said more was used (see [`RateLimitSnapshot::supersedes`]).
     pub fn observe(&self, headers: &HeaderMap) {
         if let Some(snapshot) = RateLimitSnapshot::from_headers(headers) {
-            *lock(&self.snapshot) = Some(snapshot);
+            let mut slot = lock(&self.snapshot);
+            if slot.as_ref().is_none_or(|old| snapshot.supersedes(old)) {
+                *slot = Some(snapshot);
+            }
         }
     }
 
@@ -783,6 +801,30 @@ mod tests {
             l.pause_if_exhausted(ts(now), Duration::from_secs(900)),
             None
         );
+    }
+
+    #[test]
+    fn late_answer_does_not_raise_remaining() {
+        let l = limiter();
+        let snap = |remaining: &str, reset: i64| {
+            headers(&[
+                ("x-ratelimit-limit", "5000"),
+                ("x-ratelimit-remaining", remaining),
+                ("x-ratelimit-reset", &reset.to_string()),
+            ])
+        };
+        l.observe(&snap("51", NOW + 600));
+        // An answer to an earlier request, read after the newer one.
+        l.observe(&snap("52", NOW + 600));
+        assert_eq!(l.snapshot().unwrap().remaining, 51);
+        // Rounding of the same window's reset is not a new window.
+        l.observe(&snap("53", NOW + 601));
+        assert_eq!(l.snapshot().unwrap().remaining, 51);
+        l.observe(&snap("50", NOW + 600));
+        assert_eq!(l.snapshot().unwrap().remaining, 50);
+        // A new window: the budget really comes back.
+        l.observe(&snap("4999", NOW + 4200));
+        assert_eq!(l.snapshot().unwrap().remaining, 4999);
     }
 
     #[test]
