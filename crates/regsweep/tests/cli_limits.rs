@@ -253,6 +253,59 @@ async fn primary_budget_below_the_reserve_leaves_the_rest_for_the_next_run() {
     s.shutdown().await;
 }
 
+/// The primary limit exhausted while listing (three pages, a budget of three
+/// requests an "hour" of 3.6 s): the run waits for the reset, says so, and plans on
+/// the complete listing, never on a partial one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn primary_limit_exhausted_while_listing_waits_for_the_reset() {
+    let s = sim(
+        &generated(250),
+        SimOptions {
+            time_scale: 0.001,
+            primary_limit_classic: 3,
+            ..SimOptions::default()
+        },
+    )
+    .await;
+    let r = regsweep(&s, &args("plan", &[&ACME_ADMIN, &TAGGED_OLD]), &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json()["totals"]["versions"].as_u64(),
+        Some(s.versions("acme", "app").len() as u64)
+    );
+    assert!(
+        r.stderr.contains("primary rate limit exhausted; waiting"),
+        "{}",
+        r.stderr
+    );
+    s.shutdown().await;
+}
+
+/// The same with a reset further away than `--max-wait`: no plan on a partial
+/// listing; the run stops with an error naming the limit, and deletes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn primary_limit_reset_beyond_max_wait_stops_before_planning() {
+    let s = sim(
+        &generated(250),
+        SimOptions {
+            primary_limit_classic: 3,
+            ..SimOptions::default()
+        },
+    )
+    .await;
+    let r = regsweep(
+        &s,
+        &args("apply", &[&ACME_ADMIN, &TAGGED_OLD, &["--max-wait", "2s"]]),
+        &[],
+    )
+    .await;
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.trim().is_empty(), "no plan printed: {}", r.stdout);
+    assert!(r.stderr.contains("rate limit"), "{}", r.stderr);
+    assert!(s.deleted("acme", "app").is_empty());
+    s.shutdown().await;
+}
+
 /// Regression: the reserve was checked against the last answer's `remaining` only, so
 /// concurrent deletions dispatched before any answer came back spent the reserve.
 /// With latency every run is in flight before the first answer.
