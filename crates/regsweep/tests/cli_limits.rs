@@ -148,6 +148,18 @@ async fn secondary_limit_during_deletions_is_waited_out_and_nothing_is_lost() {
     let stats = s.stats();
     assert!(stats.secondary_limited > 0, "{stats:?}");
     assert!(stats.by_status.get(&403).copied().unwrap_or(0) >= stats.secondary_limited);
+    // Every refused DELETE was sent again after its wait, once per refusal.
+    let sent: u64 = stats
+        .by_route
+        .iter()
+        .filter(|(k, _)| k.starts_with("DELETE"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(
+        sent,
+        plan.len() as u64 + stats.secondary_limited,
+        "{stats:?}"
+    );
     assert!(
         r.stderr.contains("secondary rate limit") && r.stderr.contains("waiting"),
         "{}",
