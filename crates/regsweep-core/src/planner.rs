@@ -603,7 +603,7 @@ impl<'a> PackagePlanner<'a> {
         }
 
         let mut findings = self.findings_final();
-        findings.sort_by_key(|f| format!("{f}"));
+        findings.sort_by_cached_key(|f| f.to_string());
         let runs = self.delete_runs(&decisions);
         (
             PackagePlan {

@@ -339,3 +339,29 @@ fn too_new_versions_say_so() {
         "not selected: too new (2d old, younger than 7d) (rule `untagged`)"
     );
 }
+
+#[test]
+fn keep_rule_with_keep_newest_keeps_only_the_newest_n_it_selects() {
+    let policy = regsweep_core::policy::file::parse(
+        "rules:\n  - name: recent-releases\n    action: keep\n    tags: ['v*']\n    keep_newest: 2\n  - name: old\n    action: delete\n    older_than: 1d\n",
+    )
+    .expect("a keep rule may carry keep_newest");
+    let mut w = World::new();
+    for (n, age) in [(1, 50), (2, 40), (3, 30), (4, 20), (5, 10)] {
+        w.manifest(n, &[&format!("v{n}")], age);
+    }
+    w.manifest(6, &["latest"], 60);
+    w.manifest(7, &["v7"], 60);
+    let p = w.plan(&policy);
+    // v5 and v4 are the two newest `v*` releases: kept by the keep rule.
+    for id in [5, 4] {
+        assert_eq!(action(&p, id), Action::Keep, "v{id}");
+        let shown = decision(&p, id).reasons[0].to_string();
+        assert!(shown.contains("recent-releases"), "v{id}: {shown}");
+        assert!(shown.contains("newest"), "v{id}: {shown}");
+    }
+    // The older releases are left to the other rules: `old` deletes them.
+    for id in [1, 2, 3, 6, 7] {
+        assert_eq!(action(&p, id), Action::Delete, "version {id}");
+    }
+}

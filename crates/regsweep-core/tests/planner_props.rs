@@ -430,7 +430,8 @@ proptest! {
         let before_plan = run(&inv, &graph, &policy, github);
         let before = actions(&before_plan);
         // Versions kept only because a version GitHub would refuse to delete needs
-        // them: when pinning makes that refusal go, they go with their image.
+        // them (or is an unread manifest whose children are unknown): when pinning
+        // makes that refusal go, they go with their image.
         let skipped = &before;
         let under_refusal: HashSet<(String, u64)> = before_plan
             .packages
@@ -439,6 +440,13 @@ proptest! {
                 pp.decisions.iter().filter_map(move |d| match d.reasons.first() {
                     Some(Reason::Protected { root, .. })
                         if skipped.get(&(pp.name.clone(), root.id.0)) == Some(&Action::Skip) =>
+                    {
+                        Some((pp.name.clone(), d.id.0))
+                    }
+                    // Kept because an unread manifest stays, and it stays only as a
+                    // predicted refusal: when the refusal goes, so may they.
+                    Some(Reason::GraphUnknown { unread })
+                        if skipped.get(&(pp.name.clone(), unread.id.0)) == Some(&Action::Skip) =>
                     {
                         Some((pp.name.clone(), d.id.0))
                     }

@@ -231,7 +231,7 @@ impl GithubClient {
         let mut packages = Vec::new();
         let result = self
             .inner
-            .for_each_page(&route, |values| {
+            .for_each_page(&route, None, |values| {
                 for value in values {
                     match wire::package(value) {
                         Ok(p) => packages.push(p),
@@ -299,11 +299,28 @@ impl GithubClient {
         state: VersionState,
         on_page: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<Vec<Version>, GithubError> {
+        self.list_versions_expecting(owner, package, state, None, on_page)
+            .await
+    }
+
+    /// [`Self::list_versions`] for a package whose `version_count` is known (from
+    /// listing or getting the package). GitHub sends no `Link` header when there is
+    /// only one page, so a full page without one is taken as the last page once
+    /// `expected` versions have been read, saving a request for an empty page;
+    /// without `expected` the next page is read to be sure.
+    pub async fn list_versions_expecting(
+        &self,
+        owner: &Owner,
+        package: &str,
+        state: VersionState,
+        expected: Option<u64>,
+        on_page: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<Vec<Version>, GithubError> {
         let route = self.inner.urls.list_versions(owner, package, state);
         let mut versions = Vec::new();
         let result = self
             .inner
-            .for_each_page(&route, |values| {
+            .for_each_page(&route, expected, |values| {
                 for value in values {
                     match wire::version(value) {
                         Ok(v) => versions.push(v),
@@ -379,7 +396,7 @@ impl GithubClient {
         let mut pulls = Vec::new();
         let result = self
             .inner
-            .for_each_page(&route, |values| {
+            .for_each_page(&route, None, |values| {
                 for value in values {
                     match wire::pull(value) {
                         Ok(p) => pulls.push(p),
@@ -590,11 +607,13 @@ impl Inner {
     async fn for_each_page(
         &self,
         route: &Route,
+        expected: Option<u64>,
         mut f: impl FnMut(Vec<serde_json::Value>),
     ) -> Result<(), PageError> {
         let mut url = route.url.clone();
         let mut page = page_of(&url).unwrap_or(1);
         let mut seen = HashSet::new();
+        let mut total: u64 = 0;
         loop {
             if !seen.insert(url.to_string()) {
                 return Err(GithubError::PaginationLoop {
@@ -609,8 +628,12 @@ impl Inner {
             }
             let values: Vec<serde_json::Value> = self.decode(route, &answer)?;
             let count = values.len();
+            total += count as u64;
             f(values);
             let link = answer.headers.get(LINK).and_then(|v| v.to_str().ok());
+            if link.is_none() && expected.is_some_and(|n| total >= n) {
+                return Ok(());
+            }
             let (next, problem) = next_page(link, &url, page, count, PER_PAGE);
             if let Some(problem) = problem {
                 tracing::warn!(

@@ -1,7 +1,10 @@
 //! The commands: each one reads settings, talks to a source, plans, executes and
 //! reports. This is the only module that writes to stdout.
 
+use std::io::Write;
 use std::time::Instant;
+
+use anyhow::Context;
 
 use regsweep_core::plan::{Action, Plan};
 use regsweep_core::planner::{self, PlanInput};
@@ -77,13 +80,16 @@ pub async fn compute_plan(
     })
 }
 
-/// Renders the report in the chosen format.
-pub fn render(format: OutputFormat, r: &Report<'_>) -> String {
+/// Writes the report in the chosen format to stdout (JSON is streamed).
+pub fn write_report(format: OutputFormat, r: &Report<'_>) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
     match format {
-        OutputFormat::Table => report::table::render(r),
-        OutputFormat::Json => report::json::render(r),
-        OutputFormat::Markdown => report::markdown::render(r),
+        OutputFormat::Table => writeln!(w, "{}", report::table::render(r).trim_end())?,
+        OutputFormat::Json => report::json::write(r, &mut w)?,
+        OutputFormat::Markdown => writeln!(w, "{}", report::markdown::render(r).trim_end())?,
     }
+    w.flush()
 }
 
 /// Writes the Actions outputs when running in Actions.
@@ -159,7 +165,7 @@ pub async fn run_resolved(
         stats,
         timings: planned.timings,
     };
-    println!("{}", render(settings.output, &r).trim_end());
+    write_report(settings.output, &r).context("could not write the report to stdout")?;
     write_actions_outputs(settings, &r)?;
     let exit = match &execution {
         Some(e) if e.interrupted => {

@@ -1,13 +1,52 @@
 //! JSON output (`--output json`): a documented schema with a `schema_version`;
 //! changes are additive. See docs/json-output.md.
+//!
+//! The document is streamed to the writer as it is serialized: no intermediate
+//! `serde_json::Value` tree, so a plan of 100,000 versions costs no more memory
+//! to print than it took to compute.
 
+use std::collections::HashMap;
+use std::io::Write;
+
+use regsweep_core::plan::{Action, Finding, PackagePlan};
+use regsweep_core::reason::Reason;
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::{json, Value};
 
-use super::{Report, Totals};
+use super::{Report, Timings, Totals};
+use crate::executor::Outcome;
+use crate::source::ListingStats;
 
 /// Version of the JSON schema; bumped only for incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole document.
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema_version: u32,
+    account: &'a str,
+    now: String,
+    dry_run: bool,
+    totals: Totals,
+    requests: ListingStats,
+    timings: Timings,
+    packages: Packages<'a>,
+    delete_order: DeleteOrder<'a>,
+    interrupted: bool,
+}
+
+/// Every package of the plan, serialized lazily.
+struct Packages<'a> {
+    report: &'a Report<'a>,
+    outcomes: HashMap<(usize, usize), &'a Outcome>,
+}
+
+/// One package: its decisions and findings.
+struct PackageOut<'a> {
+    index: usize,
+    package: &'a PackagePlan,
+    outcomes: &'a HashMap<(usize, usize), &'a Outcome>,
+}
 
 #[derive(Serialize)]
 struct DecisionOut<'a> {
@@ -16,66 +55,117 @@ struct DecisionOut<'a> {
     tags: &'a [String],
     created_at: String,
     updated_at: String,
-    action: regsweep_core::plan::Action,
+    action: Action,
     /// The deciding reason, rendered.
     reason: String,
-    reasons: &'a [regsweep_core::reason::Reason],
+    reasons: &'a [Reason],
     #[serde(skip_serializing_if = "Option::is_none")]
-    outcome: Option<&'a crate::executor::Outcome>,
+    outcome: Option<&'a Outcome>,
 }
 
-/// Renders the JSON document.
-pub fn render(r: &Report<'_>) -> String {
-    let outcomes = r.outcome_map();
-    let packages: Vec<Value> = r
-        .plan
-        .packages
-        .iter()
-        .enumerate()
-        .map(|(pi, p)| {
-            let decisions: Vec<DecisionOut> = p
-                .decisions
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    text: String,
+    detail: &'a Finding,
+}
+
+#[derive(Serialize)]
+struct OrderOut<'a> {
+    package: &'a str,
+    id: u64,
+}
+
+/// The delete order, serialized lazily.
+struct DeleteOrder<'a>(&'a Report<'a>);
+
+impl Serialize for Packages<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.report
+                .plan
+                .packages
                 .iter()
                 .enumerate()
-                .map(|(di, d)| DecisionOut {
-                    id: d.id.0,
-                    digest: d.digest.as_str(),
-                    tags: &d.tags,
-                    created_at: d.created_at.to_string(),
-                    updated_at: d.updated_at.to_string(),
-                    action: d.action,
-                    reason: super::reason_of(d),
-                    reasons: &d.reasons,
-                    outcome: outcomes.get(&(pi, di)).copied(),
-                })
-                .collect();
-            json!({
-                "name": p.name,
-                "decisions": decisions,
-                "findings": p.findings.iter().map(|f| json!({"text": f.to_string(), "detail": f})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let order: Vec<Value> = r
-        .plan
-        .order
-        .iter()
-        .map(
-            |o| json!({"package": r.plan.packages[o.package].name, "id": r.plan.decision(*o).id.0}),
+                .map(|(index, package)| PackageOut {
+                    index,
+                    package,
+                    outcomes: &self.outcomes,
+                }),
         )
-        .collect();
-    let totals: Totals = r.totals();
-    let doc = json!({
-        "schema_version": SCHEMA_VERSION,
-        "account": r.account,
-        "now": r.now.to_string(),
-        "dry_run": r.execution.is_none(),
-        "totals": totals,
-        "requests": r.stats,
-        "timings": r.timings,
-        "packages": packages,
-        "delete_order": order,
-        "interrupted": r.execution.map(|e| e.interrupted).unwrap_or(false),
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+/// A sequence serialized from an iterator made on demand.
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+impl Serialize for PackageOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.package;
+        let decisions = Seq(|| {
+            p.decisions.iter().enumerate().map(|(di, d)| DecisionOut {
+                id: d.id.0,
+                digest: d.digest.as_str(),
+                tags: &d.tags,
+                created_at: d.created_at.to_string(),
+                updated_at: d.updated_at.to_string(),
+                action: d.action,
+                reason: super::reason_of(d),
+                reasons: &d.reasons,
+                outcome: self.outcomes.get(&(self.index, di)).copied(),
+            })
+        });
+        let findings = Seq(|| {
+            p.findings.iter().map(|f| FindingOut {
+                text: f.to_string(),
+                detail: f,
+            })
+        });
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("name", &p.name)?;
+        m.serialize_entry("decisions", &decisions)?;
+        m.serialize_entry("findings", &findings)?;
+        m.end()
+    }
+}
+
+impl Serialize for DeleteOrder<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let plan = self.0.plan;
+        s.collect_seq(plan.order.iter().map(|o| OrderOut {
+            package: &plan.packages[o.package].name,
+            id: plan.decision(*o).id.0,
+        }))
+    }
+}
+
+/// Writes the JSON document (pretty-printed, newline-terminated) to `w`.
+pub fn write(r: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        account: r.account,
+        now: r.now.to_string(),
+        dry_run: r.execution.is_none(),
+        totals: r.totals(),
+        requests: r.stats,
+        timings: r.timings,
+        packages: Packages {
+            report: r,
+            outcomes: r.outcome_map(),
+        },
+        delete_order: DeleteOrder(r),
+        interrupted: r.execution.map(|e| e.interrupted).unwrap_or(false),
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
 }

@@ -12,7 +12,8 @@ use regsweep_core::plan::Decision;
 use regsweep_core::planner::{PlanOptions, PullInfo, PullRequests};
 use regsweep_core::{Inventory, Package, Secret};
 use regsweep_github::{
-    ClientConfig, DeleteError, GithubClient, GithubError, Owner, PullState, TokenInfo, VersionState,
+    ClientConfig, DeleteError, GithubClient, GithubError, Owner, PackageSummary, PullState,
+    TokenInfo, VersionState,
 };
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 use url::Url;
@@ -117,12 +118,12 @@ impl GithubSource {
         &self,
         settings: &Settings,
         progress: &Progress,
-    ) -> anyhow::Result<Vec<(String, Option<regsweep_core::Visibility>)>> {
+    ) -> anyhow::Result<Vec<PackageSummary>> {
         if let Some(names) = settings.exact_package_names() {
             let mut out = Vec::new();
             for name in names {
                 match self.client.get_package(&self.owner, &name).await? {
-                    Some(p) => out.push((p.name, p.visibility)),
+                    Some(p) => out.push(p),
                     None => {
                         return Err(UsageError::new(format!(
                             "error: package `{name}` of {} was not found\n  GET {} answered 404: it does not exist, or the token may not see it\n  help: check the name (exact, as shown on GitHub), and that the token has access to the package",
@@ -146,7 +147,6 @@ impl GithubSource {
         Ok(all
             .into_iter()
             .filter(|p| settings.selects_package(&p.name))
-            .map(|p| (p.name, p.visibility))
             .collect())
     }
 
@@ -156,27 +156,39 @@ impl GithubSource {
         let listed = AtomicUsize::new(0);
         let bar = progress.counter("listing versions");
         let results: Vec<anyhow::Result<Package>> = stream::iter(names)
-            .map(|(name, visibility)| {
-                let listed = &listed;
-                let bar = bar.clone();
-                async move {
-                    let before = std::sync::atomic::AtomicUsize::new(0);
-                    let on_page = |n: usize| {
-                        let prev = before.swap(n, Ordering::Relaxed);
-                        let total = listed.fetch_add(n - prev, Ordering::Relaxed) + (n - prev);
-                        bar.set(total as u64);
-                    };
-                    let versions = self
-                        .client
-                        .list_versions(&self.owner, &name, VersionState::Active, &on_page)
-                        .await?;
-                    Ok(Package {
-                        name,
-                        visibility,
-                        versions,
-                    })
-                }
-            })
+            .map(
+                |PackageSummary {
+                     name,
+                     visibility,
+                     version_count,
+                 }| {
+                    let listed = &listed;
+                    let bar = bar.clone();
+                    async move {
+                        let before = std::sync::atomic::AtomicUsize::new(0);
+                        let on_page = |n: usize| {
+                            let prev = before.swap(n, Ordering::Relaxed);
+                            let total = listed.fetch_add(n - prev, Ordering::Relaxed) + (n - prev);
+                            bar.set(total as u64);
+                        };
+                        let versions = self
+                            .client
+                            .list_versions_expecting(
+                                &self.owner,
+                                &name,
+                                VersionState::Active,
+                                version_count,
+                                &on_page,
+                            )
+                            .await?;
+                        Ok(Package {
+                            name,
+                            visibility,
+                            versions,
+                        })
+                    }
+                },
+            )
             .buffer_unordered(settings.concurrency.min(4))
             .collect()
             .await;

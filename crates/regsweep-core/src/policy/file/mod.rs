@@ -327,12 +327,6 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
             ));
         }
     }
-    if raw.keep_newest.is_some() && raw.action == RuleAction::Keep {
-        return Err(with_help(
-            "`keep_newest` on a keep rule would change nothing: a keep rule keeps everything it selects",
-            "put `keep_newest` on the delete rule that would delete those versions: it spares the newest N it selects",
-        ));
-    }
     Ok(Rule {
         name,
         action: raw.action,

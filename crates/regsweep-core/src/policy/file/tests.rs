@@ -31,7 +31,6 @@ fn errors_point_at_line_and_column_with_help() {
             ("action: delete\n    keep_newest: -2\n", (4, 18), "negative", "at least 1"),
             ("action: delete\n    keep_newest: {count: 2, per: \"re:pr-.*\"}\n", (4, 34), "no capture group", "parentheses"),
             ("action: delete\n    keep_newest: {count: 2, per: branch}\n", (4, 34), "not a way to group", "label:KEY"),
-            ("action: keep\n    keep_newest: 3\n", (3, 5), "keep rule", "delete rule"),
             ("action: delete\n    state: untagged\n    tags: [v*]\n", (3, 5), "untagged", "labels"),
             ("action: delete\n    state: untagged\n    semver_lines: {count: 2}\n", (3, 5), "`semver_lines`", "state"),
             ("action: delete\n    state: untaged\n", (4, 12), "not a tag state", "untagged"),
