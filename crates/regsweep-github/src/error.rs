@@ -43,7 +43,7 @@ pub enum GithubError {
     #[error("{request} answered 404 \"{message}\": it does not exist or this token cannot see it\n  help: check the owner and package name, and that the token has read:packages and access to the package")]
     NotFound { request: String, message: String },
 
-    #[error("{request} is rate limited by GitHub{}; {}\n  help: run again after the reset, or allow a longer wait", reset_at.map(|t| format!(" until {}", human_time(t))).unwrap_or_default(), rate_limited_detail(*wait, *max_wait, *waits))]
+    #[error("{request} is rate limited by GitHub{}; {}\n  help: run again after the reset, or allow a longer wait with `--max-wait` (env REGSWEEP_MAX_WAIT)", reset_at.map(|t| format!(" until {}", human_time(t))).unwrap_or_default(), rate_limited_detail(*wait, *max_wait, *waits))]
     RateLimited {
         request: String,
         reset_at: Option<Timestamp>,
@@ -161,7 +161,7 @@ pub enum DeleteError {
     #[error("the token may not change this version: \"{message}\"\n  help: use a classic PAT with delete:packages and admin on the package; for the Actions GITHUB_TOKEN, give the workflow's repository the Admin role in the package settings")]
     Forbidden { message: String },
 
-    #[error("GitHub's rate limit would need a wait longer than allowed{}\n  help: run again after the reset, or allow a longer wait", reset_at.map(|t| format!(" (it resets at {})", human_time(t))).unwrap_or_default())]
+    #[error("GitHub's rate limit would need a wait longer than allowed{}\n  help: run again after the reset, or allow a longer wait with `--max-wait` (env REGSWEEP_MAX_WAIT)", reset_at.map(|t| format!(" (it resets at {})", human_time(t))).unwrap_or_default())]
     RateLimited { reset_at: Option<Timestamp> },
 
     #[error(transparent)]

@@ -262,6 +262,18 @@ async fn primary_budget_below_the_reserve_leaves_the_rest_for_the_next_run() {
         outputs.contains(&format!("deleted-count={}\n", deleted.len())),
         "{outputs}"
     );
+    // Left is not failed: nothing failed, the rest is named in `left`.
+    assert!(outputs.contains("failed-count=0\n"), "{outputs}");
+    assert!(outputs.contains("\nfailed=\n"), "{outputs}");
+    assert!(
+        outputs.contains(&format!("left-count={}\n", left.len())),
+        "{outputs}"
+    );
+    let named = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("left="))
+        .expect("a left= line");
+    assert_eq!(named.split(',').count(), left.len(), "{outputs}");
     s.shutdown().await;
 }
 

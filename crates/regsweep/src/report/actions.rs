@@ -1,5 +1,6 @@
 //! GitHub Actions outputs: `$GITHUB_OUTPUT` (`deleted`, `failed` as snok documents
-//! them — comma-separated `image-name:version-id` — plus counts) and the step summary.
+//! them — comma-separated `image-name:version-id` — plus `left` for planned deletions
+//! a stopped run did not attempt, and counts) and the step summary.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +12,7 @@ use crate::executor::Outcome;
 pub fn output_lines(r: &Report<'_>) -> String {
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
+    let mut left = Vec::new();
     let mut skipped = r.plan.count(regsweep_core::plan::Action::Skip);
     if let Some(e) = r.execution {
         for (k, o) in e.outcomes.iter().enumerate() {
@@ -22,17 +24,20 @@ pub fn output_lines(r: &Report<'_>) -> String {
             );
             match o {
                 Outcome::Deleted | Outcome::AlreadyGone => deleted.push(item),
-                Outcome::Failed(_) | Outcome::Left(_) => failed.push(item),
+                Outcome::Failed(_) => failed.push(item),
+                Outcome::Left(_) => left.push(item),
                 Outcome::Skipped(_) => skipped += 1,
             }
         }
     }
     format!(
-        "deleted={}\nfailed={}\ndeleted-count={}\nfailed-count={}\nskipped-count={}\nplanned-count={}\n",
+        "deleted={}\nfailed={}\nleft={}\ndeleted-count={}\nfailed-count={}\nleft-count={}\nskipped-count={}\nplanned-count={}\n",
         deleted.join(","),
         failed.join(","),
+        left.join(","),
         deleted.len(),
         failed.len(),
+        left.len(),
         skipped,
         r.plan.count(regsweep_core::plan::Action::Delete)
     )
