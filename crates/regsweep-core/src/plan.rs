@@ -65,6 +65,9 @@ pub enum Finding {
     },
     /// A manifest that could not be read.
     Unread { version: VersionRef },
+    /// The package's manifests were not read (`--graph skip`), and that kept
+    /// `kept` untagged versions a delete rule selected.
+    NotRead { kept: usize },
 }
 
 impl std::fmt::Display for Finding {
@@ -98,6 +101,10 @@ impl std::fmt::Display for Finding {
             Finding::Unread { version } => {
                 write!(f, "unread: the manifest of {version} could not be read")
             }
+            Finding::NotRead { kept } => write!(
+                f,
+                "manifests not read: {kept} untagged version(s) a rule selected are kept for safety (read the graph to delete them safely)"
+            ),
         }
     }
 }

@@ -87,6 +87,25 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     }
 }
 
+/// Whether any delete rule of the policy could select a version of `pkg`, whatever
+/// its manifests say (orphan and label conditions are taken as holding; `keep_newest`
+/// and keep rules are ignored). When none can, nothing in the package can be deleted
+/// and a plan need not read its manifests: the graph only ever keeps more.
+pub fn may_delete(pkg: &Package, input: PlanInput<'_>) -> bool {
+    let empty = PackageGraph::default();
+    let mut planner = PackagePlanner::new(pkg, &empty, input);
+    planner.graph_blind = true;
+    input
+        .policy
+        .rules
+        .iter()
+        .filter(|r| r.action == RuleAction::Delete && r.packages.matches(&pkg.name))
+        .any(|rule| {
+            let top = rule.semver_lines.map(|l| planner.top_lines(rule, l));
+            (0..planner.vs.len()).any(|i| planner.check(rule, i, top.as_deref()).is_ok())
+        })
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Initial {
     /// A keep rule selected it.
@@ -114,6 +133,11 @@ struct PackagePlanner<'a> {
     inc: Vec<Vec<(usize, usize)>>,
     unread: Vec<usize>,
     findings: Vec<Finding>,
+    /// Whether the package's manifests were read at all (`--graph skip` reads none).
+    graph_read: bool,
+    /// Deciding before the manifests are read: conditions that need them (orphans,
+    /// labels) are taken as holding.
+    graph_blind: bool,
 }
 
 /// Whether every tag of `v` is a cosign / referrers tag (an artifact, not an image).
@@ -136,6 +160,8 @@ impl<'a> PackagePlanner<'a> {
             inc: vec![Vec::new(); n],
             unread: Vec::new(),
             findings: Vec::new(),
+            graph_blind: false,
+            graph_read: input.graph.package(&pkg.name).is_some(),
         };
         me.build_edges();
         me
@@ -238,10 +264,12 @@ impl<'a> PackagePlanner<'a> {
         for (from, to, rel) in pending {
             self.add_edge(from, to, rel);
         }
-        for &u in &self.unread.clone() {
-            self.findings.push(Finding::Unread {
-                version: self.vref(u),
-            });
+        if self.graph_read {
+            for &u in &self.unread.clone() {
+                self.findings.push(Finding::Unread {
+                    version: self.vref(u),
+                });
+            }
         }
     }
 
@@ -306,10 +334,10 @@ impl<'a> PackagePlanner<'a> {
                 }
             }
         }
-        if rule.orphans_only && !self.is_orphan(i) {
+        if rule.orphans_only && !self.graph_blind && !self.is_orphan(i) {
             return Err(Miss::NotOrphan);
         }
-        for cond in &rule.labels {
+        for cond in rule.labels.iter().filter(|_| !self.graph_blind) {
             let ok = self
                 .labels(i)
                 .and_then(|l| l.get(&cond.key))
@@ -526,8 +554,12 @@ impl<'a> PackagePlanner<'a> {
             if let Some(&u) = self.unread.iter().find(|&&u| stays[u]) {
                 for i in 0..n {
                     if !stays[i] && !self.vs[i].is_tagged() && forced[i].is_none() {
-                        forced[i] = Some(Reason::GraphUnknown {
-                            unread: self.vref(u),
+                        forced[i] = Some(if self.graph_read {
+                            Reason::GraphUnknown {
+                                unread: self.vref(u),
+                            }
+                        } else {
+                            Reason::GraphNotRead
                         });
                         changed = true;
                     }
@@ -603,6 +635,13 @@ impl<'a> PackagePlanner<'a> {
         }
 
         let mut findings = self.findings_final();
+        let kept_blind = forced
+            .iter()
+            .filter(|f| matches!(f, Some(Reason::GraphNotRead)))
+            .count();
+        if kept_blind > 0 {
+            findings.push(Finding::NotRead { kept: kept_blind });
+        }
         findings.sort_by_cached_key(|f| f.to_string());
         let runs = self.delete_runs(&decisions);
         (

@@ -235,6 +235,9 @@ pub enum Reason {
     /// Kept: a manifest of this package could not be read, so what untagged versions
     /// belong to kept images is unknown.
     GraphUnknown { unread: VersionRef },
+    /// Kept: this package's manifests were not read (`--graph skip`), so what
+    /// untagged versions belong to kept images is unknown.
+    GraphNotRead,
 }
 
 impl fmt::Display for Reason {
@@ -277,6 +280,10 @@ impl fmt::Display for Reason {
             Reason::GraphUnknown { unread } => write!(
                 f,
                 "kept for safety: the manifest of {unread} could not be read, so its children are unknown"
+            ),
+            Reason::GraphNotRead => write!(
+                f,
+                "kept for safety: this package's manifests were not read, so which images need this untagged version is unknown"
             ),
         }
     }

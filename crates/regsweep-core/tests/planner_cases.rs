@@ -365,3 +365,51 @@ fn keep_rule_with_keep_newest_keeps_only_the_newest_n_it_selects() {
         assert_eq!(action(&p, id), Action::Delete, "version {id}");
     }
 }
+
+#[test]
+fn may_delete_says_whether_a_package_needs_its_manifests_read() {
+    let mut w = World::new();
+    w.manifest(1, &["v1"], 3);
+    w.manifest(2, &[], 3);
+    let inv = Inventory {
+        packages: vec![Package {
+            name: "app".into(),
+            visibility: None,
+            versions: w.versions.clone(),
+        }],
+    };
+    let empty = ManifestGraph::default();
+    let pulls = HashMap::new();
+    let may = |policy: &Policy| {
+        regsweep_core::planner::may_delete(
+            &inv.packages[0],
+            PlanInput {
+                inventory: &inv,
+                graph: &empty,
+                policy,
+                now: now(),
+                options: PlanOptions {
+                    github_refusals: true,
+                },
+                pulls: &pulls,
+            },
+        )
+    };
+    // Everything is 3 days old: a one-week cut-off can delete nothing.
+    assert!(!may(&snok(TagSelection::Both, "", 0, 7)));
+    assert!(may(&snok(TagSelection::Both, "", 0, 1)));
+    // Graph-dependent conditions are taken as holding: an orphan rule or a label
+    // rule may delete until the manifests say otherwise.
+    let file = |yaml: &str| regsweep_core::policy::file::parse(yaml).expect("policy parses");
+    assert!(may(&file(
+        "rules:\n  - action: delete\n    orphans: true\n"
+    )));
+    assert!(may(&file(
+        "rules:\n  - action: delete\n    labels: {org.opencontainers.image.version: pr-1}\n"
+    )));
+    // Keep rules alone never delete; other packages' rules do not count.
+    assert!(!may(&file("rules:\n  - action: keep\n    tags: ['*']\n")));
+    assert!(!may(&file(
+        "rules:\n  - action: delete\n    packages: [other]\n"
+    )));
+}

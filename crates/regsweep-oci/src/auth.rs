@@ -105,9 +105,34 @@ pub(crate) struct TokenState {
     endpoint: Mutex<Option<TokenEndpoint>>,
     wants_basic: AtomicBool,
     fetching: tokio::sync::Mutex<()>,
+    /// Set once the registry has answered a request: from then on how it
+    /// authenticates is known and requests need not wait for one another.
+    learned: AtomicBool,
+    /// Held by the one request in flight while nothing is learned yet.
+    first: tokio::sync::Mutex<()>,
 }
 
 impl TokenState {
+    /// Waits, while no answer has arrived yet, for the request that is learning how
+    /// the registry authenticates; the guard returned (if any) makes this request
+    /// that learner. Without it, concurrent first requests would each collect a 401
+    /// and each start the token dance.
+    pub(crate) async fn first_answer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if self.learned.load(Ordering::Acquire) {
+            return None;
+        }
+        let guard = self.first.lock().await;
+        if self.learned.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(guard)
+    }
+
+    /// Records that the registry has answered (whatever the status).
+    pub(crate) fn answered(&self) {
+        self.learned.store(true, Ordering::Release);
+    }
+
     fn cached(&self, key: &str) -> Option<Secret> {
         lock(&self.tokens).get(key).cloned()
     }

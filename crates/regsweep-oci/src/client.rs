@@ -217,6 +217,17 @@ impl RegistryClient {
     /// Sends `call` with authorization, retrying transient failures, and answering one
     /// 401 challenge. Returns whatever status the registry finally answered.
     pub(crate) async fn execute(&self, call: &Call) -> Result<Answer, OciError> {
+        let learner = self.inner.tokens.first_answer().await;
+        let result = self.execute_authenticated(call).await;
+        if result.is_ok() {
+            self.inner.tokens.answered();
+        }
+        drop(learner);
+        result
+    }
+
+    /// `execute` without the first-answer gate.
+    async fn execute_authenticated(&self, call: &Call) -> Result<Answer, OciError> {
         let sent = self.authorization_for(&call.scope).await?;
         let answer = self
             .transport(

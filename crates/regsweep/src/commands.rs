@@ -192,7 +192,8 @@ pub async fn run_resolved(
 
 /// `validate`: every tagged image in the selection must be complete.
 pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
-    let settings = settings::resolve(args, &Env::read(), false)?;
+    let mut settings = settings::resolve(args, &Env::read(), false)?;
+    settings.read_every_manifest = true;
     let progress = Progress::detect();
     let source = Source::connect(&settings, false).await?;
     let planned = compute_plan(&settings, &source, &progress).await?;
@@ -237,7 +238,9 @@ pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
 
 /// `explain TARGET`.
 pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
-    let settings = settings::resolve(args, &Env::read(), true)?;
+    let mut settings = settings::resolve(args, &Env::read(), true)?;
+    // The explanation follows the graph, even where nothing can be deleted.
+    settings.read_every_manifest = true;
     let source = Source::connect(&settings, false).await?;
     let planned = compute_plan(&settings, &source, &Progress::detect()).await?;
     let (pkg_filter, needle) = match target.split_once(':') {

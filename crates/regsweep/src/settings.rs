@@ -84,6 +84,9 @@ pub struct Settings {
     pub max_retries: u32,
     pub reserve_requests: u32,
     pub graph: GraphMode,
+    /// Read the manifests of every listed package (`validate`), not only of those
+    /// where the policy could delete something.
+    pub read_every_manifest: bool,
     pub cache_dir: Option<PathBuf>,
     pub journal: Option<PathBuf>,
     pub now: Timestamp,
@@ -302,6 +305,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         max_retries: args.max_retries.unwrap_or(5).min(20),
         reserve_requests: args.reserve_requests.unwrap_or(50),
         graph: args.graph.unwrap_or_default(),
+        read_every_manifest: false,
         cache_dir: args.cache_dir.clone(),
         journal: args.journal.clone(),
         now,

@@ -123,3 +123,162 @@ async fn deleting_an_old_index_removes_its_children_and_signature() {
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     s.shutdown().await;
 }
+
+/// Manifests of `repo` served (GET answered 200) by the emulator's registry surface.
+fn manifest_gets(s: &regsweep_sim::Sim, repo: &str) -> Vec<String> {
+    manifest_answers(s, repo, 200)
+}
+
+/// Manifest GETs of `repo` the emulator answered with `status`.
+fn manifest_answers(s: &regsweep_sim::Sim, repo: &str, status: u16) -> Vec<String> {
+    let prefix = format!("/v2/{repo}/manifests/");
+    s.requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&prefix) && r.status == Some(status))
+        .map(|r| r.path[prefix.len()..].to_string())
+        .collect()
+}
+
+const TWO_PACKAGES: &str = r#"
+now: 2026-11-24T12:00:00Z
+tokens:
+  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+accounts:
+  - name: acme
+    kind: org
+    packages:
+      - name: app
+        visibility: private
+        images:
+          - {handle: v0, tags: [v0], age: 60d, platforms: [linux/amd64, linux/arm64], signature: true}
+          - {handle: v1, tags: [v1], age: 40d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true}
+          - {handle: orphan, tags: [], age: 40d}
+      - name: fresh
+        visibility: private
+        images:
+          - {handle: f1, tags: [f1], age: 1d, platforms: [linux/amd64, linux/arm64], signature: true}
+          - {handle: f0, tags: [], age: 2d}
+"#;
+
+/// Issue 5, cost: manifests are read only for packages where the policy can delete
+/// something, each digest at most once a run, and not at all from a warm cache;
+/// the report counts the reads. `validate` and `explain` read every package.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_are_read_once_and_only_where_something_can_be_deleted() {
+    let s = sim(TWO_PACKAGES, SimOptions::default()).await;
+    let cache = tempfile::tempdir().unwrap();
+    let app_versions = s.versions("acme", "app");
+    let cache_dir = cache.path().to_str().unwrap().to_string();
+    let plan_args = args(
+        "plan",
+        &[
+            &ACME_ADMIN,
+            &["--image-names", "app,fresh", "--tag-selection", "untagged"],
+            &["--cut-off", "1w", "--output", "json"],
+            &["--cache-dir", &cache_dir],
+        ],
+    );
+    let run = || regsweep(&s, &plan_args, &[]);
+    let r = run().await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = r.json();
+
+    // `fresh` has nothing older than a week: its manifests are not read at all, and
+    // its plan carries no finding about that (nothing depended on them).
+    assert!(manifest_gets(&s, "acme/fresh").is_empty());
+    let fresh = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "fresh")
+        .expect("fresh planned");
+    assert_eq!(fresh["findings"].as_array().unwrap().len(), 0, "{fresh}");
+    for d in fresh["decisions"].as_array().unwrap() {
+        assert_eq!(d["action"], "keep", "{d}");
+    }
+
+    // `app`: every version's manifest read exactly once, and the count reported.
+    let gets = manifest_gets(&s, "acme/app");
+    let distinct: std::collections::BTreeSet<&String> = gets.iter().collect();
+    assert_eq!(distinct.len(), gets.len(), "a digest read twice: {gets:?}");
+    for v in &app_versions {
+        assert!(
+            distinct.contains(&v.digest.to_string()),
+            "{} not read",
+            v.digest
+        );
+    }
+    assert_eq!(doc["requests"]["manifest_requests"], gets.len() as u64);
+    assert_eq!(doc["requests"]["manifest_cache_hits"], 0);
+    // Only the first request learns that the registry wants a bearer token; the
+    // concurrent rest wait for it instead of each collecting a 401.
+    assert_eq!(manifest_answers(&s, "acme/app", 401).len(), 1);
+
+    // The same plan from a warm cache reads nothing from the registry.
+    let again = run().await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let doc2 = again.json();
+    assert_eq!(manifest_gets(&s, "acme/app").len(), gets.len());
+    assert_eq!(doc2["requests"]["manifest_requests"], 0);
+    assert_eq!(doc2["requests"]["manifest_cache_hits"], gets.len() as u64);
+    assert_eq!(common::actions(&doc), common::actions(&doc2));
+
+    // validate checks every package, so it reads `fresh` too.
+    let v = regsweep(
+        &s,
+        &args("validate", &[&ACME_ADMIN, &["--image-names", "app,fresh"]]),
+        &[],
+    )
+    .await;
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    let fresh_versions = s.versions("acme", "fresh");
+    let fresh_gets = manifest_gets(&s, "acme/fresh");
+    for fv in &fresh_versions {
+        assert!(
+            fresh_gets.contains(&fv.digest.to_string()),
+            "validate read {}",
+            fv.digest
+        );
+    }
+    s.shutdown().await;
+}
+
+/// With `--graph skip` nothing is read: untagged versions a rule selects are kept
+/// for safety, and the plan says why, once per package.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_skip_keeps_selected_untagged_versions_and_says_so() {
+    let s = sim(TWO_PACKAGES, SimOptions::default()).await;
+    let r = regsweep(
+        &s,
+        &args(
+            "plan",
+            &[
+                &ACME_ADMIN,
+                &["--image-names", "app", "--tag-selection", "untagged"],
+                &["--cut-off", "1w", "--output", "json", "--graph", "skip"],
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = r.json();
+    assert!(manifest_gets(&s, "acme/app").is_empty());
+    assert_eq!(doc["totals"]["delete"], 0, "nothing deleted blind");
+    let app = &doc["packages"][0];
+    let untagged: Vec<_> = app["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["tags"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(!untagged.is_empty());
+    for d in &untagged {
+        assert_eq!(d["reasons"][0]["kind"], "graph_not_read", "{d}");
+    }
+    let findings = app["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["detail"]["kind"], "not_read");
+    assert_eq!(findings[0]["detail"]["kept"], untagged.len() as u64);
+    s.shutdown().await;
+}

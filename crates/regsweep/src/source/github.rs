@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{stream, StreamExt};
 use regsweep_core::plan::Decision;
-use regsweep_core::planner::{PlanOptions, PullInfo, PullRequests};
-use regsweep_core::{Inventory, Package, Secret};
+use regsweep_core::planner::{self, PlanInput, PlanOptions, PullInfo, PullRequests};
+use regsweep_core::{Inventory, ManifestGraph, Package, Secret};
 use regsweep_github::{
     ClientConfig, DeleteError, GithubClient, GithubError, Owner, PackageSummary, PullState,
     TokenInfo, VersionState,
@@ -150,6 +150,44 @@ impl GithubSource {
             .collect())
     }
 
+    /// The packages whose manifests the plan needs: those where some delete rule
+    /// could select a version (the graph only ever keeps more, so a package where
+    /// nothing can be deleted is planned without it). `validate` reads them all.
+    fn packages_to_read<'i>(
+        &self,
+        settings: &Settings,
+        inventory: &'i Inventory,
+        pulls: &PullRequests,
+    ) -> Vec<&'i Package> {
+        let empty = ManifestGraph::default();
+        let input = PlanInput {
+            inventory,
+            graph: &empty,
+            policy: &settings.policy,
+            now: settings.now,
+            options: PlanOptions {
+                github_refusals: true,
+            },
+            pulls,
+        };
+        let (read, skipped): (Vec<&Package>, Vec<&Package>) = inventory
+            .packages
+            .iter()
+            .partition(|p| settings.read_every_manifest || planner::may_delete(p, input));
+        if !skipped.is_empty() {
+            tracing::info!(
+                "manifests of {} package(s) not read: no rule can delete anything in them ({})",
+                skipped.len(),
+                skipped
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        read
+    }
+
     /// Lists packages, versions, the graph and pull requests.
     pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
         let names = self.package_names(settings, progress).await?;
@@ -204,10 +242,30 @@ impl GithubSource {
             inventory.packages.len()
         );
 
+        let mut pulls: PullRequests = HashMap::new();
+        for repo in settings.policy.pull_request_repositories() {
+            let list = self.client.list_pulls(&repo, PullState::All).await?;
+            pulls.insert(
+                repo,
+                list.into_iter()
+                    .map(|p| {
+                        (
+                            p.number,
+                            PullInfo {
+                                open: p.state == "open",
+                                merged_at: p.merged_at,
+                                closed_at: p.closed_at,
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+        }
         let mut stats = ListingStats::default();
         let graph = match settings.graph {
             GraphMode::Skip => Default::default(),
             GraphMode::Read => {
+                let needed = self.packages_to_read(settings, &inventory, &pulls);
                 let registry = RegistryClient::new(
                     self.registry_url.clone(),
                     Auth::Basic {
@@ -229,7 +287,7 @@ impl GithubSource {
                 let repo_of = move |p: &str| format!("{ns}/{}", p.to_lowercase());
                 let g = super::graph::read_graph(
                     &registry,
-                    &inventory,
+                    &needed,
                     &repo_of,
                     settings.policy.needs_labels(),
                     settings.concurrency,
@@ -243,25 +301,6 @@ impl GithubSource {
             }
         };
 
-        let mut pulls: PullRequests = HashMap::new();
-        for repo in settings.policy.pull_request_repositories() {
-            let list = self.client.list_pulls(&repo, PullState::All).await?;
-            pulls.insert(
-                repo,
-                list.into_iter()
-                    .map(|p| {
-                        (
-                            p.number,
-                            PullInfo {
-                                open: p.state == "open",
-                                merged_at: p.merged_at,
-                                closed_at: p.closed_at,
-                            },
-                        )
-                    })
-                    .collect(),
-            );
-        }
         stats.api_requests = self.client.stats().requests;
         Ok(Listing {
             inventory,

@@ -3,24 +3,24 @@
 //! needs them, and the counts for the report.
 
 use futures::{stream, StreamExt};
-use regsweep_core::{Inventory, ManifestGraph};
+use regsweep_core::{ManifestGraph, Package};
 use regsweep_oci::RegistryClient;
 
 use crate::progress::Progress;
 
-/// Reads the graph of every package in `inventory`. `repo_of` maps a package name
+/// Reads the graph of every package in `packages`. `repo_of` maps a package name
 /// to its repository path in the registry.
 pub async fn read_graph(
     client: &RegistryClient,
-    inventory: &Inventory,
+    packages: &[&Package],
     repo_of: &(dyn Fn(&str) -> String + Sync),
     with_labels: bool,
     concurrency: usize,
     progress: &Progress,
 ) -> anyhow::Result<ManifestGraph> {
-    let total = inventory.version_count() as u64;
+    let total = packages.iter().map(|p| p.versions.len()).sum::<usize>() as u64;
     let bar = progress.bar("reading manifests", total);
-    let results: Vec<_> = stream::iter(inventory.packages.iter())
+    let results: Vec<_> = stream::iter(packages.iter())
         .map(|p| {
             let repo = repo_of(&p.name);
             let digests: Vec<_> = p.versions.iter().map(|v| v.digest.clone()).collect();
