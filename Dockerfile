@@ -6,6 +6,5 @@ RUN cargo build --release --locked -p regsweep && strip target/release/regsweep
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/regsweep /usr/local/bin/regsweep
-COPY --from=build /src/action/entrypoint /usr/local/bin/regsweep-action
 USER nonroot:nonroot
 ENTRYPOINT ["/usr/local/bin/regsweep"]
