@@ -232,7 +232,7 @@ fn digests_of(images: &[&PushedImage]) -> BTreeSet<String> {
         .collect()
 }
 
-fn by_role<'a>(image: &'a PushedImage, pred: impl Fn(&Role) -> bool) -> Vec<&'a PushedManifest> {
+fn by_role(image: &PushedImage, pred: impl Fn(&Role) -> bool) -> Vec<&PushedManifest> {
     image.manifests.iter().filter(|m| pred(&m.role)).collect()
 }
 
