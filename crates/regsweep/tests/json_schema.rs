@@ -1,0 +1,563 @@
+//! The `--output json` document against its published schema
+//! (`docs/json-output.schema.json`), end to end: the real binary, the emulator and
+//! real pushed images, on scenarios that produce every reason, miss, relation,
+//! finding and outcome kind the schema lists; each `plan` and `apply` document must
+//! validate, and every kind in the schema's `oneOf`s must have been seen (except the
+//! few documented as unreachable from the binary today).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use common::{args, regsweep, sim, Run, ACME_ADMIN};
+use regsweep_core::{Secret, VersionId};
+use regsweep_github::{ClientConfig, GithubClient, Owner};
+use regsweep_sim::{FailNext, FaultConfig, Sim, SimOptions};
+use serde_json::Value;
+
+/// Kinds the schema lists that the binary cannot produce today, per `$defs` entry:
+/// GitHub's version listing carries no download counts, so a refusal for too many
+/// downloads is only met at delete time (outcome `skipped`), never predicted; and a
+/// rule's "newest N" always keeps, so `deleted_by_rule` is always `matched`.
+const UNREACHABLE: &[(&str, &str)] = &[("refusal", "too_many_downloads")];
+
+/// The repository root.
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The published schema.
+fn schema() -> Value {
+    let p = root().join("docs/json-output.schema.json");
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Validates `doc` against the schema; panics with every error, located.
+fn assert_valid(what: &str, doc: &Value) {
+    let schema = schema();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("  at {}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what}: the document does not match docs/json-output.schema.json:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// The `kind` (or `status`) constants of the `oneOf` of `$defs/<def>`.
+fn schema_kinds(schema: &Value, def: &str, field: &str) -> BTreeSet<String> {
+    schema["$defs"][def]["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("$defs/{def} has no oneOf"))
+        .iter()
+        .map(|s| {
+            s["properties"][field]["const"]
+                .as_str()
+                .unwrap_or_else(|| panic!("$defs/{def}: a branch without a {field} const: {s}"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// Kinds seen in documents, per `$defs` entry name.
+#[derive(Default)]
+struct Seen(BTreeMap<&'static str, BTreeSet<String>>);
+
+impl Seen {
+    fn add(&mut self, def: &'static str, kind: &Value) {
+        if let Some(k) = kind.as_str() {
+            self.0.entry(def).or_default().insert(k.to_string());
+        }
+    }
+
+    /// Records every kind in a document.
+    fn collect(&mut self, doc: &Value) {
+        for p in doc["packages"].as_array().into_iter().flatten() {
+            for d in p["decisions"].as_array().into_iter().flatten() {
+                self.add("action", &d["action"]);
+                for r in d["reasons"].as_array().into_iter().flatten() {
+                    self.add("reason", &r["kind"]);
+                    self.add("selected", &r["how"]["kind"]);
+                    self.add("relation", &r["relation"]["kind"]);
+                    self.add("refusal", &r["refusal"]["kind"]);
+                    for m in r["misses"].as_array().into_iter().flatten() {
+                        self.add("miss", &m["kind"]);
+                    }
+                }
+                self.add("outcome", &d["outcome"]["status"]);
+            }
+            for f in p["findings"].as_array().into_iter().flatten() {
+                self.add("finding_detail", &f["detail"]["kind"]);
+            }
+        }
+    }
+}
+
+/// Every kind the schema lists was seen, except the documented unreachable ones.
+fn assert_all_seen(seen: &Seen) {
+    let schema = schema();
+    let mut unseen = Vec::new();
+    for (def, field) in [
+        ("reason", "kind"),
+        ("selected", "kind"),
+        ("relation", "kind"),
+        ("refusal", "kind"),
+        ("miss", "kind"),
+        ("finding_detail", "kind"),
+        ("outcome", "status"),
+    ] {
+        let got = seen.0.get(def).cloned().unwrap_or_default();
+        for k in schema_kinds(&schema, def, field) {
+            let unreachable = UNREACHABLE.contains(&(def, k.as_str()));
+            if !got.contains(&k) && !unreachable {
+                unseen.push(format!("{def}/{k}"));
+            }
+            assert!(
+                !(unreachable && got.contains(&k)),
+                "{def}/{k} is listed as unreachable but was produced: update UNREACHABLE and docs/json-output.md"
+            );
+        }
+        for k in &got {
+            assert!(
+                schema_kinds(&schema, def, field).contains(k),
+                "{def}/{k} produced but not in the schema"
+            );
+        }
+    }
+    assert!(
+        unseen.is_empty(),
+        "kinds in the schema no test run produced: {unseen:?}"
+    );
+}
+
+fn dump(what: &str, r: &Run) {
+    if std::env::var_os("JSON_SCHEMA_DUMP").is_some() {
+        eprintln!("===== {what} (exit {})\n{}\n{}", r.code, r.stdout, r.stderr);
+    }
+}
+
+const WORLD: &str = r#"
+now: 2026-11-24T12:00:00Z
+tokens:
+  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+accounts:
+  - name: acme
+    kind: org
+    packages:
+      - name: app
+        visibility: private
+        images:
+          - {handle: v09, tags: [v0.9.0], age: 90d, platforms: [linux/amd64, linux/arm64], signature: true, referrer: true}
+          - {handle: v08, tags: [v0.8.0], age: 40d}
+          - {handle: v10, tags: [v1.0.0], age: 60d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true, signature: true}
+          - {handle: v11, tags: [v1.1.0, latest], age: 10d, platforms: [linux/amd64, linux/arm64], nested: true}
+          - {handle: build-1-a, tags: [build-1-a], age: 30d}
+          - {handle: build-1-b, tags: [build-1-b], age: 20d}
+          - {handle: build-keep, tags: [build-keep], age: 25d}
+          - {handle: pr5, tags: [pr-5], age: 20d, labels: {org.opencontainers.image.version: pr-5}}
+          - {handle: pr6, tags: [pr-6], age: 20d, labels: {org.opencontainers.image.version: pr-6}}
+          - {handle: pr5-old, tags: [], age: 30d, labels: {org.opencontainers.image.version: pr-5}}
+          - {handle: orphan, tags: [], age: 40d}
+          - {handle: young, tags: [], age: 1d}
+          - {handle: recent, tags: [], age: 5d}
+          - {handle: fresh, tags: [fresh], age: 1d}
+      - name: solo
+        visibility: private
+        images:
+          - {handle: only, tags: [only], age: 100d}
+      - name: popular
+        visibility: public
+        images:
+          - {handle: hot, tags: [hot], age: 100d, downloads: 6000}
+          - {handle: cool, tags: [cool], age: 1d}
+      - name: broken
+        visibility: private
+        images:
+          - {handle: ghost, tags: [ghost], age: 50d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: partial, tags: [partial], age: 50d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: signed, tags: [signed], age: 50d, signature: true}
+          - {handle: stays, tags: [stays], age: 1d}
+      - name: meta
+        generate: {versions: 12, seed: 3}
+pulls:
+  - {repo: acme/app, number: 5, state: closed, head_ref: five, merged_at: 2026-11-01T00:00:00Z, closed_at: 2026-11-01T00:00:00Z}
+  - {repo: acme/app, number: 6, state: open, head_ref: six}
+"#;
+
+/// A policy exercising every condition, so every miss kind shows up somewhere.
+const POLICY: &str = r#"
+version: 1
+rules:
+  - name: keep-latest
+    action: keep
+    packages: [app]
+    tags: [latest]
+  - name: keep-pinned
+    action: keep
+    packages: [app]
+    digests: ["sha256:0000000000000000000000000000000000000000000000000000000000000000"]
+  - name: keep-fresh
+    action: keep
+    packages: [app]
+    newer_than: 3d
+  - name: current-lines
+    action: keep
+    packages: [app]
+    tags: ["re:v\\d+\\.\\d+\\.\\d+"]
+    semver_lines: {count: 2, level: minor}
+  - name: old-releases
+    action: delete
+    packages: [app]
+    tags: ["re:v\\d+\\.\\d+\\.\\d+"]
+    older_than: 50d
+  - name: builds
+    action: delete
+    packages: [app]
+    tags: ["build-*", "!build-keep"]
+    keep_newest: {count: 1, per: "re:build-(\\d+)-.*"}
+  - name: closed-prs
+    action: delete
+    packages: [app]
+    tags: ["re:pr-\\d+"]
+    pull_request: {repository: acme/app, state: closed}
+  - name: labelled-untagged
+    action: delete
+    state: untagged
+    labels: {org.opencontainers.image.version: "re:pr-\\d+"}
+    older_than: 14d
+  - name: untagged
+    action: delete
+    state: untagged
+    older_than: 7d
+  - name: orphans
+    action: delete
+    packages: [app]
+    orphans: true
+    older_than: 30d
+  - name: stale
+    action: delete
+    packages: [solo, popular]
+    older_than: 30d
+"#;
+
+/// Deletes versions behind the binary's back (through the emulator's API), to leave
+/// a ghost image, a partial image and a signature whose image is gone.
+async fn break_images(s: &Sim) {
+    let client = GithubClient::new(ClientConfig::new(s.api_url(), Secret::new("ghp_admin")))
+        .expect("client");
+    let owner = Owner::from_account("acme");
+    let ghost = s.image("acme", "broken", "ghost").expect("ghost pushed");
+    let partial = s
+        .image("acme", "broken", "partial")
+        .expect("partial pushed");
+    let signed = s.image("acme", "broken", "signed").expect("signed pushed");
+    let mut doomed: Vec<VersionId> = ghost
+        .manifests
+        .iter()
+        .filter(|m| m.role.starts_with("platform"))
+        .map(|m| m.id)
+        .collect();
+    doomed.extend(
+        partial
+            .manifests
+            .iter()
+            .filter(|m| m.role.starts_with("platform"))
+            .map(|m| m.id)
+            .take(1),
+    );
+    doomed.push(signed.root.0);
+    assert_eq!(doomed.len(), 4, "{ghost:?} {partial:?}");
+    for id in doomed {
+        client
+            .delete_version(&owner, "broken", id)
+            .await
+            .unwrap_or_else(|e| panic!("deleting {id:?}: {e}"));
+    }
+}
+
+/// Writes the policy to a file and returns its path (kept alive by the tempdir).
+fn policy_file(dir: &tempfile::TempDir) -> String {
+    let p = dir.path().join("policy.yaml");
+    std::fs::write(&p, POLICY).expect("policy written");
+    p.to_str().expect("utf-8 path").to_string()
+}
+
+/// A fault for the next DELETE of a version of `app`.
+fn fail_next_app_delete(status: u16) -> FaultConfig {
+    FaultConfig {
+        fail_next: Some(FailNext {
+            count: 1,
+            status,
+            method: Some("DELETE".into()),
+            path_contains: Some("/app/versions/".into()),
+        }),
+        ..FaultConfig::default()
+    }
+}
+
+/// Runs the binary, checks the document against the schema and its own counts, and
+/// records its kinds.
+async fn checked(s: &Sim, what: &str, argv: &[&str], seen: &mut Seen) -> (Run, Value) {
+    let r = regsweep(s, argv, &[]).await;
+    dump(what, &r);
+    let doc = r.json();
+    assert_valid(what, &doc);
+    consistent(what, &doc);
+    seen.collect(&doc);
+    (r, doc)
+}
+
+/// What the document says agrees with itself: totals count the decisions and
+/// outcomes, `delete_order` holds every `delete` decision once, `reason` is set.
+fn consistent(what: &str, doc: &Value) {
+    let mut n = BTreeMap::<String, u64>::new();
+    let mut deletes = BTreeSet::new();
+    for p in doc["packages"].as_array().expect("packages") {
+        for d in p["decisions"].as_array().expect("decisions") {
+            *n.entry(d["action"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+            *n.entry("versions".into()).or_default() += 1;
+            if let Some(st) = d["outcome"]["status"].as_str() {
+                *n.entry(st.to_string()).or_default() += 1;
+            }
+            if d["action"] == "delete" {
+                deletes.insert((p["name"].to_string(), d["id"].as_u64()));
+            }
+            assert!(
+                !d["reason"].as_str().unwrap_or("").is_empty(),
+                "{what}: {d}"
+            );
+        }
+    }
+    let t = &doc["totals"];
+    let get = |k: &str| n.get(k).copied().unwrap_or(0);
+    for k in ["versions", "keep", "delete", "skip"] {
+        assert_eq!(t[k].as_u64(), Some(get(k)), "{what}: totals.{k}");
+    }
+    if doc["dry_run"] == false {
+        assert_eq!(
+            t["deleted"].as_u64(),
+            Some(get("deleted") + get("already_gone")),
+            "{what}"
+        );
+        assert_eq!(t["failed"].as_u64(), Some(get("failed")), "{what}");
+        assert_eq!(
+            t["skipped_at_runtime"].as_u64(),
+            Some(get("skipped")),
+            "{what}"
+        );
+        assert_eq!(t["left"].as_u64(), Some(get("left")), "{what}");
+    }
+    let order: Vec<_> = doc["delete_order"]
+        .as_array()
+        .expect("delete_order")
+        .iter()
+        .map(|o| (o["package"].to_string(), o["id"].as_u64()))
+        .collect();
+    assert_eq!(order.len(), deletes.len(), "{what}: delete_order");
+    assert_eq!(
+        order.into_iter().collect::<BTreeSet<_>>(),
+        deletes,
+        "{what}"
+    );
+}
+
+/// Every kind the schema lists, produced by the real binary: a policy with every
+/// condition over multi-arch images with signatures, attestations, referrers and a
+/// nested index; an orphan; a ghost, a partial image and a dangling signature; a
+/// package whose manifests cannot be read; a refusal predicted (last tagged version)
+/// and one met at delete time (public, 6,000 downloads); `--graph skip`; an injected
+/// failed DELETE, then one answered 404 (already gone); and a run stopped at the
+/// rate-limit reserve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_document_matches_the_schema_and_every_kind_is_produced() {
+    let mut seen = Seen::default();
+    let s = sim(WORLD, SimOptions::default()).await;
+    break_images(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy_file(&dir);
+    let json = ["--policy", policy.as_str(), "--output", "json"];
+
+    let (r, _) = checked(&s, "plan", &args("plan", &[&ACME_ADMIN, &json]), &mut seen).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let skip = ["--graph", "skip"];
+    let (r, _) = checked(
+        &s,
+        "plan --graph skip",
+        &args("plan", &[&ACME_ADMIN, &json, &skip]),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // The first DELETE of an `app` version fails (422, not retried): the rest of
+    // its image is left; the public version is refused by GitHub (skipped).
+    s.set_faults(fail_next_app_delete(422));
+    let (r, doc) = checked(
+        &s,
+        "apply",
+        &args("apply", &[&ACME_ADMIN, &json]),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 1, "a failed deletion exits 1: {}", r.stderr);
+    assert_eq!(doc["dry_run"], false);
+    assert_eq!(doc["totals"]["failed"], 1, "{}", doc["totals"]);
+
+    // Again: what was left is planned again; the first DELETE answers 404.
+    s.set_faults(fail_next_app_delete(404));
+    let (r, doc) = checked(
+        &s,
+        "apply again",
+        &args("apply", &[&ACME_ADMIN, &json]),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(doc["totals"]["failed"], 0, "{}", doc["totals"]);
+    s.shutdown().await;
+
+    // A run stopped at the rate-limit reserve leaves the rest for the next run.
+    let s = sim(
+        &format!("{TOKENS}      - name: app\n        generate: {{versions: 60, seed: 7}}\n"),
+        SimOptions {
+            primary_limit_classic: 70,
+            ..SimOptions::default()
+        },
+    )
+    .await;
+    let old_tagged = [
+        "--image-names",
+        "app",
+        "--cut-off",
+        "30d",
+        "--tag-selection",
+        "tagged",
+        "--graph",
+        "skip",
+        "--output",
+        "json",
+        "--reserve-requests",
+        "50",
+    ];
+    let (r, doc) = checked(
+        &s,
+        "apply at the reserve",
+        &args("apply", &[&ACME_ADMIN, &old_tagged]),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 1, "work left exits 1: {}", r.stderr);
+    assert!(
+        doc["totals"]["left"].as_u64().unwrap_or(0) > 0,
+        "{}",
+        doc["totals"]
+    );
+    s.shutdown().await;
+
+    assert_all_seen(&seen);
+}
+
+const TOKENS: &str = r#"
+now: 2026-11-24T12:00:00Z
+tokens:
+  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+accounts:
+  - name: acme
+    kind: org
+    packages:
+"#;
+
+/// A change to a document.
+type Mutation = dyn Fn(&mut Value);
+
+/// The schema itself is valid JSON Schema (draft 2020-12), closed where the output
+/// is: a field added to the output without documenting it fails validation.
+#[test]
+fn the_schema_is_valid_and_closed() {
+    let schema = schema();
+    jsonschema::meta::validate(&schema)
+        .expect("docs/json-output.schema.json is a valid draft 2020-12 schema");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let vref = serde_json::json!({"package": "app", "id": 1, "digest": format!("sha256:{}", "a".repeat(64))});
+    let decision = serde_json::json!({
+        "id": 1, "digest": format!("sha256:{}", "a".repeat(64)), "tags": [],
+        "created_at": "2026-11-24T12:00:00Z", "updated_at": "2026-11-24T12:00:00Z",
+        "action": "delete", "reason": "deleted by rule `old` (40d old)",
+        "reasons": [{"kind": "deleted_by_rule", "rule": "old", "how": {"kind": "matched", "age": 3456000}}],
+        "outcome": {"status": "deleted"}
+    });
+    let doc = serde_json::json!({
+        "schema_version": 1, "account": "acme", "now": "2026-11-24T12:00:00Z", "dry_run": false,
+        "totals": {"versions": 1, "keep": 0, "delete": 1, "skip": 0, "deleted": 1, "failed": 0, "skipped_at_runtime": 0, "left": 0},
+        "requests": {"api_requests": 2, "manifest_requests": 1, "manifest_cache_hits": 0},
+        "timings": {"listing_ms": 1, "planning_ms": 0, "deleting_ms": 1},
+        "packages": [{"name": "app", "decisions": [decision], "findings": [
+            {"text": "orphan: app@sha256:aaaaaaaaaaaa is untagged and nothing references it",
+             "detail": {"kind": "orphan", "version": vref}}
+        ]}],
+        "delete_order": [{"package": "app", "id": 1}],
+        "interrupted": false
+    });
+    assert!(
+        validator.is_valid(&doc),
+        "the hand-written document is valid: {:?}",
+        validator
+            .iter_errors(&doc)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    // Each of these changes must make the document invalid.
+    let mutations: &[(&str, &Mutation)] = &[
+        ("a new top-level field", &|d| d["extra"] = 1.into()),
+        ("a new totals field", &|d| d["totals"]["extra"] = 1.into()),
+        ("a new decision field", &|d| {
+            d["packages"][0]["decisions"][0]["extra"] = 1.into()
+        }),
+        ("a new reason field", &|d| {
+            d["packages"][0]["decisions"][0]["reasons"][0]["extra"] = 1.into()
+        }),
+        ("an unknown reason kind", &|d| {
+            d["packages"][0]["decisions"][0]["reasons"][0]["kind"] = "other".into()
+        }),
+        ("an unknown outcome status", &|d| {
+            d["packages"][0]["decisions"][0]["outcome"]["status"] = "other".into()
+        }),
+        ("an unknown action", &|d| {
+            d["packages"][0]["decisions"][0]["action"] = "purge".into()
+        }),
+        ("a new finding field", &|d| {
+            d["packages"][0]["findings"][0]["detail"]["extra"] = 1.into()
+        }),
+        ("a new version_ref field", &|d| {
+            d["packages"][0]["findings"][0]["detail"]["version"]["extra"] = 1.into()
+        }),
+        ("no reasons", &|d| {
+            d["packages"][0]["decisions"][0]["reasons"] = serde_json::json!([])
+        }),
+        ("a short digest", &|d| {
+            d["packages"][0]["decisions"][0]["digest"] = "sha256:abc".into()
+        }),
+        ("an outcome on a kept version", &|d| {
+            d["packages"][0]["decisions"][0]["action"] = "keep".into()
+        }),
+        (
+            "apply totals missing after apply",
+            &|d| {
+                d["totals"] = serde_json::json!({"versions": 1, "keep": 0, "delete": 1, "skip": 0})
+            },
+        ),
+        ("apply totals in a plan", &|d| d["dry_run"] = true.into()),
+        ("schema_version 2", &|d| d["schema_version"] = 2.into()),
+    ];
+    for (what, change) in mutations {
+        let mut bad = doc.clone();
+        change(&mut bad);
+        assert!(!validator.is_valid(&bad), "{what} must not validate");
+    }
+}
