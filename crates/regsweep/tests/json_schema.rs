@@ -102,15 +102,7 @@ impl Seen {
 fn assert_all_seen(seen: &Seen) {
     let schema = schema();
     let mut unseen = Vec::new();
-    for (def, field) in [
-        ("reason", "kind"),
-        ("selected", "kind"),
-        ("relation", "kind"),
-        ("refusal", "kind"),
-        ("miss", "kind"),
-        ("finding_detail", "kind"),
-        ("outcome", "status"),
-    ] {
+    for (def, field) in KINDED {
         let got = seen.0.get(def).cloned().unwrap_or_default();
         for k in schema_kinds(&schema, def, field) {
             let unreachable = UNREACHABLE.contains(&(def, k.as_str()));
@@ -560,4 +552,44 @@ fn the_schema_is_valid_and_closed() {
         change(&mut bad);
         assert!(!validator.is_valid(&bad), "{what} must not validate");
     }
+}
+
+/// The `$defs` entries whose `oneOf` branches are told apart by `kind` or `status`.
+const KINDED: [(&str, &str); 7] = [
+    ("reason", "kind"),
+    ("selected", "kind"),
+    ("relation", "kind"),
+    ("refusal", "kind"),
+    ("miss", "kind"),
+    ("finding_detail", "kind"),
+    ("outcome", "status"),
+];
+
+/// docs/json-output.md names every kind and status the schema lists, and its example
+/// document is valid.
+#[test]
+fn the_documentation_covers_the_schema() {
+    let schema = schema();
+    let p = root().join("docs/json-output.md");
+    let doc = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut undocumented = Vec::new();
+    for (def, field) in KINDED {
+        for k in schema_kinds(&schema, def, field) {
+            if !doc.contains(&format!("`{k}`")) {
+                undocumented.push(format!("{def}/{k}"));
+            }
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "kinds in the schema that docs/json-output.md does not name: {undocumented:?}"
+    );
+    let example = doc
+        .split("## Example")
+        .nth(1)
+        .and_then(|s| s.split("```json\n").nth(1))
+        .and_then(|s| s.split("\n```").next())
+        .expect("docs/json-output.md has a ```json block under ## Example");
+    let example: Value = serde_json::from_str(example).expect("the example is JSON");
+    assert_valid("the example of docs/json-output.md", &example);
 }
