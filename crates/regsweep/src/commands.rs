@@ -45,11 +45,7 @@ pub async fn compute_plan(
     tracing::info!(
         "policy: {} rule(s) from {}",
         settings.policy.rules.len(),
-        match &settings.policy_source {
-            crate::settings::PolicySource::Flags => "the snok-style inputs".to_string(),
-            crate::settings::PolicySource::File(p) => p.display().to_string(),
-            crate::settings::PolicySource::Inline => "the inline policy".to_string(),
-        }
+        settings.policy_source
     );
     let t0 = Instant::now();
     let listing = source.list(settings, progress).await?;
@@ -167,6 +163,8 @@ pub async fn run_resolved(
         show_kept: settings.show_kept,
         stats,
         timings: planned.timings,
+        policy: &settings.policy,
+        policy_source: settings.policy_source.to_string(),
     };
     write_report(settings.output, &r).context("could not write the report to stdout")?;
     write_actions_outputs(settings, &r)?;

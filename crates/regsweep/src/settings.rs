@@ -29,6 +29,16 @@ pub enum PolicySource {
     Inline,
 }
 
+impl std::fmt::Display for PolicySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicySource::Flags => f.write_str("the snok-style inputs"),
+            PolicySource::File(p) => write!(f, "{}", p.display()),
+            PolicySource::Inline => f.write_str("the inline policy"),
+        }
+    }
+}
+
 /// The registry backend, with what it needs.
 #[derive(Clone, Debug)]
 pub enum Backend {

@@ -14,6 +14,7 @@
 
 pub mod file;
 pub mod snok;
+mod summary;
 
 use std::collections::BTreeMap;
 use std::fmt;

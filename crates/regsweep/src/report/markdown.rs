@@ -4,7 +4,12 @@ use std::fmt::Write;
 
 use regsweep_core::plan::Action;
 
-use super::{age_of, outcome_label, reason_of, Report};
+use super::{age_of, outcome_label, reason_of, tags_of, Report};
+
+/// Rows shown per package, and in all: GitHub caps a step summary at 1 MiB, and an
+/// account with 100,000 versions must still get a readable one.
+const MAX_ROWS_PER_PACKAGE: usize = 200;
+const MAX_ROWS: usize = 2_000;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -43,7 +48,18 @@ pub fn render(r: &Report<'_>) -> String {
             t.left.unwrap_or(0)
         );
     }
+    let _ = writeln!(
+        out,
+        "\n<details><summary>Policy ({} rule(s) from {})</summary>\n",
+        r.policy.rules.len(),
+        cell(&r.policy_source)
+    );
+    for line in super::policy_lines(r) {
+        let _ = writeln!(out, "{}", cell(&line));
+    }
+    let _ = writeln!(out, "\nThen: {}.\n\n</details>", super::EVALUATION);
     let outcomes = r.outcome_map();
+    let mut budget = MAX_ROWS;
     for (pi, p) in r.plan.packages.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -62,29 +78,46 @@ pub fn render(r: &Report<'_>) -> String {
         if rows.is_empty() {
             out.push_str("Nothing to delete.\n");
         } else {
-            out.push_str(
-                "| action | version | tags | age | reason | result |\n|---|---|---|---|---|---|\n",
-            );
-            for (di, d) in rows {
-                let res = outcomes
-                    .get(&(pi, di))
-                    .map(|o| outcome_label(o))
-                    .unwrap_or_default();
-                let _ = writeln!(
+            let applied = r.execution.is_some();
+            out.push_str(if applied {
+                "| action | version | tags | age | reason | result |\n|---|---|---|---|---|---|\n"
+            } else {
+                "| action | version | tags | age | reason |\n|---|---|---|---|---|\n"
+            });
+            let shown = rows.len().min(MAX_ROWS_PER_PACKAGE).min(budget);
+            budget -= shown;
+            for &(di, d) in &rows[..shown] {
+                let tags = if d.tags.is_empty() {
+                    "*untagged*".to_string()
+                } else {
+                    tags_of(d)
+                };
+                let _ = write!(
                     out,
-                    "| {} | `{}` | {} | {} | {} | {} |",
+                    "| {} | `{}` | {} | {} | {} |",
                     d.action,
                     d.id,
-                    cell(&if d.tags.is_empty() {
-                        "*untagged*".to_string()
-                    } else {
-                        d.tags.join(", ")
-                    }),
+                    cell(&tags),
                     age_of(d, r.now),
                     cell(&reason_of(d)),
-                    cell(&res)
+                );
+                if applied {
+                    let res = outcomes
+                        .get(&(pi, di))
+                        .map(|o| outcome_label(o))
+                        .unwrap_or_default();
+                    let _ = write!(out, " {} |", cell(&res));
+                }
+                out.push('\n');
+            }
+            if rows.len() > shown {
+                let _ = writeln!(
+                    out,
+                    "\n… and {} more (the summary shows at most {MAX_ROWS_PER_PACKAGE} per package and {MAX_ROWS} in all; `--output json` lists every version).",
+                    rows.len() - shown
                 );
             }
+            out.push('\n');
         }
         for f in super::finding_lines(&p.findings) {
             let _ = writeln!(out, "- note: {}", cell(&f));

@@ -24,6 +24,9 @@ pub struct Report<'a> {
     pub show_kept: bool,
     pub stats: crate::source::ListingStats,
     pub timings: Timings,
+    /// The policy that made the plan, and where it came from.
+    pub policy: &'a regsweep_core::policy::Policy,
+    pub policy_source: String,
 }
 
 /// Timings of the phases, for reports and benchmarks.
@@ -85,6 +88,20 @@ impl Report<'_> {
     }
 }
 
+/// How rules combine, in the order the planner applies them (docs/policy.md,
+/// "Evaluation").
+pub const EVALUATION: &str = "keep beats delete; whatever a kept version needs (platforms, attestations, signatures, referrers) is kept with it; what a deleted index alone needed is deleted with it; versions GitHub would refuse are skipped";
+
+/// The policy header: one line per rule, in file order.
+pub fn policy_lines(r: &Report<'_>) -> Vec<String> {
+    r.policy
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| format!("{}. `{}`: {}", i + 1, rule.name, rule.summary()))
+        .collect()
+}
+
 /// Age of a decision's version for display.
 pub fn age_of(d: &Decision, now: jiff::Timestamp) -> String {
     regsweep_core::reason::human(regsweep_core::model::age(now, d.updated_at))
@@ -105,9 +122,21 @@ pub fn tags_of(d: &Decision) -> String {
         .join(",")
 }
 
-/// The deciding reason, rendered.
+/// The deciding reason, rendered; for a version a rule deletes that also belongs
+/// to a deleted image, which image ("…; platform linux/arm64 of deleted app:v1").
 pub fn reason_of(d: &Decision) -> String {
-    d.reasons.first().map(|r| r.to_string()).unwrap_or_default()
+    use regsweep_core::reason::Reason;
+    let mut out = d.reasons.first().map(|r| r.to_string()).unwrap_or_default();
+    if matches!(d.reasons.first(), Some(Reason::DeletedByRule { .. })) {
+        if let Some(with) = d.reasons[1..]
+            .iter()
+            .find(|r| matches!(r, Reason::DeletedWith { .. }))
+        {
+            out.push_str("; ");
+            out.push_str(&with.to_string());
+        }
+    }
+    out
 }
 
 /// Findings for display: unread manifests folded into one line per package.

@@ -1,6 +1,6 @@
-//! The human table for stdout: per package, the versions to delete and skip (and
-//! kept ones with `--show-kept`), each with its deciding reason; then findings and
-//! totals.
+//! The human table for stdout: the policy's rules in order and how they combine;
+//! per package, the versions to delete and skip (and kept ones with `--show-kept`),
+//! each with its deciding reason; then findings and totals.
 
 use std::fmt::Write;
 
@@ -11,6 +11,11 @@ use super::{age_of, outcome_label, reason_of, tags_of, Report};
 /// Renders the table.
 pub fn render(r: &Report<'_>) -> String {
     let mut out = String::new();
+    let _ = writeln!(out, "policy from {} (rules in order):", r.policy_source);
+    for line in super::policy_lines(r) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out, "  then: {}\n", super::EVALUATION);
     let outcomes = r.outcome_map();
     for (pi, p) in r.plan.packages.iter().enumerate() {
         let _ = writeln!(

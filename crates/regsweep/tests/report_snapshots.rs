@@ -1,0 +1,101 @@
+//! Snapshots of what people read: the table and the Markdown step summary for the
+//! bundled demo account (real images in the real registry, frozen clock). A change
+//! to wording, order or layout shows up as a reviewed snapshot diff.
+
+mod common;
+
+use common::{args, regsweep};
+use regsweep_sim::{Scenario, Sim, SimOptions};
+
+const DEMO: [&str; 12] = [
+    "--account",
+    "acme",
+    "--token",
+    "ghp_demo_admin",
+    "--image-names",
+    "*",
+    "--image-tags",
+    "!latest",
+    "--cut-off",
+    "2w",
+    "--keep-n-most-recent",
+    "2",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_plan_as_table_and_markdown() {
+    let s = Sim::start(Scenario::demo(), SimOptions::default())
+        .await
+        .expect("the demo world starts");
+    for format in ["table", "markdown"] {
+        let r = regsweep(&s, &args("plan", &[&DEMO, &["--output", format]]), &[]).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        insta::assert_snapshot!(format!("demo_plan_{format}"), r.stdout);
+    }
+    s.shutdown().await;
+}
+
+/// A step summary stays readable (and under GitHub's 1 MiB cap) for large accounts:
+/// at most 200 rows per package, the rest counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markdown_summary_is_capped_per_package() {
+    let yaml = r#"
+now: 2026-11-24T12:00:00Z
+tokens:
+  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+accounts:
+  - name: acme
+    kind: org
+    packages:
+      - name: big
+        visibility: private
+        generate: {versions: 450, seed: 3}
+"#;
+    let s = common::sim(yaml, SimOptions::default()).await;
+    let r = regsweep(
+        &s,
+        &args(
+            "plan",
+            &[
+                &common::ACME_ADMIN,
+                &["--image-names", "big", "--cut-off", "1d", "--graph", "skip"],
+                &["--tag-selection", "tagged", "--output", "markdown"],
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("| delete |"))
+        .count();
+    assert_eq!(rows, 200, "{}", r.stdout);
+    let json = regsweep(
+        &s,
+        &args(
+            "plan",
+            &[
+                &common::ACME_ADMIN,
+                &["--image-names", "big", "--cut-off", "1d", "--graph", "skip"],
+                &["--tag-selection", "tagged", "--output", "json"],
+            ],
+        ),
+        &[],
+    )
+    .await
+    .json();
+    let to_delete = json["totals"]["delete"].as_u64().unwrap() as usize;
+    assert!(
+        to_delete > 200,
+        "the scenario must exceed the cap: {to_delete}"
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("… and {} more", to_delete - 200)),
+        "{}",
+        r.stdout
+    );
+    s.shutdown().await;
+}
