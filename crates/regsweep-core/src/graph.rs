@@ -233,7 +233,7 @@ pub fn parse_config_labels(body: &[u8]) -> BTreeMap<String, String> {
 
 /// The kind of a cosign artifact tag.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ArtifactTag {
     /// `sha256-<hex>.sig`
     Signature,
@@ -242,6 +242,7 @@ pub enum ArtifactTag {
     /// `sha256-<hex>.sbom`
     Sbom,
     /// `sha256-<hex>` with no suffix: the OCI referrers tag-schema fallback index.
+    #[serde(alias = "referrersindex")]
     ReferrersIndex,
 }
 

@@ -115,7 +115,11 @@ pub enum Miss {
     /// The rule only selects orphans.
     NotOrphan,
     /// Not in the newest semver lines the rule keeps.
-    OlderLine { line: Option<String>, count: usize },
+    OlderLine {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<String>,
+        count: usize,
+    },
     /// The pull request is not in the wanted state (or unknown).
     PullRequest { detail: String },
 }

@@ -193,6 +193,13 @@ pub async fn run_resolved(
 
 /// `validate`: every tagged image in the selection must be complete.
 pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
+    let (exit, text) = validation(args).await?;
+    print!("{text}");
+    Ok(exit)
+}
+
+/// What `validate` finds: the exit code and the text to show.
+pub async fn validation(args: &RunArgs) -> anyhow::Result<(Exit, String)> {
     let mut settings = settings::resolve(args, &Env::read(), false)?;
     settings.read_every_manifest = true;
     let progress = Progress::detect();
@@ -229,12 +236,12 @@ pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
             format!("{broken} broken")
         }
     ));
-    print!("{out}");
-    Ok(if broken > 0 {
+    let exit = if broken > 0 {
         Exit::Broken
     } else {
         Exit::Success
-    })
+    };
+    Ok((exit, out))
 }
 
 /// `explain TARGET`: the one version TARGET names, its decision with every reason,

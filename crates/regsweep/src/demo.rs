@@ -25,6 +25,8 @@ pub fn demo_args(sim: &Sim, output: OutputFormat) -> RunArgs {
         cut_off: Some("2w".into()),
         keep_n_most_recent: Some(2),
         output: Some(output),
+        // The sample world's frozen clock, so the demo shows the same plan any day.
+        now: Scenario::demo().now.map(|t| t.to_string()),
         ..RunArgs::default()
     }
 }
@@ -54,7 +56,13 @@ pub async fn run(
     let exit = crate::commands::run_resolved(&settings, apply, cancel, &Progress::detect()).await?;
     if apply {
         eprintln!("\nvalidating what is left…");
-        let v = crate::commands::validate(&args).await?;
+        let (v, text) = crate::commands::validation(&args).await?;
+        // stdout stays one document in JSON mode.
+        if output == OutputFormat::Json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
         if v != Exit::Success {
             return Ok(v);
         }

@@ -486,6 +486,7 @@ fn the_schema_is_valid_and_closed() {
     });
     let doc = serde_json::json!({
         "schema_version": 1, "account": "acme", "now": "2026-11-24T12:00:00Z", "dry_run": false,
+        "policy": {"source": "policy.yaml", "rules": [{"name": "old", "action": "delete", "summary": "delete versions older than 1d"}]},
         "totals": {"versions": 1, "keep": 0, "delete": 1, "skip": 0, "deleted": 1, "failed": 0, "skipped_at_runtime": 0, "left": 0},
         "requests": {"api_requests": 2, "manifest_requests": 1, "manifest_cache_hits": 0},
         "timings": {"listing_ms": 1, "planning_ms": 0, "deleting_ms": 1},
@@ -546,6 +547,12 @@ fn the_schema_is_valid_and_closed() {
         ),
         ("apply totals in a plan", &|d| d["dry_run"] = true.into()),
         ("schema_version 2", &|d| d["schema_version"] = 2.into()),
+        ("a new rule field", &|d| {
+            d["policy"]["rules"][0]["extra"] = 1.into()
+        }),
+        ("an unknown rule action", &|d| {
+            d["policy"]["rules"][0]["action"] = "purge".into()
+        }),
     ];
     for (what, change) in mutations {
         let mut bad = doc.clone();

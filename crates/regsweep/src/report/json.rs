@@ -25,6 +25,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 struct Doc<'a> {
     schema_version: u32,
     account: &'a str,
+    policy: PolicyOut<'a>,
     now: String,
     dry_run: bool,
     totals: Totals,
@@ -33,6 +34,20 @@ struct Doc<'a> {
     packages: Packages<'a>,
     delete_order: DeleteOrder<'a>,
     interrupted: bool,
+}
+
+/// The policy: where it came from and its rules in order.
+#[derive(Serialize)]
+struct PolicyOut<'a> {
+    source: &'a str,
+    rules: Vec<RuleOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleOut<'a> {
+    name: &'a str,
+    action: regsweep_core::policy::RuleAction,
+    summary: String,
 }
 
 /// Every package of the plan, serialized lazily.
@@ -154,6 +169,19 @@ pub fn write(r: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
     let doc = Doc {
         schema_version: SCHEMA_VERSION,
         account: r.account,
+        policy: PolicyOut {
+            source: &r.policy_source,
+            rules: r
+                .policy
+                .rules
+                .iter()
+                .map(|rule| RuleOut {
+                    name: &rule.name,
+                    action: rule.action,
+                    summary: rule.summary(),
+                })
+                .collect(),
+        },
         now: r.now.to_string(),
         dry_run: r.execution.is_none(),
         totals: r.totals(),
