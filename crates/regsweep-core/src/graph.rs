@@ -212,7 +212,12 @@ pub fn parse_manifest(
     })
 }
 
-/// Reads the labels out of an image config blob (`config.Labels`).
+/// The annotation key OCI defines for an image's build time; an image config's
+/// top-level `created` is reported under it when no label or annotation sets it.
+pub const CREATED_LABEL: &str = "org.opencontainers.image.created";
+
+/// Reads the labels out of an image config blob (`config.Labels`), plus the
+/// config's `created` as [`CREATED_LABEL`] unless a label sets that already.
 pub fn parse_config_labels(body: &[u8]) -> BTreeMap<String, String> {
     #[derive(Deserialize)]
     struct Inner {
@@ -223,12 +228,17 @@ pub fn parse_config_labels(body: &[u8]) -> BTreeMap<String, String> {
     struct Config {
         #[serde(default)]
         config: Option<Inner>,
+        #[serde(default)]
+        created: Option<String>,
     }
-    serde_json::from_slice::<Config>(body)
-        .ok()
-        .and_then(|c| c.config)
-        .and_then(|i| i.labels)
-        .unwrap_or_default()
+    let Ok(c) = serde_json::from_slice::<Config>(body) else {
+        return BTreeMap::new();
+    };
+    let mut labels = c.config.and_then(|i| i.labels).unwrap_or_default();
+    if let Some(created) = c.created.filter(|s| !s.is_empty()) {
+        labels.entry(CREATED_LABEL.to_string()).or_insert(created);
+    }
+    labels
 }
 
 /// The kind of a cosign artifact tag.
@@ -414,5 +424,21 @@ mod tests {
             Some("abc")
         );
         assert!(parse_config_labels(b"{}").is_empty());
+    }
+
+    #[test]
+    fn config_created_is_reported_unless_a_label_sets_it() {
+        let labels = parse_config_labels(br#"{"created":"2026-01-02T03:04:05Z","config":{}}"#);
+        assert_eq!(
+            labels.get(CREATED_LABEL).map(String::as_str),
+            Some("2026-01-02T03:04:05Z")
+        );
+        let labels = parse_config_labels(
+            br#"{"created":"2026-01-02T03:04:05Z","config":{"Labels":{"org.opencontainers.image.created":"2025-12-31T00:00:00Z"}}}"#,
+        );
+        assert_eq!(
+            labels.get(CREATED_LABEL).map(String::as_str),
+            Some("2025-12-31T00:00:00Z")
+        );
     }
 }

@@ -646,3 +646,52 @@ async fn validate_reports_an_index_missing_a_platform() {
     assert!(v.stdout.contains("BROKEN"), "{}", v.stdout);
     assert!(v.stdout.contains("acme/app"), "{}", v.stdout);
 }
+
+/// A plain registry has no version timestamps: an image's age comes from its config's
+/// `created`, an index's from its newest platform image (the test images are built at
+/// 2024-01-01). Regression: every manifest counted from the epoch, so any cut-off
+/// selected brand-new images.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ages_come_from_image_configs_and_indexes_from_their_newest_child() {
+    let w = world().await;
+    let run = |now: &'static str| {
+        let reg = &w.reg;
+        async move {
+            let args = [
+                "plan",
+                "--image-names",
+                "acme/app",
+                "--tag-selection",
+                "tagged",
+                "--cut-off",
+                "1w",
+                "--output",
+                "json",
+                "--now",
+                now,
+            ];
+            let r = oci(reg, &args).await;
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            r.json()
+        }
+    };
+    // Two days after the build: too new for a one-week cut-off.
+    let young = run("2024-01-03T00:00:00Z").await;
+    let index = decision(&young, &w.v1.root.digest);
+    assert_eq!(index["created_at"], "2024-01-01T00:00:00Z", "{index}");
+    assert_eq!(index["action"], "keep", "{index}");
+    assert_eq!(index["reasons"][0]["kind"], "not_selected", "{index}");
+    assert_eq!(
+        index["reasons"][0]["misses"][0]["kind"], "too_new",
+        "{index}"
+    );
+    for m in w.v1.platforms() {
+        assert_eq!(
+            decision(&young, &m.digest)["created_at"],
+            "2024-01-01T00:00:00Z"
+        );
+    }
+    // A month later the same images are old enough.
+    let old = run("2024-02-01T00:00:00Z").await;
+    assert_eq!(decision(&old, &w.v1.root.digest)["action"], "delete");
+}

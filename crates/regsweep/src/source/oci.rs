@@ -3,15 +3,18 @@
 //! deletion is `DELETE /v2/<repo>/manifests/<digest>`.
 //!
 //! A registry has no version ids or timestamps: ids are assigned in a stable order
-//! (by digest), and a manifest's time is the `created` of its image config or the
-//! `org.opencontainers.image.created` annotation when present, else the epoch (so
-//! age conditions treat it as old: pair the OCI backend with tag rules).
+//! (by digest), and a manifest's time is the `org.opencontainers.image.created`
+//! annotation or label, else its image config's `created`; an index without one is
+//! as new as its newest child, an artifact without one as its subject; what has no
+//! time at all counts from the epoch (so age conditions treat it as old: pair the
+//! OCI backend with tag rules for such images).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use regsweep_core::graph::CREATED_LABEL;
 use regsweep_core::plan::Decision;
 use regsweep_core::planner::PlanOptions;
-use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
+use regsweep_core::{Digest, Inventory, ManifestGraph, Package, PackageGraph, Version, VersionId};
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 
 use super::{DeleteOutcome, Listing, ListingStats};
@@ -95,15 +98,12 @@ impl OciSource {
                 pg.nodes.extend(more.nodes);
             }
             all = pg.nodes.keys().cloned().collect();
+            let times = manifest_times(&pg);
             let versions = all
                 .iter()
                 .enumerate()
                 .map(|(i, d)| {
-                    let ts = pg
-                        .get(d)
-                        .and_then(|n| n.annotations.get("org.opencontainers.image.created"))
-                        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-                        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                    let ts = times.get(d).copied().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
                     Version {
                         id: VersionId(i as u64 + 1),
                         digest: d.clone(),
@@ -150,4 +150,52 @@ impl OciSource {
     pub fn request_count(&self) -> u64 {
         self.client.stats().requests
     }
+}
+
+/// Each manifest's time (see the module docs): its own `created`, else its newest
+/// child's (an index), else its subject's (an artifact).
+fn manifest_times(pg: &PackageGraph) -> BTreeMap<Digest, jiff::Timestamp> {
+    fn own(pg: &PackageGraph, d: &Digest) -> Option<jiff::Timestamp> {
+        pg.get(d)?
+            .annotations
+            .get(CREATED_LABEL)?
+            .parse::<jiff::Timestamp>()
+            .ok()
+    }
+    fn derived(
+        pg: &PackageGraph,
+        d: &Digest,
+        memo: &mut BTreeMap<Digest, Option<jiff::Timestamp>>,
+        depth: usize,
+    ) -> Option<jiff::Timestamp> {
+        if let Some(t) = memo.get(d) {
+            return *t;
+        }
+        // Content addressing makes the graph acyclic; the depth bound guards
+        // against a malformed registry all the same.
+        if depth > 16 {
+            return None;
+        }
+        let node = pg.get(d)?;
+        let t = own(pg, d)
+            .or_else(|| {
+                node.children
+                    .iter()
+                    .filter_map(|c| derived(pg, &c.digest, memo, depth + 1))
+                    .max()
+            })
+            .or_else(|| {
+                node.subject
+                    .as_ref()
+                    .and_then(|s| derived(pg, s, memo, depth + 1))
+            });
+        memo.insert(d.clone(), t);
+        t
+    }
+    let mut memo = BTreeMap::new();
+    let digests: Vec<Digest> = pg.nodes.keys().cloned().collect();
+    digests
+        .iter()
+        .filter_map(|d| derived(pg, d, &mut memo, 0).map(|t| (d.clone(), t)))
+        .collect()
 }
