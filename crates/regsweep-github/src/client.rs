@@ -317,7 +317,9 @@ impl GithubClient {
         on_page: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<Vec<Version>, GithubError> {
         let route = self.inner.urls.list_versions(owner, package, state);
-        let mut versions = Vec::new();
+        // Sized once from the package's version_count: 100,000 versions grown by
+        // doubling would briefly hold twice their size.
+        let mut versions = Vec::with_capacity(expected.unwrap_or(0).min(1 << 20) as usize);
         let result = self
             .inner
             .for_each_page(&route, expected, |values| {
