@@ -338,13 +338,12 @@ impl<'a> PackagePlanner<'a> {
             return Err(Miss::NotOrphan);
         }
         for cond in rule.labels.iter().filter(|_| !self.graph_blind) {
-            let ok = self
-                .labels(i)
-                .and_then(|l| l.get(&cond.key))
-                .is_some_and(|val| cond.value.as_ref().is_none_or(|p| p.matches(val)));
+            let found = self.labels(i).and_then(|l| l.get(&cond.key));
+            let ok = found.is_some_and(|val| cond.value.as_ref().is_none_or(|p| p.matches(val)));
             if !ok {
                 return Err(Miss::Label {
                     key: cond.key.clone(),
+                    found: found.cloned(),
                 });
             }
         }

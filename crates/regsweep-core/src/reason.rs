@@ -111,7 +111,12 @@ pub enum Miss {
     /// The digest is not among the rule's digests.
     DigestNotListed,
     /// A label condition does not hold.
-    Label { key: String },
+    Label {
+        key: String,
+        /// The version's value for the label; absent when it has no such label.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        found: Option<String>,
+    },
     /// The rule only selects orphans.
     NotOrphan,
     /// Not in the newest semver lines the rule keeps.
@@ -145,7 +150,11 @@ impl fmt::Display for Miss {
                 write!(f, "tag `{tag}` is protected by `{pattern}`")
             }
             Miss::DigestNotListed => f.write_str("digest not listed"),
-            Miss::Label { key } => write!(f, "label `{key}` does not match"),
+            Miss::Label { key, found: None } => write!(f, "no label `{key}`"),
+            Miss::Label {
+                key,
+                found: Some(v),
+            } => write!(f, "label `{key}` is `{v}`, which does not match"),
             Miss::NotOrphan => f.write_str("not an orphan"),
             Miss::PullRequest { detail } => write!(f, "{detail}"),
             Miss::OlderLine {

@@ -346,7 +346,8 @@ fn research_group() {
     assert!(m.contains(&(
         "outdated-pr".to_string(),
         Miss::Label {
-            key: VERSION_LABEL.to_string()
+            key: VERSION_LABEL.to_string(),
+            found: None,
         }
     )));
     assert!(m

@@ -456,10 +456,17 @@ async fn research_group_example_end_to_end() {
     ] {
         assert!(m.contains(&expected), "{expected:?} in {m:?}");
     }
+    // It says the label is missing (told apart by age alone), not that it differs.
     assert!(text("plain-30d10h").contains(&format!(
-        "label `{VERSION_LABEL}` does not match (rule `outdated-master`)"
+        "no label `{VERSION_LABEL}` (rule `outdated-master`)"
     )));
     assert!(misses(d("pr-x-20d")).contains(&miss("outdated-pr", "label")));
+    // A near-miss value is shown, so a typo in a label is easy to spot.
+    assert!(
+        text("pr-x-20d").contains(&format!("label `{VERSION_LABEL}` is `pr-x`")),
+        "{}",
+        text("pr-x-20d")
+    );
     assert!(misses(d("master-30d10h")).contains(&miss("outdated-master", "too_new")));
     assert!(misses(d("pr-12-13d")).contains(&miss("outdated-pr", "too_new")));
 
