@@ -119,6 +119,11 @@ pub fn render(r: &Report<'_>) -> String {
             }
             out.push('\n');
         }
+        if !r.show_kept {
+            if let Some(line) = super::kept_summary(p) {
+                let _ = writeln!(out, "{}.\n", cell(&line));
+            }
+        }
         for f in super::finding_lines(&p.findings) {
             let _ = writeln!(out, "- note: {}", cell(&f));
         }

@@ -102,6 +102,39 @@ pub fn policy_lines(r: &Report<'_>) -> Vec<String> {
         .collect()
 }
 
+/// The kept versions of a package counted by what kept them, e.g. "kept 16: 8 by
+/// rules, 6 needed by kept images, 2 not selected by any rule".
+pub fn kept_summary(p: &regsweep_core::plan::PackagePlan) -> Option<String> {
+    use regsweep_core::reason::Reason;
+    let mut counts = [0usize; 4];
+    for d in p.decisions.iter().filter(|d| d.action == Action::Keep) {
+        let slot = match d.reasons.first() {
+            Some(Reason::KeptByRule { .. }) => 0,
+            Some(Reason::Protected { .. }) => 1,
+            Some(Reason::GraphUnknown { .. } | Reason::GraphNotRead) => 3,
+            _ => 2,
+        };
+        counts[slot] += 1;
+    }
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let labels = [
+        "by rules",
+        "needed by kept images",
+        "not selected by any rule",
+        "for safety (manifests unknown)",
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .zip(labels)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, l)| format!("{n} {l}"))
+        .collect();
+    Some(format!("kept {total}: {}", parts.join(", ")))
+}
+
 /// Age of a decision's version for display.
 pub fn age_of(d: &Decision, now: jiff::Timestamp) -> String {
     regsweep_core::reason::human(regsweep_core::model::age(now, d.updated_at))
