@@ -258,3 +258,28 @@ pub struct RunArgs {
     #[arg(long, env = "REGSWEEP_NOW", help_heading = "Output", hide = true)]
     pub now: Option<String>,
 }
+
+/// Unsets the variables the command line reads that are empty or blank. A GitHub
+/// Action passes every input, unset ones as empty strings; an empty variable means
+/// "not given" (its default applies), never "given as empty". Call before parsing,
+/// while the process has one thread.
+pub fn forget_empty_env() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, names: &mut std::collections::BTreeSet<std::ffi::OsString>) {
+        for arg in cmd.get_arguments() {
+            if let Some(name) = arg.get_env() {
+                names.insert(name.to_os_string());
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, names);
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    walk(&Cli::command(), &mut names);
+    for name in names {
+        if std::env::var_os(&name).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+            std::env::remove_var(&name);
+        }
+    }
+}

@@ -53,6 +53,7 @@ fn run_args(cmd: &Command) -> Option<&RunArgs> {
 }
 
 fn main() -> ExitCode {
+    cli::forget_empty_env();
     let cli = Cli::parse();
     init_logging(run_args(&cli.command).and_then(|a| a.log.as_deref()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
