@@ -492,7 +492,7 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
     let Source::Github(gh) = &source else {
         return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into());
     };
-    let (mut ok, mut failed) = (0, 0);
+    let mut entries = Vec::new();
     for (n, line) in text
         .lines()
         .enumerate()
@@ -505,6 +505,13 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
                 n + 1
             ))
         })?;
+        entries.push(e);
+    }
+    // The journal is in deletion order (an index before its children, an artifact
+    // before its subject); restoring in reverse brings children and subjects back
+    // first, so no restored tag ever points at an incomplete image.
+    let (mut ok, mut failed) = (0, 0);
+    for e in entries.iter().rev() {
         match gh.restore(&e.package, regsweep_core::VersionId(e.id)).await {
             Ok(()) => {
                 ok += 1;
