@@ -20,10 +20,10 @@ use crate::error::{
     classify_delete, github_message, has_scope, status_help, DeleteError, GithubError, READ_SCOPES,
 };
 use crate::owner::Owner;
+use crate::pacing::{Budgets, Limiter};
 use crate::pagination::{next_page, page_of, NextPage};
 use crate::ratelimit::{
-    classify, human_duration, human_time, retry_after, server_now, Budgets, Limited, Limiter,
-    RateLimitSnapshot,
+    classify, human_duration, human_time, retry_after, server_now, Limited, RateLimitSnapshot,
 };
 use crate::retry::{is_transient_status, jittered};
 use crate::stats::{ClientStats, Recorder};

@@ -29,6 +29,7 @@ mod client;
 mod config;
 mod error;
 mod owner;
+mod pacing;
 mod pagination;
 mod ratelimit;
 mod retry;
