@@ -1,41 +1,29 @@
-//! [`GithubClient`]: the requests regsweep makes to the GitHub REST API.
-//!
-//! This module owns sending: headers (the token is exposed only in [`Inner::attempt`]),
-//! the retry loop around every request, pagination of list endpoints, and turning
-//! answers into results. URLs come from `urls.rs`, pacing and rate-limit waits from
-//! `ratelimit.rs`, back-off from `retry.rs`, error classification from `error.rs`.
+//! [`GithubClient`]: the requests regsweep makes to the GitHub REST API, one method
+//! per endpoint, and what their answers mean. Sending, retries, waits and
+//! pagination are `transport.rs`; URLs come from `urls.rs`, pacing from `pacing.rs`,
+//! rate-limit answers from `ratelimit.rs`, error classification from `error.rs`.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use jiff::Timestamp;
 use regsweep_core::{Version, VersionId};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, LINK};
-use reqwest::{Method, StatusCode};
-use url::Url;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
+use reqwest::Method;
 
 use crate::config::ClientConfig;
-use crate::error::{
-    classify_delete, github_message, has_scope, status_help, DeleteError, GithubError, READ_SCOPES,
-};
+use crate::error::{has_scope, DeleteError, GithubError, READ_SCOPES};
 use crate::owner::Owner;
 use crate::pacing::{Budgets, Limiter};
-use crate::pagination::{next_page, page_of, NextPage};
-use crate::ratelimit::{
-    classify, human_duration, human_time, retry_after, server_now, Limited, RateLimitSnapshot,
-};
-use crate::retry::{is_transient_status, jittered};
+use crate::ratelimit::RateLimitSnapshot;
 use crate::stats::{ClientStats, Recorder};
-use crate::urls::{PullState, Route, Urls, VersionState, PER_PAGE};
+use crate::transport::{error_chain, parse_scopes, request_name, Inner, PageError};
+use crate::urls::{PullState, Urls, VersionState};
 use crate::wire::{self, PackageSummary, PullRequest};
 
 /// The REST API version this client speaks.
 pub const API_VERSION: &str = "2022-11-28";
 /// The media type asked for.
 pub const ACCEPT_JSON: &str = "application/vnd.github+json";
-/// Rate-limit waits accepted for one request, whatever `max_retries` says.
-const MIN_LIMIT_WAITS: u32 = 3;
 
 /// What `GET /user` told about the token.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -58,15 +46,6 @@ pub struct GithubClient {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    http: reqwest::Client,
-    urls: Urls,
-    config: ClientConfig,
-    limiter: Limiter,
-    stats: Recorder,
-    scopes: Mutex<Option<Vec<String>>>,
-}
-
 impl fmt::Debug for GithubClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GithubClient")
@@ -75,49 +54,6 @@ impl fmt::Debug for GithubClient {
             .field("token", &self.inner.config.token)
             .finish_non_exhaustive()
     }
-}
-
-/// One answer, body read.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn message(&self) -> String {
-        github_message(&self.body)
-    }
-}
-
-fn request_name(method: &Method, route: &Route) -> String {
-    format!("{method} {}", route.path)
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
-
-fn parse_scopes(headers: &HeaderMap) -> Option<Vec<String>> {
-    let value = headers.get("x-oauth-scopes")?.to_str().ok()?;
-    Some(
-        value
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-    )
 }
 
 impl GithubClient {
@@ -429,288 +365,11 @@ impl GithubClient {
     }
 }
 
-/// A list request that did not succeed: an unclassified answer, or an error.
-enum PageError {
-    Answer(Answer),
-    Github(GithubError),
-}
-
-impl From<GithubError> for PageError {
-    fn from(e: GithubError) -> Self {
-        PageError::Github(e)
-    }
-}
-
-impl Inner {
-    fn scopes(&self) -> Option<Vec<String>> {
-        self.scopes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// One attempt: the only place the token is read.
-    async fn attempt(&self, method: &Method, url: &Url) -> Result<Answer, reqwest::Error> {
-        let response = self
-            .http
-            .request(method.clone(), url.clone())
-            .bearer_auth(self.config.token.expose())
-            .send()
-            .await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await?.to_vec();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    /// Sends a request until it gets an answer worth returning: paced, waiting out
-    /// rate limits, retrying transient failures. Returns the final answer whatever its
-    /// status; errors only for transport failures and waits longer than allowed.
-    async fn send(&self, method: &Method, route: &Route, url: &Url) -> Result<Answer, GithubError> {
-        let max_retries = self.config.max_retries;
-        let max_limit_waits = max_retries.max(MIN_LIMIT_WAITS);
-        let mut retries = 0u32;
-        let mut limit_waits = 0u32;
-        loop {
-            let permit = self.limiter.admit(route.endpoint, method).await;
-            let result = self.attempt(method, url).await;
-            drop(permit);
-            let answer = match result {
-                Ok(answer) => answer,
-                Err(e) => {
-                    self.stats.request(method.as_str(), route.endpoint, None);
-                    if retries < max_retries && !e.is_builder() {
-                        retries += 1;
-                        self.stats.retry();
-                        let delay = jittered(self.config.retry_base_delay, retries);
-                        tracing::debug!(
-                            "{} failed ({}); retry {retries}/{max_retries} in {}",
-                            request_name(method, route),
-                            error_chain(&e.without_url()),
-                            human_duration(delay)
-                        );
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    return Err(GithubError::Transport {
-                        request: request_name(method, route),
-                        detail: error_chain(&e.without_url()),
-                        attempts: retries + 1,
-                    });
-                }
-            };
-            let status = answer.status.as_u16();
-            self.stats
-                .request(method.as_str(), route.endpoint, Some(status));
-            self.limiter.observe(&answer.headers);
-            if let Some(scopes) = parse_scopes(&answer.headers) {
-                *self.scopes.lock().unwrap_or_else(|p| p.into_inner()) = Some(scopes);
-            }
-            // GitHub's clock, when it says: reset times are on that clock.
-            let now = server_now(&answer.headers).unwrap_or_else(Timestamp::now);
-            let body_text = String::from_utf8_lossy(&answer.body);
-            let limited = classify(status, &answer.headers, &body_text, now);
-            if limited == Limited::No {
-                if is_transient_status(status) && retries < max_retries {
-                    retries += 1;
-                    self.stats.retry();
-                    // A 503 may say when to come back; never wait longer than allowed.
-                    let asked = retry_after(&answer.headers, now)
-                        .unwrap_or_default()
-                        .min(self.config.max_wait);
-                    let delay = jittered(self.config.retry_base_delay, retries).max(asked);
-                    tracing::debug!(
-                        "{} answered {status}; retry {retries}/{max_retries} in {}",
-                        request_name(method, route),
-                        human_duration(delay)
-                    );
-                    tokio::time::sleep(delay).await;
-                    continue;
-                }
-                self.limiter.on_success();
-                if let Some(wait) = self.limiter.pause_if_exhausted(now, self.config.max_wait) {
-                    self.announce_primary(wait, now);
-                    self.stats.waited(wait);
-                }
-                if is_transient_status(status) {
-                    // Out of retries: report it with the attempt count.
-                    return Err(GithubError::Status {
-                        request: request_name(method, route),
-                        status,
-                        message: answer.message(),
-                        attempts: retries + 1,
-                        help: status_help(status),
-                    });
-                }
-                return Ok(answer);
-            }
-            let primary = matches!(limited, Limited::Primary { reset: Some(_) });
-            self.stats
-                .limit_hit(matches!(limited, Limited::Primary { .. }));
-            let pause = self.limiter.on_limited(&limited, now, self.config.max_wait);
-            let reset_at = match &limited {
-                Limited::Primary { reset } => *reset,
-                _ => None,
-            };
-            if pause.wait > self.config.max_wait || limit_waits >= max_limit_waits {
-                return Err(GithubError::RateLimited {
-                    request: request_name(method, route),
-                    reset_at,
-                    wait: pause.wait,
-                    max_wait: self.config.max_wait,
-                    waits: limit_waits,
-                });
-            }
-            limit_waits += 1;
-            if pause.announce {
-                if primary {
-                    self.announce_primary(pause.wait, now);
-                } else {
-                    tracing::warn!(
-                        "secondary rate limit hit ({} answered {status}); waiting {} before retrying",
-                        request_name(method, route),
-                        human_duration(pause.wait)
-                    );
-                }
-            }
-            self.stats.waited(pause.wait);
-            // `admit` waits out the shared pause before the next attempt.
-        }
-    }
-
-    fn announce_primary(&self, wait: std::time::Duration, now: Timestamp) {
-        let until = jiff::SignedDuration::try_from(wait)
-            .ok()
-            .and_then(|d| now.checked_add(d).ok())
-            .unwrap_or(now);
-        tracing::warn!(
-            "primary rate limit exhausted; waiting {} until {}",
-            human_duration(wait),
-            human_time(until)
-        );
-    }
-
-    fn decode<T: serde::de::DeserializeOwned>(
-        &self,
-        route: &Route,
-        answer: &Answer,
-    ) -> Result<T, GithubError> {
-        serde_json::from_slice(&answer.body).map_err(|e| GithubError::Decode {
-            request: request_name(&Method::GET, route),
-            detail: e.to_string(),
-        })
-    }
-
-    /// Reads every page of a list endpoint, handing each page's entries to `f`.
-    async fn for_each_page(
-        &self,
-        route: &Route,
-        expected: Option<u64>,
-        mut f: impl FnMut(Vec<serde_json::Value>),
-    ) -> Result<(), PageError> {
-        let mut url = route.url.clone();
-        let mut page = page_of(&url).unwrap_or(1);
-        let mut seen = HashSet::new();
-        let mut total: u64 = 0;
-        loop {
-            if !seen.insert(url.to_string()) {
-                return Err(GithubError::PaginationLoop {
-                    request: request_name(&Method::GET, route),
-                    url: url.to_string(),
-                }
-                .into());
-            }
-            let answer = self.send(&Method::GET, route, &url).await?;
-            if !answer.status.is_success() {
-                return Err(PageError::Answer(answer));
-            }
-            let values: Vec<serde_json::Value> = self.decode(route, &answer)?;
-            let count = values.len();
-            total += count as u64;
-            f(values);
-            let link = answer.headers.get(LINK).and_then(|v| v.to_str().ok());
-            if link.is_none() && expected.is_some_and(|n| total >= n) {
-                return Ok(());
-            }
-            let (next, problem) = next_page(link, &url, page, count, PER_PAGE);
-            if let Some(problem) = problem {
-                tracing::warn!(
-                    "{}: {problem}; reading on by page number",
-                    request_name(&Method::GET, route)
-                );
-            }
-            match next {
-                NextPage::Done => return Ok(()),
-                NextPage::Fetch(next_url) => {
-                    if !self.urls.is_within(&next_url) {
-                        return Err(GithubError::ForeignLink {
-                            request: request_name(&Method::GET, route),
-                            url: next_url.to_string(),
-                        }
-                        .into());
-                    }
-                    page = page_of(&next_url).unwrap_or(page + 1);
-                    url = next_url;
-                }
-            }
-        }
-    }
-
-    /// A delete or restore: success is any 2xx.
-    async fn change(&self, method: Method, route: &Route) -> Result<(), DeleteError> {
-        let answer = self.send(&method, route, &route.url).await?;
-        if answer.status.is_success() {
-            return Ok(());
-        }
-        let scopes = self.scopes();
-        Err(classify_delete(
-            &request_name(&method, route),
-            answer.status.as_u16(),
-            &answer.body,
-            scopes.as_deref(),
-        ))
-    }
-
-    /// The error for an unsuccessful answer to a request that needs scope `needs`.
-    fn error_for(
-        &self,
-        method: &Method,
-        route: &Route,
-        answer: &Answer,
-        needs: &str,
-    ) -> GithubError {
-        let request = request_name(method, route);
-        let message = answer.message();
-        match answer.status.as_u16() {
-            401 => GithubError::BadCredentials { request, message },
-            403 => {
-                let scopes = self.scopes();
-                GithubError::Forbidden {
-                    request,
-                    message,
-                    help: GithubError::forbidden_help(needs, scopes.as_deref()),
-                }
-            }
-            404 => GithubError::NotFound { request, message },
-            status => GithubError::Status {
-                request,
-                status,
-                message,
-                attempts: 1,
-                help: status_help(status),
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use regsweep_core::Secret;
+    use url::Url;
 
     const TOKEN: &str = "ghp_VerySecretTokenValue0123456789";
 

@@ -34,6 +34,7 @@ mod pagination;
 mod ratelimit;
 mod retry;
 mod stats;
+mod transport;
 mod urls;
 mod wire;
 
