@@ -451,4 +451,41 @@ mod tests {
             .iter()
             .any(|r| r.orphans_only && r.action == RuleAction::Delete));
     }
+
+    proptest::proptest! {
+        /// No panic on any input: whatever text the inputs hold (flags, variables,
+        /// an inline policy), settings resolve or fail with a usage error.
+        #[test]
+        fn any_input_resolves_or_is_a_usage_error(
+            account in proptest::option::of(".{0,12}"),
+            names in proptest::option::of("[a-z*!/ ,.\\-\\[\\](){}^$+?|]{0,16}"),
+            tags in proptest::option::of("[a-z0-9*!/ ,.:<>=~^-]{0,16}|semver:.{0,8}|re:.{0,8}"),
+            shas in proptest::option::of("(sha256:[0-9a-f]{0,64}[ ,]?){0,2}|.{0,10}"),
+            selection in proptest::option::of("tagged|untagged|both|.{0,6}"),
+            stamp in proptest::option::of("updated_at|created_at|.{0,6}"),
+            cut_off in proptest::option::of("[0-9]{0,3} ?(s|m|h|d|w|months|y|x)?( [0-9]{1,2}d)?|.{0,6}"),
+            keep in proptest::option::of(0usize..1000),
+            inline in proptest::option::of(".{0,40}|rules:\n  - \\{action: (keep|delete|x), tags: .{0,8}\\}"),
+            api in proptest::option::of("(https?|ftp)://[a-z0-9.:\\[\\]]{0,15}/?.{0,5}"),
+        ) {
+            let a = RunArgs {
+                account,
+                token: Some("t0ken".into()),
+                image_names: names,
+                image_tags: tags,
+                skip_shas: shas,
+                tag_selection: selection,
+                timestamp_to_use: stamp,
+                cut_off,
+                keep_n_most_recent: keep,
+                policy_inline: inline,
+                api_url: api,
+                ..RunArgs::default()
+            };
+            // Ok, or an error whose message says what is wrong; never a panic.
+            if let Err(e) = resolve(&a, &Env::default(), true) {
+                proptest::prop_assert!(!e.to_string().trim().is_empty());
+            }
+        }
+    }
 }
