@@ -69,7 +69,7 @@ proptest! {
     fn patterns_parse_or_fail(list in ".{0,40}", name in ".{0,20}") {
         if let Ok(p) = PatternList::parse(&list) {
             let _ = p.matches(&name);
-            let _ = p.match_tags(&[name.clone()]);
+            let _ = p.match_tags(std::slice::from_ref(&name));
         }
     }
 
