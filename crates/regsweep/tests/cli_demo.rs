@@ -1,25 +1,27 @@
 //! The README's first command: `regsweep demo` (what `./scripts/demo.sh` runs)
 //! plans, and with `--apply` deletes and validates, against the bundled sample world.
 
+mod common;
+
 use std::process::Command;
 
-fn demo(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_regsweep"))
-        .arg("demo")
-        .args(args)
-        .env("REGSWEEP_LOG", "warn")
-        .output()
-        .expect("regsweep demo runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+use common::Run;
+
+/// `regsweep demo ARGS` in the test's own environment (the demo starts its own
+/// emulator), logging warnings only.
+fn demo(args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsweep"));
+    cmd.arg("demo").args(args).env("REGSWEEP_LOG", "warn");
+    Run::from(cmd.output().expect("regsweep demo runs"))
 }
 
 #[test]
 fn demo_plans_the_sample_account() {
-    let (code, stdout, stderr) = demo(&[]);
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = demo(&[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("42 versions in 2 packages: 22 to delete, 20 kept, 0 skipped (dry run: nothing deleted)"),
@@ -32,7 +34,11 @@ fn demo_plans_the_sample_account() {
 /// JSON document, so stdout was not JSON.
 #[test]
 fn demo_apply_as_json_keeps_stdout_one_document() {
-    let (code, stdout, stderr) = demo(&["--apply", "--output", "json"]);
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = demo(&["--apply", "--output", "json"]);
     assert_eq!(code, 0, "{stderr}");
     let doc: serde_json::Value =
         serde_json::from_str(&stdout).expect("stdout is one JSON document");
