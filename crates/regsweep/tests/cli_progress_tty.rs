@@ -4,40 +4,15 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
-use common::{sim, NOW};
-use regsweep_sim::{FaultConfig, SimOptions};
-
-const WORLD: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: app
-        visibility: private
-        generate: {versions: 40, seed: 7}
-"#;
+use common::{acme, generated, sim, slow, NOW};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_terminal_gets_progress_bars_and_stdout_stays_the_report() {
     if Command::new("script").arg("--version").output().is_err() {
         panic!("the `script` utility (util-linux) is needed to give the binary a terminal");
     }
-    let s = sim(
-        WORLD,
-        SimOptions {
-            faults: FaultConfig {
-                latency: Duration::from_millis(150),
-                ..FaultConfig::default()
-            },
-            ..SimOptions::default()
-        },
-    )
-    .await;
+    let s = sim(&acme(&generated("app", 40, 7)), slow(150)).await;
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
     let line = format!(
