@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{args, regsweep};
+use common::{acme, args, generated, regsweep};
 use regsweep_sim::{Scenario, Sim, SimOptions};
 
 const DEMO: [&str; 12] = [
@@ -39,32 +39,21 @@ async fn demo_plan_as_table_and_markdown() {
 /// at most 200 rows per package, the rest counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markdown_summary_is_capped_per_package() {
-    let yaml = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: big
-        visibility: private
-        generate: {versions: 450, seed: 3}
-"#;
-    let s = common::sim(yaml, SimOptions::default()).await;
-    let r = regsweep(
-        &s,
-        &args(
+    let s = common::sim(&acme(&generated("big", 450, 3)), SimOptions::default()).await;
+    // Every version older than a day, tagged, without reading manifests.
+    let plan = |format| {
+        let argv = args(
             "plan",
             &[
                 &common::ACME_ADMIN,
                 &["--image-names", "big", "--cut-off", "1d", "--graph", "skip"],
-                &["--tag-selection", "tagged", "--output", "markdown"],
+                &["--tag-selection", "tagged", "--output", format],
             ],
-        ),
-        &[],
-    )
-    .await;
+        );
+        let s = &s;
+        async move { regsweep(s, &argv, &[]).await }
+    };
+    let r = plan("markdown").await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rows = r
         .stdout
@@ -72,20 +61,7 @@ accounts:
         .filter(|l| l.starts_with("| delete |"))
         .count();
     assert_eq!(rows, 200, "{}", r.stdout);
-    let json = regsweep(
-        &s,
-        &args(
-            "plan",
-            &[
-                &common::ACME_ADMIN,
-                &["--image-names", "big", "--cut-off", "1d", "--graph", "skip"],
-                &["--tag-selection", "tagged", "--output", "json"],
-            ],
-        ),
-        &[],
-    )
-    .await
-    .json();
+    let json = plan("json").await.json();
     let to_delete = json["totals"]["delete"].as_u64().unwrap() as usize;
     assert!(
         to_delete > 200,
