@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{read, sim, NOW};
+use common::{acme, command, decisions, read, sim, NOW};
 use regsweep_sim::SimOptions;
 use serde_norway::Value;
 
@@ -144,15 +144,8 @@ fn dockerfile_copies_only_what_exists() {
     );
 }
 
-const WORLD: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: foo
+/// The packages of `acme` (see [`common::acme`]).
+const PACKAGES: &str = r#"      - name: foo
         visibility: private
         images:
           - {handle: v1, tags: [v1], age: 60d}
@@ -177,7 +170,7 @@ accounts:
 /// outputs action.yml declares, no more and no fewer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_configured_like_the_runner_runs_and_writes_the_declared_outputs() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = sim(&acme(PACKAGES), SimOptions::default()).await;
     let a = action();
     let given: BTreeMap<&str, String> = [
         ("account", "acme"),
@@ -200,11 +193,8 @@ async fn a_step_configured_like_the_runner_runs_and_writes_the_declared_outputs(
     let output = dir.path().join("output");
     let summary = dir.path().join("summary");
     let run = |args: &[&str], extra: &[(&str, &str)]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsweep"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("REGSWEEP_NOW", NOW)
+        let mut cmd = command(args);
+        cmd.env("REGSWEEP_NOW", NOW)
             .env("GITHUB_ACTIONS", "true")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(extra.iter().copied());
@@ -218,18 +208,10 @@ async fn a_step_configured_like_the_runner_runs_and_writes_the_declared_outputs(
         String::from_utf8_lossy(&plan.stderr)
     );
     let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("JSON plan");
-    let to_delete: BTreeSet<String> = doc["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|p| {
-            p["decisions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|d| d["action"] == "delete")
-                .map(move |d| format!("{}:{}", p["name"].as_str().unwrap(), d["id"]))
-        })
+    let to_delete: BTreeSet<String> = decisions(&doc)
+        .into_iter()
+        .filter(|(_, d)| d["action"] == "delete")
+        .map(|(p, d)| format!("{}:{}", p["name"].as_str().unwrap(), d["id"]))
         .collect();
     // foo: v1, v2 and the untagged one (older than 4w, not prod); bar: b1. qux is not named.
     assert_eq!(to_delete.len(), 4, "{to_delete:?}");
