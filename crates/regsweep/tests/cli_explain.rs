@@ -5,31 +5,26 @@
 
 mod common;
 
-use common::{args, regsweep, sim, Run, ACME_ADMIN};
+use common::{acme, args, regsweep, sim, Run, ACME_ADMIN, APP_GRAPH};
 use regsweep_sim::{Sim, SimOptions};
 
-const WORLD: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: app
-        visibility: private
-        images:
-          - {handle: v0, tags: [v0], age: 60d, platforms: [linux/amd64, linux/arm64], signature: true, referrer: true}
-          - {handle: v1, tags: [v1], age: 40d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true, signature: true}
-          - {handle: nested, tags: [v1-nested], age: 40d, platforms: [linux/amd64, linux/arm64], nested: true}
-          - {handle: orphan, tags: [], age: 40d}
-      - name: worker
+/// A second package beside [`APP_GRAPH`], sharing its tag `v1`.
+const WORKER: &str = r#"      - name: worker
         visibility: private
         images:
           - {handle: w1, tags: [v1], age: 40d, platforms: [linux/amd64, linux/arm64]}
           - {handle: w0, tags: [w0], age: 50d}
           - {handle: w2, tags: [w2], age: 50d, signature: true}
 "#;
+
+/// The emulator with `app` and `worker` in `acme`.
+async fn start() -> Sim {
+    sim(
+        &acme(&format!("{APP_GRAPH}{WORKER}")),
+        SimOptions::default(),
+    )
+    .await
+}
 
 /// `regsweep explain TARGET` over both packages, with `extra` policy flags.
 async fn explain(s: &Sim, target: &str, extra: &[&str]) -> Run {
@@ -80,7 +75,7 @@ fn assert_has(r: &Run, lines: &[String]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_a_tag_names_the_rule_its_platforms_and_itself_as_root() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = start().await;
     let v1 = digest_of(&s, "app", "v1", "index");
     let arm = digest_of(&s, "app", "v1", "platform linux/arm64");
     let r = explain(&s, "app:v1", ONLY_V0).await;
@@ -115,7 +110,7 @@ async fn explain_a_tag_names_the_rule_its_platforms_and_itself_as_root() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_a_platform_manifest_by_digest_or_prefix_follows_the_graph_to_its_tag() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = start().await;
     let v1 = digest_of(&s, "app", "v1", "index");
     let arm = digest_of(&s, "app", "v1", "platform linux/arm64");
     let expected = [
@@ -169,7 +164,7 @@ async fn explain_a_platform_manifest_by_digest_or_prefix_follows_the_graph_to_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_artifacts_and_an_orphan() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = start().await;
     let v1 = digest_of(&s, "app", "v1", "index");
     let sig = digest_of(&s, "app", "v1", "signature");
     let r = explain(&s, &sig, UNTAGGED).await;
@@ -225,7 +220,7 @@ async fn explain_artifacts_and_an_orphan() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_an_unknown_target_is_a_usage_error() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = start().await;
     let absent = format!("sha256:{}", "0".repeat(64));
     for target in [
         "nope",
@@ -253,7 +248,7 @@ async fn explain_an_unknown_target_is_a_usage_error() {
 /// candidates and exit 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_with_an_ambiguous_target_fails_instead_of_explaining_several() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = start().await;
     // `v1` is a tag in both packages.
     let r = explain(&s, "v1", UNTAGGED).await;
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
