@@ -3,68 +3,50 @@
 
 mod common;
 
-use common::{args, regsweep, sim, ACME_ADMIN};
-use regsweep_sim::SimOptions;
+use common::{acme, args, regsweep, sim, validate, Run, ACME_ADMIN, APP_GRAPH};
+use regsweep_core::Digest;
+use regsweep_sim::{Sim, SimOptions};
 
-const WORLD: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: app
-        visibility: private
-        images:
-          - {handle: v0, tags: [v0], age: 60d, platforms: [linux/amd64, linux/arm64], signature: true, referrer: true}
-          - {handle: v1, tags: [v1], age: 40d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true, signature: true}
-          - {handle: nested, tags: [v1-nested], age: 40d, platforms: [linux/amd64, linux/arm64], nested: true}
-          - {handle: orphan, tags: [], age: 40d}
-"#;
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn untagged_run_keeps_platform_manifests_of_a_tagged_index() {
-    let s = sim(WORLD, SimOptions::default()).await;
-    let v1 = s.image("acme", "app", "v1").expect("v1 pushed");
-    let orphan = s.image("acme", "app", "orphan").expect("orphan pushed");
-    let r = regsweep(
-        &s,
+/// `regsweep apply` over `app` with `select` (the tag selection and its patterns),
+/// cut-off one week, JSON output.
+async fn apply_app(s: &Sim, select: &[&str]) -> Run {
+    regsweep(
+        s,
         &args(
             "apply",
             &[
                 &ACME_ADMIN,
-                &[
-                    "--image-names",
-                    "app",
-                    "--tag-selection",
-                    "untagged",
-                    "--cut-off",
-                    "1w",
-                    "--output",
-                    "json",
-                ],
+                &["--image-names", "app"],
+                select,
+                &["--cut-off", "1w", "--output", "json"],
             ],
         ),
         &[],
     )
-    .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let left: Vec<_> = s
-        .versions("acme", "app")
+    .await
+}
+
+/// The digests of `app` the emulator still holds.
+fn left(s: &Sim) -> Vec<Digest> {
+    s.versions("acme", "app")
         .into_iter()
         .map(|v| v.digest)
-        .collect();
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untagged_run_keeps_platform_manifests_of_a_tagged_index() {
+    let s = sim(&acme(APP_GRAPH), SimOptions::default()).await;
+    let v1 = s.image("acme", "app", "v1").expect("v1 pushed");
+    let orphan = s.image("acme", "app", "orphan").expect("orphan pushed");
+    let r = apply_app(&s, &["--tag-selection", "untagged"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let left = left(&s);
     for m in &v1.manifests {
         assert!(left.contains(&m.digest), "{} of v1 must survive", m.role);
     }
     assert!(!left.contains(&orphan.root.1), "the orphan is deleted");
-    let v = regsweep(
-        &s,
-        &args("validate", &[&ACME_ADMIN, &["--image-names", "app"]]),
-        &[],
-    )
-    .await;
+    let v = validate(&s, "app").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains("all complete"), "{}", v.stdout);
     s.shutdown().await;
@@ -72,38 +54,12 @@ async fn untagged_run_keeps_platform_manifests_of_a_tagged_index() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_an_old_index_removes_its_children_and_signature() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = sim(&acme(APP_GRAPH), SimOptions::default()).await;
     let v0 = s.image("acme", "app", "v0").expect("v0 pushed");
     let v1 = s.image("acme", "app", "v1").expect("v1 pushed");
-    let r = regsweep(
-        &s,
-        &args(
-            "apply",
-            &[
-                &ACME_ADMIN,
-                &[
-                    "--image-names",
-                    "app",
-                    "--tag-selection",
-                    "tagged",
-                    "--image-tags",
-                    "v0",
-                    "--cut-off",
-                    "1w",
-                    "--output",
-                    "json",
-                ],
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let r = apply_app(&s, &["--tag-selection", "tagged", "--image-tags", "v0"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let left: Vec<_> = s
-        .versions("acme", "app")
-        .into_iter()
-        .map(|v| v.digest)
-        .collect();
+    let left = left(&s);
     for m in &v0.manifests {
         assert!(
             !left.contains(&m.digest),
@@ -114,23 +70,18 @@ async fn deleting_an_old_index_removes_its_children_and_signature() {
     for m in &v1.manifests {
         assert!(left.contains(&m.digest), "{} of v1 must stay", m.role);
     }
-    let v = regsweep(
-        &s,
-        &args("validate", &[&ACME_ADMIN, &["--image-names", "app"]]),
-        &[],
-    )
-    .await;
+    let v = validate(&s, "app").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     s.shutdown().await;
 }
 
 /// Manifests of `repo` served (GET answered 200) by the emulator's registry surface.
-fn manifest_gets(s: &regsweep_sim::Sim, repo: &str) -> Vec<String> {
+fn manifest_gets(s: &Sim, repo: &str) -> Vec<String> {
     manifest_answers(s, repo, 200)
 }
 
 /// Manifest GETs of `repo` the emulator answered with `status`.
-fn manifest_answers(s: &regsweep_sim::Sim, repo: &str, status: u16) -> Vec<String> {
+fn manifest_answers(s: &Sim, repo: &str, status: u16) -> Vec<String> {
     let prefix = format!("/v2/{repo}/manifests/");
     s.requests()
         .into_iter()
@@ -139,15 +90,8 @@ fn manifest_answers(s: &regsweep_sim::Sim, repo: &str, status: u16) -> Vec<Strin
         .collect()
 }
 
-const TWO_PACKAGES: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: app
+/// `app` (old images) and `fresh` (nothing older than a week), in `acme`.
+const TWO_PACKAGES: &str = r#"      - name: app
         visibility: private
         images:
           - {handle: v0, tags: [v0], age: 60d, platforms: [linux/amd64, linux/arm64], signature: true}
@@ -165,7 +109,7 @@ accounts:
 /// the report counts the reads. `validate` and `explain` read every package.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manifests_are_read_once_and_only_where_something_can_be_deleted() {
-    let s = sim(TWO_PACKAGES, SimOptions::default()).await;
+    let s = sim(&acme(TWO_PACKAGES), SimOptions::default()).await;
     let cache = tempfile::tempdir().unwrap();
     let app_versions = s.versions("acme", "app");
     let cache_dir = cache.path().to_str().unwrap().to_string();
@@ -224,12 +168,7 @@ async fn manifests_are_read_once_and_only_where_something_can_be_deleted() {
     assert_eq!(common::actions(&doc), common::actions(&doc2));
 
     // validate checks every package, so it reads `fresh` too.
-    let v = regsweep(
-        &s,
-        &args("validate", &[&ACME_ADMIN, &["--image-names", "app,fresh"]]),
-        &[],
-    )
-    .await;
+    let v = validate(&s, "app,fresh").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     let fresh_versions = s.versions("acme", "fresh");
     let fresh_gets = manifest_gets(&s, "acme/fresh");
@@ -247,7 +186,7 @@ async fn manifests_are_read_once_and_only_where_something_can_be_deleted() {
 /// for safety, and the plan says why, once per package.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graph_skip_keeps_selected_untagged_versions_and_says_so() {
-    let s = sim(TWO_PACKAGES, SimOptions::default()).await;
+    let s = sim(&acme(TWO_PACKAGES), SimOptions::default()).await;
     let r = regsweep(
         &s,
         &args(
