@@ -5,42 +5,44 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::{args, regsweep, sim, Run, ACME_ADMIN, NOW};
-use regsweep_sim::{FaultConfig, Sim, SimOptions};
+use common::{
+    acme, against, args, decisions, generated_default, regsweep, sim, slow, validate, Run,
+    ACME_ADMIN, TAGGED_OLD,
+};
+use regsweep_sim::{Sim, SimOptions};
 use serde_json::Value;
-
-const TOKENS: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-"#;
 
 /// One package `app` of `versions` generated (metadata-only) versions.
 fn generated(versions: usize) -> String {
-    format!("{TOKENS}      - name: app\n        generate: {{versions: {versions}, seed: 7}}\n")
+    acme(&generated_default("app", versions, 7))
 }
 
-/// Old tagged versions of `app` are deleted; no manifests are read (the generated
-/// versions have none), so untagged ones are all kept.
-const TAGGED_OLD: [&str; 10] = [
-    "--image-names",
-    "app",
-    "--cut-off",
-    "30d",
-    "--tag-selection",
-    "tagged",
-    "--graph",
-    "skip",
-    "--output",
-    "json",
-];
+/// `regsweep SUB` deleting old tagged versions of `app` ([`TAGGED_OLD`]) with the
+/// admin token, then `extra`; `env` added to the environment.
+async fn tagged_old(s: &Sim, sub: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    regsweep(s, &args(sub, &[&ACME_ADMIN, &TAGGED_OLD, extra]), env).await
+}
+
+/// DELETE requests the emulator answered (whatever the answer).
+fn deletes_sent(s: &Sim) -> u64 {
+    s.stats()
+        .by_route
+        .iter()
+        .filter(|(k, _)| k.starts_with("DELETE"))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+/// Requests the classic (admin) token spent.
+fn spent(s: &Sim) -> u32 {
+    s.requests()
+        .iter()
+        .filter(|q| q.token_kind == "classic")
+        .count() as u32
+}
 
 /// (package, id) of every planned deletion, in plan order.
 fn planned(doc: &Value) -> Vec<(String, u64)> {
@@ -59,21 +61,19 @@ fn planned(doc: &Value) -> Vec<(String, u64)> {
 
 /// (package, id) → outcome of every planned deletion of an applied run.
 fn outcomes(doc: &Value) -> Vec<((String, u64), Value)> {
-    let mut out = Vec::new();
-    for p in doc["packages"].as_array().expect("packages") {
-        for d in p["decisions"].as_array().expect("decisions") {
-            if d["action"] == "delete" {
-                out.push((
-                    (
-                        p["name"].as_str().unwrap().to_string(),
-                        d["id"].as_u64().unwrap(),
-                    ),
-                    d["outcome"].clone(),
-                ));
-            }
-        }
-    }
-    out
+    decisions(doc)
+        .into_iter()
+        .filter(|(_, d)| d["action"] == "delete")
+        .map(|(p, d)| {
+            (
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    d["id"].as_u64().unwrap(),
+                ),
+                d["outcome"].clone(),
+            )
+        })
+        .collect()
 }
 
 /// The planned deletions whose outcome has `status`.
@@ -133,7 +133,7 @@ async fn secondary_limit_during_deletions_is_waited_out_and_nothing_is_lost() {
         },
     )
     .await;
-    let r = regsweep(&s, &args("apply", &[&ACME_ADMIN, &TAGGED_OLD]), &[]).await;
+    let r = tagged_old(&s, "apply", &[], &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc = r.json();
     let plan: BTreeSet<_> = planned(&doc).into_iter().collect();
@@ -149,12 +149,7 @@ async fn secondary_limit_during_deletions_is_waited_out_and_nothing_is_lost() {
     assert!(stats.secondary_limited > 0, "{stats:?}");
     assert!(stats.by_status.get(&403).copied().unwrap_or(0) >= stats.secondary_limited);
     // Every refused DELETE was sent again after its wait, once per refusal.
-    let sent: u64 = stats
-        .by_route
-        .iter()
-        .filter(|(k, _)| k.starts_with("DELETE"))
-        .map(|(_, n)| *n)
-        .sum();
+    let sent = deletes_sent(&s);
     assert_eq!(
         sent,
         plan.len() as u64 + stats.secondary_limited,
@@ -174,7 +169,7 @@ async fn secondary_limit_during_deletions_is_waited_out_and_nothing_is_lost() {
 async fn secondary_limit_answered_429_is_waited_out() {
     let s = sim(&generated(30), SimOptions::default()).await;
     s.set_faults(common::fail_next(2, 429, Some("DELETE")));
-    let r = regsweep(&s, &args("apply", &[&ACME_ADMIN, &TAGGED_OLD]), &[]).await;
+    let r = tagged_old(&s, "apply", &[], &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc = r.json();
     let plan: BTreeSet<_> = planned(&doc).into_iter().collect();
@@ -201,12 +196,10 @@ async fn primary_budget_below_the_reserve_leaves_the_rest_for_the_next_run() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("output");
-    let r = regsweep(
+    let r = tagged_old(
         &s,
-        &args(
-            "apply",
-            &[&ACME_ADMIN, &TAGGED_OLD, &["--reserve-requests", "50"]],
-        ),
+        "apply",
+        &["--reserve-requests", "50"],
         &[("GITHUB_OUTPUT", out.to_str().unwrap())],
     )
     .await;
@@ -247,11 +240,7 @@ async fn primary_budget_below_the_reserve_leaves_the_rest_for_the_next_run() {
     // never met the hard limit.
     let stats = s.stats();
     assert_eq!(stats.primary_limited, 0, "{stats:?}");
-    let spent = s
-        .requests()
-        .iter()
-        .filter(|q| q.token_kind == "classic")
-        .count() as u32;
+    let spent = spent(&s);
     assert!(
         spent <= LIMIT - RESERVE,
         "spent {spent} of {LIMIT}, reserve {RESERVE}"
@@ -291,7 +280,7 @@ async fn primary_limit_exhausted_while_listing_waits_for_the_reset() {
         },
     )
     .await;
-    let r = regsweep(&s, &args("plan", &[&ACME_ADMIN, &TAGGED_OLD]), &[]).await;
+    let r = tagged_old(&s, "plan", &[], &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.json()["totals"]["versions"].as_u64(),
@@ -317,12 +306,7 @@ async fn primary_limit_reset_beyond_max_wait_stops_before_planning() {
         },
     )
     .await;
-    let r = regsweep(
-        &s,
-        &args("apply", &[&ACME_ADMIN, &TAGGED_OLD, &["--max-wait", "2s"]]),
-        &[],
-    )
-    .await;
+    let r = tagged_old(&s, "apply", &["--max-wait", "2s"], &[]).await;
     assert_ne!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.trim().is_empty(), "no plan printed: {}", r.stdout);
     assert!(r.stderr.contains("rate limit"), "{}", r.stderr);
@@ -341,24 +325,14 @@ async fn concurrent_deletions_do_not_spend_the_reserve() {
         &generated(60),
         SimOptions {
             primary_limit_classic: LIMIT,
-            faults: FaultConfig {
-                latency: Duration::from_millis(50),
-                ..FaultConfig::default()
-            },
-            ..SimOptions::default()
+            ..slow(50)
         },
     )
     .await;
-    let r = regsweep(
+    let r = tagged_old(
         &s,
-        &args(
-            "apply",
-            &[
-                &ACME_ADMIN,
-                &TAGGED_OLD,
-                &["--reserve-requests", "30", "--concurrency", "16"],
-            ],
-        ),
+        "apply",
+        &["--reserve-requests", "30", "--concurrency", "16"],
         &[],
     )
     .await;
@@ -368,11 +342,7 @@ async fn concurrent_deletions_do_not_spend_the_reserve() {
     let deleted = with_status(&doc, "deleted");
     assert!(!deleted.is_empty());
     assert_eq!(sim_deleted(&s, &["app"]), deleted);
-    let spent = s
-        .requests()
-        .iter()
-        .filter(|q| q.token_kind == "classic")
-        .count() as u32;
+    let spent = spent(&s);
     assert!(
         spent <= LIMIT - RESERVE,
         "spent {spent} of {LIMIT}, reserve {RESERVE}"
@@ -382,7 +352,7 @@ async fn concurrent_deletions_do_not_spend_the_reserve() {
 
 /// Many registry-backed images, so `validate` can check nothing was left broken.
 fn many_images(count: usize) -> String {
-    let mut y = format!("{TOKENS}      - name: app\n        images:\n");
+    let mut y = "      - name: app\n        images:\n".to_string();
     y.push_str("          - {handle: keep, tags: [latest], age: 1d, platforms: [linux/amd64, linux/arm64]}\n");
     for i in 0..count {
         y.push_str(&format!(
@@ -390,67 +360,40 @@ fn many_images(count: usize) -> String {
             40 + i
         ));
     }
-    y
+    acme(&y)
 }
 
 /// Ctrl-C (SIGINT) during deletions: in-flight requests finish, nothing new starts,
 /// the rest is reported as left (interrupted), exit 1, and every kept image is whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_cleanly_and_reports_the_rest_as_interrupted() {
-    let s = sim(
-        &many_images(12),
-        SimOptions {
-            faults: FaultConfig {
-                latency: Duration::from_millis(150),
-                ..FaultConfig::default()
-            },
-            ..SimOptions::default()
-        },
-    )
-    .await;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsweep"));
-    cmd.args(args(
-        "apply",
-        &[
-            &ACME_ADMIN,
+    let s = sim(&many_images(12), slow(150)).await;
+    let mut cmd = against(
+        &s,
+        &args(
+            "apply",
             &[
-                "--image-names",
-                "app",
-                "--cut-off",
-                "1w",
-                "--output",
-                "json",
-                "--concurrency",
-                "2",
+                &ACME_ADMIN,
+                &[
+                    "--image-names",
+                    "app",
+                    "--cut-off",
+                    "1w",
+                    "--output",
+                    "json",
+                    "--concurrency",
+                    "2",
+                ],
             ],
-        ],
-    ))
-    .args([
-        "--api-url",
-        s.api_url().as_str(),
-        "--registry-url",
-        s.registry_url().as_str(),
-    ])
-    .env_clear()
-    .env("PATH", std::env::var("PATH").unwrap_or_default())
-    .env("REGSWEEP_NOW", NOW)
-    .env("REGSWEEP_LOG", "warn")
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+        ),
+    );
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().expect("regsweep starts");
     let pid = child.id();
 
     // Wait for the first deletion (a generous bound only stops a hang).
-    let deletes = |s: &Sim| {
-        s.stats()
-            .by_route
-            .iter()
-            .filter(|(k, _)| k.starts_with("DELETE"))
-            .map(|(_, n)| *n)
-            .sum::<u64>()
-    };
     let mut waited = Duration::ZERO;
-    while deletes(&s) == 0 {
+    while deletes_sent(&s) == 0 {
         assert!(waited < Duration::from_secs(120), "no DELETE seen");
         tokio::time::sleep(Duration::from_millis(20)).await;
         waited += Duration::from_millis(20);
@@ -466,11 +409,7 @@ async fn ctrl_c_stops_cleanly_and_reports_the_rest_as_interrupted() {
     .await
     .expect("regsweep ends after Ctrl-C")
     .expect("join");
-    let r = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let r = Run::from(out);
     assert_eq!(r.code, 1, "an interrupted run exits 1: {}", r.stderr);
     assert!(r.stderr.contains("interrupted"), "{}", r.stderr);
     let doc = r.json();
@@ -502,12 +441,7 @@ async fn ctrl_c_stops_cleanly_and_reports_the_rest_as_interrupted() {
     );
 
     // No kept image was left with a deleted child.
-    let v = regsweep(
-        &s,
-        &args("validate", &[&ACME_ADMIN, &["--image-names", "app"]]),
-        &[],
-    )
-    .await;
+    let v = validate(&s, "app").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     s.shutdown().await;
 }
@@ -517,30 +451,8 @@ async fn ctrl_c_stops_cleanly_and_reports_the_rest_as_interrupted() {
 /// longer than the progress interval (a lower bound, not a timed assertion).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_is_plain_lines_on_stderr_when_not_a_terminal() {
-    let s = sim(
-        &generated(60),
-        SimOptions {
-            faults: FaultConfig {
-                latency: Duration::from_millis(200),
-                ..FaultConfig::default()
-            },
-            ..SimOptions::default()
-        },
-    )
-    .await;
-    let r = regsweep(
-        &s,
-        &args(
-            "apply",
-            &[
-                &ACME_ADMIN,
-                &TAGGED_OLD,
-                &["--concurrency", "1", "--log", "info"],
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let s = sim(&generated(60), slow(200)).await;
+    let r = tagged_old(&s, "apply", &["--concurrency", "1", "--log", "info"], &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc: Value = serde_json::from_str(&r.stdout).expect("stdout is one JSON document");
     let n = planned(&doc).len();
