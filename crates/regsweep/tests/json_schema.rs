@@ -10,7 +10,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use common::{args, regsweep, sim, Run, ACME_ADMIN};
+use common::{
+    acme, args, decisions, generated_default, regsweep, sim, Run, ACME_ADMIN, TAGGED_OLD,
+};
 use regsweep_core::{Secret, VersionId};
 use regsweep_github::{ClientConfig, GithubClient, Owner};
 use regsweep_sim::{FailNext, FaultConfig, Sim, SimOptions};
@@ -133,15 +135,8 @@ fn dump(what: &str, r: &Run) {
     }
 }
 
-const WORLD: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: app
+/// The packages of `acme` and the pull requests of `acme/app`.
+const WORLD: &str = r#"      - name: app
         visibility: private
         images:
           - {handle: v09, tags: [v0.9.0], age: 90d, platforms: [linux/amd64, linux/arm64], signature: true, referrer: true}
@@ -292,6 +287,19 @@ fn fail_next_app_delete(status: u16) -> FaultConfig {
     }
 }
 
+/// `apply` with the policy's arguments `json`, the next DELETE of an `app` version
+/// answering `status`; checked and recorded as [`checked`] does.
+async fn apply_failing_once(
+    s: &Sim,
+    status: u16,
+    what: &str,
+    json: &[&str],
+    seen: &mut Seen,
+) -> (Run, Value) {
+    s.set_faults(fail_next_app_delete(status));
+    checked(s, what, &args("apply", &[&ACME_ADMIN, json]), seen).await
+}
+
 /// Runs the binary, checks the document against the schema and its own counts, and
 /// records its kinds.
 async fn checked(s: &Sim, what: &str, argv: &[&str], seen: &mut Seen) -> (Run, Value) {
@@ -309,22 +317,20 @@ async fn checked(s: &Sim, what: &str, argv: &[&str], seen: &mut Seen) -> (Run, V
 fn consistent(what: &str, doc: &Value) {
     let mut n = BTreeMap::<String, u64>::new();
     let mut deletes = BTreeSet::new();
-    for p in doc["packages"].as_array().expect("packages") {
-        for d in p["decisions"].as_array().expect("decisions") {
-            *n.entry(d["action"].as_str().unwrap_or("?").to_string())
-                .or_default() += 1;
-            *n.entry("versions".into()).or_default() += 1;
-            if let Some(st) = d["outcome"]["status"].as_str() {
-                *n.entry(st.to_string()).or_default() += 1;
-            }
-            if d["action"] == "delete" {
-                deletes.insert((p["name"].to_string(), d["id"].as_u64()));
-            }
-            assert!(
-                !d["reason"].as_str().unwrap_or("").is_empty(),
-                "{what}: {d}"
-            );
+    for (p, d) in decisions(doc) {
+        *n.entry(d["action"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+        *n.entry("versions".into()).or_default() += 1;
+        if let Some(st) = d["outcome"]["status"].as_str() {
+            *n.entry(st.to_string()).or_default() += 1;
         }
+        if d["action"] == "delete" {
+            deletes.insert((p["name"].to_string(), d["id"].as_u64()));
+        }
+        assert!(
+            !d["reason"].as_str().unwrap_or("").is_empty(),
+            "{what}: {d}"
+        );
     }
     let t = &doc["totals"];
     let get = |k: &str| n.get(k).copied().unwrap_or(0);
@@ -369,7 +375,7 @@ fn consistent(what: &str, doc: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_document_matches_the_schema_and_every_kind_is_produced() {
     let mut seen = Seen::default();
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = sim(&acme(WORLD), SimOptions::default()).await;
     break_images(&s).await;
     let dir = tempfile::tempdir().unwrap();
     let policy = policy_file(&dir);
@@ -389,58 +395,31 @@ async fn every_document_matches_the_schema_and_every_kind_is_produced() {
 
     // The first DELETE of an `app` version fails (422, not retried): the rest of
     // its image is left; the public version is refused by GitHub (skipped).
-    s.set_faults(fail_next_app_delete(422));
-    let (r, doc) = checked(
-        &s,
-        "apply",
-        &args("apply", &[&ACME_ADMIN, &json]),
-        &mut seen,
-    )
-    .await;
+    let (r, doc) = apply_failing_once(&s, 422, "apply", &json, &mut seen).await;
     assert_eq!(r.code, 1, "a failed deletion exits 1: {}", r.stderr);
     assert_eq!(doc["dry_run"], false);
     assert_eq!(doc["totals"]["failed"], 1, "{}", doc["totals"]);
 
     // Again: what was left is planned again; the first DELETE answers 404.
-    s.set_faults(fail_next_app_delete(404));
-    let (r, doc) = checked(
-        &s,
-        "apply again",
-        &args("apply", &[&ACME_ADMIN, &json]),
-        &mut seen,
-    )
-    .await;
+    let (r, doc) = apply_failing_once(&s, 404, "apply again", &json, &mut seen).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(doc["totals"]["failed"], 0, "{}", doc["totals"]);
     s.shutdown().await;
 
     // A run stopped at the rate-limit reserve leaves the rest for the next run.
     let s = sim(
-        &format!("{TOKENS}      - name: app\n        generate: {{versions: 60, seed: 7}}\n"),
+        &acme(&generated_default("app", 60, 7)),
         SimOptions {
             primary_limit_classic: 70,
             ..SimOptions::default()
         },
     )
     .await;
-    let old_tagged = [
-        "--image-names",
-        "app",
-        "--cut-off",
-        "30d",
-        "--tag-selection",
-        "tagged",
-        "--graph",
-        "skip",
-        "--output",
-        "json",
-        "--reserve-requests",
-        "50",
-    ];
+    let reserve = ["--reserve-requests", "50"];
     let (r, doc) = checked(
         &s,
         "apply at the reserve",
-        &args("apply", &[&ACME_ADMIN, &old_tagged]),
+        &args("apply", &[&ACME_ADMIN, &TAGGED_OLD, &reserve]),
         &mut seen,
     )
     .await;
@@ -454,16 +433,6 @@ async fn every_document_matches_the_schema_and_every_kind_is_produced() {
 
     assert_all_seen(&seen);
 }
-
-const TOKENS: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-"#;
 
 /// A change to a document.
 type Mutation = dyn Fn(&mut Value);
