@@ -3,23 +3,51 @@
 
 mod common;
 
-use common::{actions, args, fail_next, read, regsweep, regsweep_offline, sim, ACME_ADMIN};
+use common::{
+    acme_accounts, actions, args, fail_next, read, regsweep, regsweep_offline, sim, ACME_ADMIN,
+};
 use regsweep_sim::SimOptions;
 
-const TOKENS: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-  - {token: ghp_readonly, kind: classic, user: octocat, scopes: [read:packages]}
+/// Tokens besides the admin one: read-only, and an Actions token granted `acme/app`.
+const MORE_TOKENS: &str = r#"  - {token: ghp_readonly, kind: classic, user: octocat, scopes: [read:packages]}
   - {token: ghs_actions, kind: actions, grants: [acme/app]}
 "#;
 
+/// The organisation `acme` holding `packages`, with every token of this file.
 fn scenario(packages: &str) -> String {
-    format!("{TOKENS}accounts:\n  - name: acme\n    kind: org\n    packages:\n{packages}")
+    common::scenario(&format!("{MORE_TOKENS}{}", acme_accounts(packages)))
 }
 
+/// A private package `name` of `versions` generated versions (seed 7).
 fn generated(name: &str, versions: usize) -> String {
-    format!("      - name: {name}\n        visibility: private\n        generate: {{versions: {versions}, seed: 7}}\n")
+    common::generated(name, versions, 7)
+}
+
+/// Old tagged versions of `app` (older than 30 days).
+const OLD_TAGGED_APP: [&str; 6] = [
+    "--image-names",
+    "app",
+    "--cut-off",
+    "30d",
+    "--tag-selection",
+    "tagged",
+];
+
+/// `SUB --account acme --token TOKEN --image-names NAMES --cut-off 1d`, then `rest`.
+fn as_token<'a>(sub: &'a str, token: &'a str, names: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    args(
+        sub,
+        &[
+            &["--account", "acme", "--token", token],
+            &["--image-names", names, "--cut-off", "1d"],
+            rest,
+        ],
+    )
+}
+
+/// `plan --account a --token t` (an account and token never used), then `rest`.
+fn plan_offline<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    args("plan", &[&["--account", "a", "--token", "t"], rest])
 }
 
 const JSON_NO_GRAPH: [&str; 4] = ["--output", "json", "--graph", "skip"];
@@ -132,17 +160,7 @@ async fn failed_deletions_exit_1_and_are_listed() {
     let out = dir.path().join("output");
     let r = regsweep(
         &s,
-        &with(&[
-            "apply",
-            "--image-names",
-            "app",
-            "--cut-off",
-            "30d",
-            "--tag-selection",
-            "tagged",
-            "--max-retries",
-            "0",
-        ]),
+        &with(&args("apply", &[&OLD_TAGGED_APP, &["--max-retries", "0"]])),
         &[("GITHUB_OUTPUT", out.to_str().unwrap())],
     )
     .await;
@@ -164,20 +182,7 @@ async fn failed_deletions_exit_1_and_are_listed() {
 async fn transient_5xx_are_retried() {
     let s = sim(&scenario(&generated("app", 40)), SimOptions::default()).await;
     s.set_faults(fail_next(3, 502, None));
-    let r = regsweep(
-        &s,
-        &with(&[
-            "apply",
-            "--image-names",
-            "app",
-            "--cut-off",
-            "30d",
-            "--tag-selection",
-            "tagged",
-        ]),
-        &[],
-    )
-    .await;
+    let r = regsweep(&s, &with(&args("apply", &[&OLD_TAGGED_APP])), &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["totals"]["failed"].as_u64().unwrap(), 0);
     assert!(s.stats().faults_injected >= 3);
@@ -187,22 +192,7 @@ async fn transient_5xx_are_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_token_with_wildcards_stops_before_deleting() {
     let s = sim(&scenario(&generated("app", 10)), SimOptions::default()).await;
-    let r = regsweep(
-        &s,
-        &[
-            "apply",
-            "--account",
-            "acme",
-            "--token",
-            "ghs_actions",
-            "--image-names",
-            "*",
-            "--cut-off",
-            "1d",
-        ],
-        &[],
-    )
-    .await;
+    let r = regsweep(&s, &as_token("apply", "ghs_actions", "*", &[]), &[]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("name packages exactly") || r.stderr.contains("--image-names"),
@@ -213,19 +203,7 @@ async fn actions_token_with_wildcards_stops_before_deleting() {
     // With exact names it works (the token was granted acme/app).
     let ok = regsweep(
         &s,
-        &[
-            "plan",
-            "--account",
-            "acme",
-            "--token",
-            "ghs_actions",
-            "--image-names",
-            "app",
-            "--cut-off",
-            "1d",
-            "--graph",
-            "skip",
-        ],
+        &as_token("plan", "ghs_actions", "app", &["--graph", "skip"]),
         &[],
     )
     .await;
@@ -236,39 +214,13 @@ async fn actions_token_with_wildcards_stops_before_deleting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_without_delete_scope_cannot_apply_but_can_plan() {
     let s = sim(&scenario(&generated("app", 10)), SimOptions::default()).await;
-    let args = [
-        "--account",
-        "acme",
-        "--token",
-        "ghp_readonly",
-        "--image-names",
-        "app",
-        "--cut-off",
-        "1d",
-        "--graph",
-        "skip",
-    ];
-    let r = regsweep(&s, &[&["apply"], &args[..]].concat(), &[]).await;
+    let skip = ["--graph", "skip"];
+    let r = regsweep(&s, &as_token("apply", "ghp_readonly", "app", &skip), &[]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("delete:packages"), "{}", r.stderr);
-    let r = regsweep(&s, &[&["plan"], &args[..]].concat(), &[]).await;
+    let r = regsweep(&s, &as_token("plan", "ghp_readonly", "app", &skip), &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let bad = regsweep(
-        &s,
-        &[
-            "plan",
-            "--account",
-            "acme",
-            "--token",
-            "nope",
-            "--image-names",
-            "app",
-            "--cut-off",
-            "1d",
-        ],
-        &[],
-    )
-    .await;
+    let bad = regsweep(&s, &as_token("plan", "nope", "app", &[]), &[]).await;
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(!bad.stderr.contains("nope"), "the token never prints");
     s.shutdown().await;
@@ -289,60 +241,24 @@ fn bad_input_exits_2_with_help() {
             ],
             "no account",
         ),
+        (plan_offline(&["--image-names", "a"]), "no cut-off"),
         (
-            vec![
-                "plan",
-                "--account",
-                "a",
-                "--token",
-                "t",
-                "--image-names",
-                "a",
-            ],
-            "no cut-off",
-        ),
-        (
-            vec![
-                "plan",
-                "--account",
-                "a",
-                "--token",
-                "t",
-                "--image-names",
-                "a",
-                "--cut-off",
-                "soon",
-            ],
+            plan_offline(&["--image-names", "a", "--cut-off", "soon"]),
             "not a duration",
         ),
         (
-            vec![
-                "plan",
-                "--account",
-                "a",
-                "--token",
-                "t",
+            plan_offline(&[
                 "--image-names",
                 "a",
                 "--cut-off",
                 "1w",
                 "--api-url",
                 "http://example.com",
-            ],
+            ]),
             "loopback",
         ),
         (
-            vec![
-                "plan",
-                "--account",
-                "a",
-                "--token",
-                "t",
-                "--image-names",
-                "re:(",
-                "--cut-off",
-                "1w",
-            ],
+            plan_offline(&["--image-names", "re:(", "--cut-off", "1w"]),
             "regular expression",
         ),
     ] {
@@ -359,12 +275,7 @@ fn bad_input_exits_2_with_help() {
 
 #[test]
 fn print_policy_shows_the_snok_translation() {
-    let r = regsweep_offline(&[
-        "plan",
-        "--account",
-        "a",
-        "--token",
-        "t",
+    let r = regsweep_offline(&plan_offline(&[
         "--image-names",
         "app",
         "--cut-off",
@@ -372,7 +283,7 @@ fn print_policy_shows_the_snok_translation() {
         "--keep-n-most-recent",
         "2",
         "--print-policy",
-    ]);
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout.contains("tagged") && r.stdout.contains("untagged"),
