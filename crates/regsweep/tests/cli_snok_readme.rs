@@ -8,15 +8,22 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{actions, read, regsweep, sim, Run};
+use common::{acme_accounts, actions, decisions, read, regsweep, scenario, sim, validate, Run};
 use regsweep_sim::{Sim, SimOptions};
 use serde_json::Value;
 
-const TOKENS: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-"#;
+/// The emulator over `accounts` (after the standard header and admin token).
+async fn start(accounts: &str) -> Sim {
+    sim(&scenario(accounts), SimOptions::default()).await
+}
+
+/// The snok inputs `account: acme`, `token: ghp_admin`, then `rest`.
+fn acme_inputs<'a>(rest: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    [("account", "acme"), ("token", "ghp_admin")]
+        .into_iter()
+        .chain(rest.iter().copied())
+        .collect()
+}
 
 /// (package, version id) → (action, reason kind).
 type Verdicts = BTreeMap<(String, u64), (String, String)>;
@@ -49,20 +56,21 @@ fn kind_of(reason: &Value) -> String {
 
 /// Every version of a JSON plan with its action and deciding reason kind.
 fn verdicts(doc: &Value) -> Verdicts {
-    let mut out = Verdicts::new();
-    for p in doc["packages"].as_array().expect("packages") {
-        let name = p["name"].as_str().expect("name").to_string();
-        for d in p["decisions"].as_array().expect("decisions") {
-            out.insert(
-                (name.clone(), d["id"].as_u64().expect("id")),
+    decisions(doc)
+        .into_iter()
+        .map(|(p, d)| {
+            (
+                (
+                    p["name"].as_str().expect("name").to_string(),
+                    d["id"].as_u64().expect("id"),
+                ),
                 (
                     d["action"].as_str().expect("action").to_string(),
                     kind_of(&d["reasons"][0]),
                 ),
-            );
-        }
-    }
-    out
+            )
+        })
+        .collect()
 }
 
 /// The expected verdicts: rows of (package, `handle` or `handle#role`, action, kind),
@@ -211,12 +219,7 @@ fn by_key(want: &Verdicts, got: &Verdicts) {
 
 // --- Usage ------------------------------------------------------------------------
 
-const USAGE: &str = r#"
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: container-retention-policy
+const USAGE: &str = r#"      - name: container-retention-policy
         images:
           - {handle: test-old, tags: [test-1], age: 30d}
           - {handle: dev-old, tags: [dev-1], age: 18d}
@@ -238,15 +241,13 @@ accounts:
 /// by image-tags. Then the same inputs without dry-run delete exactly that.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_usage_dry_run_lists_test_and_dev_tags_past_the_cut_off() {
-    let s = sim(&format!("{TOKENS}{USAGE}"), SimOptions::default()).await;
+    let s = start(&acme_accounts(USAGE)).await;
     let crp = "container-retention-policy";
-    let inputs = [
-        ("account", "acme"),
-        ("token", "ghp_admin"),
+    let inputs = acme_inputs(&[
         ("image-names", crp),
         ("image-tags", "test* dev*"),
         ("cut-off", "2w 3d"),
-    ];
+    ]);
     let dry: Vec<(&str, &str)> = inputs
         .iter()
         .copied()
@@ -294,12 +295,7 @@ async fn readme_usage_dry_run_lists_test_and_dev_tags_past_the_cut_off() {
 
 // --- Organisation -----------------------------------------------------------------
 
-const ORGANISATION: &str = r#"
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: foo
+const ORGANISATION: &str = r#"      - name: foo
         images:
           - {handle: old, tags: [v1], age: 40d}
           - {handle: old-prod, tags: [v0, prod], age: 50d}
@@ -327,15 +323,13 @@ accounts:
 /// or qa survive even with other tags. `$GITHUB_OUTPUT` gets the snok outputs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_organisation_spares_prod_and_qa_and_unnamed_packages() {
-    let s = sim(&format!("{TOKENS}{ORGANISATION}"), SimOptions::default()).await;
-    let inputs = [
-        ("account", "acme"),
-        ("token", "ghp_admin"),
+    let s = start(&acme_accounts(ORGANISATION)).await;
+    let inputs = acme_inputs(&[
         ("image-names", "foo bar baz"),
         ("image-tags", "!prod !qa"),
         ("tag-selection", "both"),
         ("cut-off", "4w"),
-    ];
+    ]);
     let planned = plan_both_forms(&s, &inputs).await;
     let tagged = "deleted_by_rule:tagged/matched";
     let expected = want(
@@ -405,8 +399,7 @@ async fn readme_organisation_spares_prod_and_qa_and_unnamed_packages() {
 
 // --- Personal account -------------------------------------------------------------
 
-const PERSONAL: &str = r#"
-accounts:
+const PERSONAL: &str = r#"accounts:
   - name: octocat
     kind: user
     packages:
@@ -435,7 +428,7 @@ accounts:
 /// never touched; platform manifests of a tagged index are kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_personal_account_cleans_the_token_owners_untagged_versions() {
-    let s = sim(&format!("{TOKENS}{PERSONAL}"), SimOptions::default()).await;
+    let s = start(PERSONAL).await;
     let inputs = [
         ("account", "user"),
         ("token", "ghp_admin"),
@@ -487,12 +480,7 @@ async fn readme_personal_account_cleans_the_token_owners_untagged_versions() {
 
 /// `foo`: t1…t7 created 31d…37d ago (t1 newest) but updated 16d…10d ago (t7 newest),
 /// so keep-5 by created_at and by updated_at spare different versions.
-const ROLLBACKS: &str = r#"
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: foo
+const ROLLBACKS: &str = r#"      - name: foo
         images:
           - {handle: t1, tags: [t1], age: 31d, updated_age: 16d}
           - {handle: t2, tags: [t2], age: 32d, updated_age: 15d}
@@ -526,16 +514,14 @@ accounts:
 /// untagged versions are not protected by it; `--timestamp-to-use` decides "newest".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_rollbacks_keep_the_five_newest_tagged_per_package_by_timestamp() {
-    let s = sim(&format!("{TOKENS}{ROLLBACKS}"), SimOptions::default()).await;
-    let base = [
-        ("account", "acme"),
-        ("token", "ghp_admin"),
+    let s = start(&acme_accounts(ROLLBACKS)).await;
+    let base = acme_inputs(&[
         ("image-names", "foo bar baz"),
         ("image-tags", "*"),
         ("tag-selection", "both"),
         ("cut-off", "1w"),
         ("keep-n-most-recent", "5"),
-    ];
+    ]);
     let with_ts = |ts: &'static str| -> Vec<(&'static str, &'static str)> {
         base.iter()
             .copied()
@@ -607,12 +593,7 @@ async fn readme_rollbacks_keep_the_five_newest_tagged_per_package_by_timestamp()
 
 // --- Multi-arch -------------------------------------------------------------------
 
-const MULTI_ARCH: &str = r#"
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: app
+const MULTI_ARCH: &str = r#"      - name: app
         images:
           - {handle: ma, tags: [multi-arch], age: 30d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true}
           - {handle: v0, tags: [v0], age: 40d}
@@ -624,14 +605,12 @@ accounts:
 /// (and the buildx attestations) without any skip-shas, and the image stays complete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_multi_arch_keeps_platform_manifests_without_skip_shas() {
-    let s = sim(&format!("{TOKENS}{MULTI_ARCH}"), SimOptions::default()).await;
-    let inputs = [
-        ("account", "acme"),
-        ("token", "ghp_admin"),
+    let s = start(&acme_accounts(MULTI_ARCH)).await;
+    let inputs = acme_inputs(&[
         ("image-names", "app"),
         ("tag-selection", "untagged"),
         ("cut-off", "1w"),
-    ];
+    ]);
     let planned = plan_both_forms(&s, &inputs).await;
     let ma = s.image("acme", "app", "ma").expect("ma pushed");
     let mut rows = vec![
@@ -664,20 +643,7 @@ async fn readme_multi_arch_keeps_platform_manifests_without_skip_shas() {
     by_key(&want(&s, "acme", &rows), &verdicts(&planned));
 
     apply_and_check(&s, "acme", &["app"], &inputs, &planned, &[]).await;
-    let v = regsweep(
-        &s,
-        &[
-            "validate",
-            "--account",
-            "acme",
-            "--token",
-            "ghp_admin",
-            "--image-names",
-            "app",
-        ],
-        &[],
-    )
-    .await;
+    let v = validate(&s, "app").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains("all complete"), "{}", v.stdout);
     s.shutdown().await;
