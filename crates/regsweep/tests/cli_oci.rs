@@ -14,7 +14,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::Run;
+use common::{args, decisions, Run};
 use regsweep_core::graph::OCI_INDEX;
 use regsweep_core::Digest;
 use regsweep_oci::testimage::{push_image, ImageSpec, PushedImage, PushedManifest, Role};
@@ -88,51 +88,52 @@ async fn world() -> World {
     let reg = LocalRegistry::start().expect("registry starts (apt-get install docker-registry)");
     let c = client(&reg);
     let two = ["linux/amd64", "linux/arm64"];
-    let v0 = push_image(
+    let v0 = push(
         &c,
         APP,
-        &tags(&["v0"]),
+        &["v0"],
         &ImageSpec {
             signature: true,
             referrer: true,
             ..spec(&two, 1)
         },
+        "v0",
     )
-    .await
-    .expect("v0 pushed");
+    .await;
     let v0_referrers = push_referrers_index(&c, &v0).await;
-    let v1 = push_image(
+    let v1 = push(
         &c,
         APP,
-        &tags(&["v1"]),
+        &["v1"],
         &ImageSpec {
             buildx_attestations: true,
             signature: true,
             ..spec(&two, 2)
         },
+        "v1",
     )
-    .await
-    .expect("v1 pushed");
-    let nested = push_image(
+    .await;
+    let nested = push(
         &c,
         APP,
-        &tags(&["v1-nested"]),
+        &["v1-nested"],
         &ImageSpec {
             nested: true,
             ..spec(&two, 3)
         },
+        "v1-nested",
     )
-    .await
-    .expect("v1-nested pushed");
-    let untagged_root = push_image(&c, APP, &[], &spec(&[], 4))
-        .await
-        .expect("untagged image pushed");
-    let worker = push_image(&c, "acme/worker", &tags(&["w1", "stable"]), &spec(&[], 5))
-        .await
-        .expect("worker pushed");
-    let lint = push_image(&c, "tools/lint", &tags(&["l1"]), &spec(&[], 6))
-        .await
-        .expect("lint pushed");
+    .await;
+    let untagged_root = push(&c, APP, &[], &spec(&[], 4), "untagged image").await;
+    let worker = push(
+        &c,
+        "acme/worker",
+        &["w1", "stable"],
+        &spec(&[], 5),
+        "worker",
+    )
+    .await;
+    let lint = push(&c, "tools/lint", &["l1"], &spec(&[], 6), "lint").await;
     World {
         reg,
         v0,
@@ -147,21 +148,9 @@ async fn world() -> World {
 
 /// Runs `regsweep ARGS --backend oci --registry-url URL` with a clean environment.
 async fn oci(reg: &LocalRegistry, args: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_regsweep"));
-    cmd.args(args)
-        .args(["--backend", "oci", "--registry-url", reg.url().as_str()])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("REGSWEEP_NOW", common::NOW)
-        .env("REGSWEEP_LOG", "warn");
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("regsweep runs"))
-        .await
-        .expect("join");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut cmd = common::pinned(args);
+    cmd.args(["--backend", "oci", "--registry-url", reg.url().as_str()]);
+    common::finish(cmd).await
 }
 
 /// Whether the registry still serves `digest` in `repo`, asked with a fresh client
@@ -195,25 +184,48 @@ async fn tag_list(reg: &LocalRegistry, repo: &str) -> BTreeSet<String> {
 
 /// The decision for `digest` in a JSON report.
 fn decision<'a>(doc: &'a serde_json::Value, digest: &Digest) -> &'a serde_json::Value {
-    doc["packages"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .flat_map(|p| p["decisions"].as_array().expect("decisions"))
+    decisions(doc)
+        .into_iter()
+        .map(|(_, d)| d)
         .find(|d| d["digest"] == digest.as_str())
         .unwrap_or_else(|| panic!("{digest} not in the plan"))
 }
 
 /// Digests planned for deletion, as a set.
 fn deleted_digests(doc: &serde_json::Value) -> BTreeSet<String> {
-    doc["packages"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .flat_map(|p| p["decisions"].as_array().expect("decisions"))
+    decisions(doc)
+        .into_iter()
+        .map(|(_, d)| d)
         .filter(|d| d["action"] == "delete")
         .map(|d| d["digest"].as_str().expect("digest").to_string())
         .collect()
+}
+
+/// Asserts that each of `digests` is still served in `acme/app` (`want`) or gone
+/// (not `want`); a failure names the digest, then `what`.
+async fn assert_served<'a>(
+    reg: &LocalRegistry,
+    digests: impl IntoIterator<Item = &'a String>,
+    want: bool,
+    what: &str,
+) {
+    for d in digests {
+        let d = Digest::parse(d).expect("digest");
+        assert_eq!(served(reg, APP, &d).await, want, "{d} {what}");
+    }
+}
+
+/// Pushes an image into `repo` with `tags`; `what` names it if that fails.
+async fn push(
+    c: &RegistryClient,
+    repo: &str,
+    t: &[&str],
+    spec: &ImageSpec,
+    what: &str,
+) -> PushedImage {
+    push_image(c, repo, &tags(t), spec)
+        .await
+        .unwrap_or_else(|e| panic!("{what} pushed: {e:?}"))
 }
 
 fn package_names(doc: &serde_json::Value) -> Vec<String> {
@@ -234,6 +246,16 @@ fn digests_of(images: &[&PushedImage]) -> BTreeSet<String> {
 
 fn by_role(image: &PushedImage, pred: impl Fn(&Role) -> bool) -> Vec<&PushedManifest> {
     image.manifests.iter().filter(|m| pred(&m.role)).collect()
+}
+
+/// One deletion at a time, journalled to `file` (so the journal holds their order).
+fn journalled(file: &std::path::Path) -> [&str; 4] {
+    [
+        "--concurrency",
+        "1",
+        "--journal",
+        file.to_str().expect("a UTF-8 path"),
+    ]
 }
 
 /// Digests in the order the journal recorded their deletion.
@@ -276,7 +298,7 @@ async fn untagged_run_keeps_every_manifest_a_tag_reaches() {
         "--output",
         "json",
     ];
-    let plan = oci(&w.reg, &[&["plan"][..], &plan_args].concat()).await;
+    let plan = oci(&w.reg, &args("plan", &[&plan_args])).await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let doc = plan.json();
     assert_eq!(doc["totals"]["delete"], 0, "{}", plan.stdout);
@@ -340,17 +362,20 @@ async fn untagged_run_keeps_every_manifest_a_tag_reaches() {
     assert!(!plan.stdout.contains(w.untagged_root.root.digest.as_str()));
 
     // apply decides the same and deletes nothing; everything is still served.
-    let apply = oci(&w.reg, &[&["apply"][..], &plan_args].concat()).await;
+    let apply = oci(&w.reg, &args("apply", &[&plan_args])).await;
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     assert_eq!(common::actions(&doc), common::actions(&apply.json()));
-    for d in everything
-        .iter()
-        .chain(std::iter::once(&w.v0_referrers.to_string()))
-        .chain(std::iter::once(&w.untagged_root.root.digest.to_string()))
-    {
-        let d = Digest::parse(d).expect("digest");
-        assert!(served(&w.reg, APP, &d).await, "{d} must survive");
-    }
+    let extra = [
+        w.v0_referrers.to_string(),
+        w.untagged_root.root.digest.to_string(),
+    ];
+    assert_served(
+        &w.reg,
+        everything.iter().chain(&extra),
+        true,
+        "must survive",
+    )
+    .await;
     let v = validate(&w.reg, "acme/*").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains("all complete"), "{}", v.stdout);
@@ -377,7 +402,7 @@ async fn deleting_an_old_tagged_index_removes_children_and_artifacts_in_safe_ord
         "--output",
         "json",
     ];
-    let plan = oci(&w.reg, &[&["plan"][..], &select].concat()).await;
+    let plan = oci(&w.reg, &args("plan", &[&select])).await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let plan_doc = plan.json();
     let mut expected = digests_of(&[&w.v0]);
@@ -386,17 +411,7 @@ async fn deleting_an_old_tagged_index_removes_children_and_artifacts_in_safe_ord
 
     let apply = oci(
         &w.reg,
-        &[
-            &["apply"][..],
-            &select,
-            &[
-                "--concurrency",
-                "1",
-                "--journal",
-                journal_file.to_str().unwrap(),
-            ],
-        ]
-        .concat(),
+        &args("apply", &[&select, &journalled(&journal_file)]),
     )
     .await;
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
@@ -422,10 +437,7 @@ async fn deleting_an_old_tagged_index_removes_children_and_artifacts_in_safe_ord
     );
 
     // Gone from the registry, tags included; the rest is whole.
-    for d in &expected {
-        let d = Digest::parse(d).expect("digest");
-        assert!(!served(&w.reg, APP, &d).await, "{d} still served");
-    }
+    assert_served(&w.reg, &expected, false, "still served").await;
     let left = tag_list(&w.reg, APP).await;
     let hex = index.hex();
     for t in [
@@ -439,15 +451,18 @@ async fn deleting_an_old_tagged_index_removes_children_and_artifacts_in_safe_ord
         left.contains("v1") && left.contains("v1-nested"),
         "{left:?}"
     );
-    for d in digests_of(&[&w.v1, &w.nested]) {
-        let d = Digest::parse(&d).expect("digest");
-        assert!(served(&w.reg, APP, &d).await, "{d} of a kept image gone");
-    }
+    assert_served(
+        &w.reg,
+        &digests_of(&[&w.v1, &w.nested]),
+        true,
+        "of a kept image gone",
+    )
+    .await;
     let v = validate(&w.reg, "acme/*").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 
     // Nothing left to do: a second run plans nothing.
-    let again = oci(&w.reg, &[&["plan"][..], &select].concat()).await;
+    let again = oci(&w.reg, &args("plan", &[&select])).await;
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(again.json()["totals"]["delete"], 0, "{}", again.stdout);
 }
@@ -459,25 +474,21 @@ async fn nested_index_and_buildx_attestations_go_with_their_image() {
     let w = world().await;
     let journal = tempfile::tempdir().expect("tempdir");
     let journal_file = journal.path().join("journal.jsonl");
+    let select = [
+        "--image-names",
+        "acme/app",
+        "--tag-selection",
+        "tagged",
+        "--image-tags",
+        "v1*",
+        "--cut-off",
+        "1w",
+        "--output",
+        "json",
+    ];
     let apply = oci(
         &w.reg,
-        &[
-            "apply",
-            "--image-names",
-            "acme/app",
-            "--tag-selection",
-            "tagged",
-            "--image-tags",
-            "v1*",
-            "--cut-off",
-            "1w",
-            "--output",
-            "json",
-            "--concurrency",
-            "1",
-            "--journal",
-            journal_file.to_str().unwrap(),
-        ],
+        &args("apply", &[&select, &journalled(&journal_file)]),
     )
     .await;
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
@@ -496,15 +507,9 @@ async fn nested_index_and_buildx_attestations_go_with_their_image() {
     }) {
         assert!(pos(&order, &w.v1.root.digest) < pos(&order, &m.digest));
     }
-    for d in &gone {
-        let d = Digest::parse(d).expect("digest");
-        assert!(!served(&w.reg, APP, &d).await, "{d} still served");
-    }
+    assert_served(&w.reg, &gone, false, "still served").await;
     // v0 is whole, with its signature and referrer.
-    for d in digests_of(&[&w.v0]) {
-        let d = Digest::parse(&d).expect("digest");
-        assert!(served(&w.reg, APP, &d).await, "{d} of v0 gone");
-    }
+    assert_served(&w.reg, &digests_of(&[&w.v0]), true, "of v0 gone").await;
     let v = validate(&w.reg, "acme/app").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
@@ -560,7 +565,7 @@ async fn a_version_goes_with_all_its_tags() {
     let base = ["--image-names", "acme/worker", "--cut-off", "1w"];
     let keep = oci(
         &w.reg,
-        &[&["apply"][..], &base, &["--image-tags", "w1,!stable"]].concat(),
+        &args("apply", &[&base, &["--image-tags", "w1,!stable"]]),
     )
     .await;
     assert_eq!(keep.code, 0, "{}", keep.stderr);
@@ -568,11 +573,7 @@ async fn a_version_goes_with_all_its_tags() {
         tag_list(&w.reg, "acme/worker").await,
         ["stable", "w1"].iter().map(|s| s.to_string()).collect()
     );
-    let del = oci(
-        &w.reg,
-        &[&["apply"][..], &base, &["--image-tags", "w1"]].concat(),
-    )
-    .await;
+    let del = oci(&w.reg, &args("apply", &[&base, &["--image-tags", "w1"]])).await;
     assert_eq!(del.code, 0, "{}", del.stderr);
     assert!(tag_list(&w.reg, "acme/worker").await.is_empty());
     assert!(!served(&w.reg, "acme/worker", &w.worker.root.digest).await);
@@ -584,17 +585,17 @@ async fn a_version_goes_with_all_its_tags() {
 async fn dangling_signature_is_reported_and_deleted_only_with_delete_orphans() {
     let w = world().await;
     let c = client(&w.reg);
-    let gone = push_image(
+    let gone = push(
         &c,
         APP,
-        &tags(&["g1"]),
+        &["g1"],
         &ImageSpec {
             signature: true,
             ..spec(&[], 7)
         },
+        "g1",
     )
-    .await
-    .expect("g1 pushed");
+    .await;
     c.delete_manifest(APP, &gone.root.digest)
         .await
         .expect("root deleted");
@@ -609,7 +610,7 @@ async fn dangling_signature_is_reported_and_deleted_only_with_delete_orphans() {
         "--output",
         "json",
     ];
-    let plain = oci(&w.reg, &[&["apply"][..], &base].concat()).await;
+    let plain = oci(&w.reg, &args("apply", &[&base])).await;
     assert_eq!(plain.code, 0, "{}", plain.stderr);
     let doc = plain.json();
     assert_eq!(decision(&doc, sig)["action"], "keep");
@@ -617,11 +618,7 @@ async fn dangling_signature_is_reported_and_deleted_only_with_delete_orphans() {
     assert!(findings.contains("dangling artifact"), "{findings}");
     assert!(served(&w.reg, APP, sig).await);
 
-    let orphans = oci(
-        &w.reg,
-        &[&["apply"][..], &base, &["--delete-orphans"]].concat(),
-    )
-    .await;
+    let orphans = oci(&w.reg, &args("apply", &[&base, &["--delete-orphans"]])).await;
     assert_eq!(orphans.code, 0, "{}", orphans.stderr);
     assert_eq!(deleted_digests(&orphans.json()), [sig.to_string()].into());
     assert!(!served(&w.reg, APP, sig).await);
