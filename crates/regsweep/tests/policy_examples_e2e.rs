@@ -12,7 +12,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{actions, regsweep, sim, Run, NOW};
+use common::{actions, args, regsweep, sim, Run, NOW};
 use regsweep_sim::{Scenario, Sim, SimOptions};
 use serde_json::Value;
 
@@ -104,22 +104,22 @@ impl Bed {
             .unwrap_or_else(|| format!("<unnamed {digest}>"))
     }
 
+    /// `SUB --account ACCOUNT --token TOKEN`, then `rest`, then `--now NOW`.
+    fn argv<'a>(&'a self, sub: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+        args(
+            sub,
+            &[
+                &["--account", self.account, "--token", TOKEN],
+                rest,
+                &["--now", NOW],
+            ],
+        )
+    }
+
     /// Runs `regsweep SUB --policy examples/FILE --output json` (and `--now`).
     async fn run(&self, sub: &str, file: &str) -> Run {
         let policy = example(file);
-        let args = [
-            sub,
-            "--account",
-            self.account,
-            "--token",
-            TOKEN,
-            "--policy",
-            policy.as_str(),
-            "--output",
-            "json",
-            "--now",
-            NOW,
-        ];
+        let args = self.argv(sub, &["--policy", policy.as_str(), "--output", "json"]);
         regsweep(&self.sim, &args, &[]).await
     }
 
@@ -267,17 +267,7 @@ impl Bed {
 
         let v = regsweep(
             &self.sim,
-            &[
-                "validate",
-                "--account",
-                self.account,
-                "--token",
-                TOKEN,
-                "--image-names",
-                self.package,
-                "--now",
-                NOW,
-            ],
+            &self.argv("validate", &["--image-names", self.package]),
             &[],
         )
         .await;
@@ -291,13 +281,9 @@ fn str_of(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
 
+/// Every decision of a JSON report, in the report's order.
 fn decisions(doc: &Value) -> Vec<&Value> {
-    doc["packages"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .flat_map(|p| p["decisions"].as_array().expect("decisions").iter())
-        .collect()
+    common::decisions(doc).into_iter().map(|(_, d)| d).collect()
 }
 
 fn digests(vs: &[regsweep_sim::SimVersion]) -> BTreeSet<String> {
@@ -475,17 +461,7 @@ async fn research_group_example_end_to_end() {
     let yaml = std::fs::read_to_string(example(file)).expect("the example exists");
     let inline = regsweep(
         &bed.sim,
-        &[
-            "plan",
-            "--account",
-            bed.account,
-            "--token",
-            TOKEN,
-            "--output",
-            "json",
-            "--now",
-            NOW,
-        ],
+        &bed.argv("plan", &["--output", "json"]),
         &[("REGSWEEP_POLICY", yaml.as_str())],
     )
     .await;
