@@ -4,18 +4,11 @@
 
 mod common;
 
-use common::{args, regsweep, sim, ACME_ADMIN};
+use common::{acme, args, regsweep, sim, validate, ACME_ADMIN};
 use regsweep_sim::SimOptions;
 
-const WORLD: &str = r#"
-now: 2026-11-24T12:00:00Z
-tokens:
-  - {token: ghp_admin, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
-accounts:
-  - name: acme
-    kind: org
-    packages:
-      - name: app
+/// The packages of `acme`: an old signed multi-arch image and a recent one.
+const PACKAGES: &str = r#"      - name: app
         visibility: private
         images:
           - {handle: v0, tags: [v0], age: 60d, platforms: [linux/amd64, linux/arm64], signature: true}
@@ -24,7 +17,7 @@ accounts:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_brings_back_what_apply_deleted_children_first() {
-    let s = sim(WORLD, SimOptions::default()).await;
+    let s = sim(&acme(PACKAGES), SimOptions::default()).await;
     let before: Vec<_> = s.versions("acme", "app");
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
@@ -117,12 +110,7 @@ async fn restore_brings_back_what_apply_deleted_children_first() {
         "the signature comes back after its image"
     );
     // And the image is whole again.
-    let v = regsweep(
-        &s,
-        &args("validate", &[&ACME_ADMIN, &["--image-names", "app"]]),
-        &[],
-    )
-    .await;
+    let v = validate(&s, "app").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     s.shutdown().await;
 }
