@@ -69,12 +69,7 @@ pub fn render(r: &Report<'_>) -> String {
             p.count(Action::Keep),
             p.count(Action::Skip)
         );
-        let rows: Vec<_> = p
-            .decisions
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| r.show_kept || d.action != Action::Keep)
-            .collect();
+        let rows = super::shown_rows(p, r.show_kept);
         if rows.is_empty() {
             out.push_str("Nothing to delete.\n");
         } else {

@@ -102,6 +102,19 @@ pub fn policy_lines(r: &Report<'_>) -> Vec<String> {
         .collect()
 }
 
+/// The decisions a package's listing shows, with their index: deletions and skips,
+/// and kept versions too with `--show-kept`.
+pub fn shown_rows(
+    p: &regsweep_core::plan::PackagePlan,
+    show_kept: bool,
+) -> Vec<(usize, &Decision)> {
+    p.decisions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| show_kept || d.action != Action::Keep)
+        .collect()
+}
+
 /// The kept versions of a package counted by what kept them, e.g. "kept 16: 8 by
 /// rules, 6 needed by kept images, 2 not selected by any rule".
 pub fn kept_summary(p: &regsweep_core::plan::PackagePlan) -> Option<String> {
