@@ -70,15 +70,41 @@ async fn sim(scenario: &str, options: SimOptions) -> Sim {
         .expect("emulator starts")
 }
 
-fn config(sim: &Sim, token: &str) -> ClientConfig {
-    let mut c = ClientConfig::new(sim.api_url(), Secret::new(token));
-    c.retry_base_delay = Duration::from_millis(5);
-    c.request_timeout = Duration::from_secs(20);
-    c
+/// Emulator options that answer the next `count` requests with `status`, limited to
+/// `method` and to paths containing `path_contains` when those are given.
+fn failing_next(
+    count: u32,
+    status: u16,
+    method: Option<&str>,
+    path_contains: Option<&str>,
+) -> SimOptions {
+    SimOptions {
+        faults: FaultConfig {
+            fail_next: Some(FailNext {
+                count,
+                status,
+                method: method.map(String::from),
+                path_contains: path_contains.map(String::from),
+            }),
+            ..FaultConfig::default()
+        },
+        ..SimOptions::default()
+    }
 }
 
+/// A client for `token` against `sim`, with short retry delays and a request timeout,
+/// after `tweak` has adjusted that configuration.
+fn client_with(sim: &Sim, token: &str, tweak: impl FnOnce(&mut ClientConfig)) -> GithubClient {
+    let mut cfg = ClientConfig::new(sim.api_url(), Secret::new(token));
+    cfg.retry_base_delay = Duration::from_millis(5);
+    cfg.request_timeout = Duration::from_secs(20);
+    tweak(&mut cfg);
+    GithubClient::new(cfg).expect("client builds")
+}
+
+/// A client for `token` against `sim` with the test configuration of [`client_with`].
 fn client(sim: &Sim, token: &str) -> GithubClient {
-    GithubClient::new(config(sim, token)).expect("client builds")
+    client_with(sim, token, |_| {})
 }
 
 fn acme() -> Owner {
@@ -101,6 +127,30 @@ async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(120), f)
         .await
         .expect("test did not hang")
+}
+
+/// Every active version of `package` under `owner`, listed by `c` without a page
+/// callback; fails the test if the listing fails or hangs.
+async fn active(c: &GithubClient, owner: &Owner, package: &str) -> Vec<regsweep_core::Version> {
+    bounded(c.list_versions(owner, package, VersionState::Active, &|_| {}))
+        .await
+        .unwrap_or_else(|e| panic!("listing {package}: {e:?}"))
+}
+
+/// The version id of the root manifest of image `handle` in `acme/<package>`.
+fn root(sim: &Sim, package: &str, handle: &str) -> VersionId {
+    sim.image("acme", package, handle)
+        .unwrap_or_else(|| panic!("image {handle} in acme/{package}"))
+        .root
+        .0
+}
+
+/// Deletes version `id` of `acme/<package>` with `c`, expecting a refusal, and returns it.
+async fn delete_refused(c: &GithubClient, package: &str, id: VersionId) -> DeleteError {
+    match bounded(c.delete_version(&acme(), package, id)).await {
+        Err(e) => e,
+        Ok(()) => panic!("deleting {id:?} from acme/{package} was expected to be refused"),
+    }
 }
 
 #[tokio::test]
@@ -134,9 +184,7 @@ async fn pagination_with_next_and_last_in_package_name() {
     assert_eq!(requests.len(), 3);
 
     // A name with `/` and `last` in it: one encoded segment, read completely.
-    let team = bounded(c.list_versions(&acme(), "team/last", VersionState::Active, &|_| {}))
-        .await
-        .unwrap();
+    let team = active(&c, &acme(), "team/last").await;
     assert_eq!(ids(&team), sim_ids(&sim, "acme", "team/last"));
     assert_eq!(team.len(), 130);
     assert!(sim
@@ -157,21 +205,12 @@ async fn listing_without_link_headers_reads_by_page_number() {
     )
     .await;
     let c = client(&sim, ADMIN);
-    let v = bounded(c.list_versions(
-        &acme(),
-        "next-last-prev-first",
-        VersionState::Active,
-        &|_| {},
-    ))
-    .await
-    .unwrap();
+    let v = active(&c, &acme(), "next-last-prev-first").await;
     assert_eq!(ids(&v), sim_ids(&sim, "acme", "next-last-prev-first"));
     // 100 + 100 + 50: the short page ends it.
     assert_eq!(c.stats().count("GET", Endpoint::ListVersions), 3);
 
-    let v = bounded(c.list_versions(&acme(), "exactly-two-pages", VersionState::Active, &|_| {}))
-        .await
-        .unwrap();
+    let v = active(&c, &acme(), "exactly-two-pages").await;
     assert_eq!(ids(&v), sim_ids(&sim, "acme", "exactly-two-pages"));
     // 100 + 100 + an empty page.
     assert_eq!(c.stats().count("GET", Endpoint::ListVersions), 6);
@@ -180,31 +219,9 @@ async fn listing_without_link_headers_reads_by_page_number() {
 
 #[tokio::test]
 async fn server_error_burst_is_retried() {
-    let sim = sim(
-        LISTING,
-        SimOptions {
-            faults: FaultConfig {
-                fail_next: Some(FailNext {
-                    count: 3,
-                    status: 502,
-                    method: Some("GET".into()),
-                    path_contains: Some("page=2".into()),
-                }),
-                ..FaultConfig::default()
-            },
-            ..SimOptions::default()
-        },
-    )
-    .await;
+    let sim = sim(LISTING, failing_next(3, 502, Some("GET"), Some("page=2"))).await;
     let c = client(&sim, ADMIN);
-    let v = bounded(c.list_versions(
-        &acme(),
-        "next-last-prev-first",
-        VersionState::Active,
-        &|_| {},
-    ))
-    .await
-    .unwrap();
+    let v = active(&c, &acme(), "next-last-prev-first").await;
     assert_eq!(v.len(), 250);
     assert_eq!(sim.stats().faults_injected, 3);
     let stats = c.stats();
@@ -216,25 +233,8 @@ async fn server_error_burst_is_retried() {
 
 #[tokio::test]
 async fn server_errors_beyond_max_retries_fail_with_attempts() {
-    let sim = sim(
-        LISTING,
-        SimOptions {
-            faults: FaultConfig {
-                fail_next: Some(FailNext {
-                    count: 10,
-                    status: 503,
-                    method: None,
-                    path_contains: None,
-                }),
-                ..FaultConfig::default()
-            },
-            ..SimOptions::default()
-        },
-    )
-    .await;
-    let mut cfg = config(&sim, ADMIN);
-    cfg.max_retries = 2;
-    let c = GithubClient::new(cfg).unwrap();
+    let sim = sim(LISTING, failing_next(10, 503, None, None)).await;
+    let c = client_with(&sim, ADMIN, |cfg| cfg.max_retries = 2);
     let err = bounded(c.get_package(&acme(), "next-last-prev-first"))
         .await
         .unwrap_err();
@@ -259,22 +259,7 @@ async fn server_errors_beyond_max_retries_fail_with_attempts() {
 
 #[tokio::test]
 async fn injected_secondary_limit_is_waited_out() {
-    let sim = sim(
-        LISTING,
-        SimOptions {
-            faults: FaultConfig {
-                fail_next: Some(FailNext {
-                    count: 2,
-                    status: 403,
-                    method: Some("GET".into()),
-                    path_contains: None,
-                }),
-                ..FaultConfig::default()
-            },
-            ..SimOptions::default()
-        },
-    )
-    .await;
+    let sim = sim(LISTING, failing_next(2, 403, Some("GET"), None)).await;
     let c = client(&sim, ADMIN);
     let p = bounded(c.get_package(&acme(), "team/last")).await.unwrap();
     assert_eq!(p.map(|p| p.name), Some("team/last".to_string()));
@@ -302,17 +287,8 @@ async fn secondary_points_limit_is_waited_out() {
     )
     .await;
     let c = client(&sim, ADMIN);
-    let v = bounded(c.list_versions(
-        &acme(),
-        "next-last-prev-first",
-        VersionState::Active,
-        &|_| {},
-    ))
-    .await
-    .unwrap();
-    let p = bounded(c.list_versions(&acme(), "exactly-two-pages", VersionState::Active, &|_| {}))
-        .await
-        .unwrap();
+    let v = active(&c, &acme(), "next-last-prev-first").await;
+    let p = active(&c, &acme(), "exactly-two-pages").await;
     assert_eq!(v.len() + p.len(), 450);
     let limited = sim.stats().secondary_limited;
     assert!(limited >= 1, "the emulator's limit was hit");
@@ -347,9 +323,7 @@ async fn primary_limit_waits_until_reset_or_reports() {
 
     // The same, when waiting is not allowed that long: a RateLimited error.
     let sim2 = sim(LISTING, options()).await;
-    let mut cfg = config(&sim2, ADMIN);
-    cfg.max_wait = Duration::ZERO;
-    let c = GithubClient::new(cfg).unwrap();
+    let c = client_with(&sim2, ADMIN, |cfg| cfg.max_wait = Duration::ZERO);
     let mut outcome = Ok(());
     for _ in 0..6 {
         match bounded(c.delete_version(&acme(), "team/last", VersionId(1))).await {
@@ -373,29 +347,21 @@ async fn refusals_are_classified() {
     bounded(admin.probe()).await.unwrap();
     bounded(readonly.probe()).await.unwrap();
 
-    let only = sim.image("acme", "solo", "only").unwrap().root.0;
-    let err = bounded(admin.delete_version(&acme(), "solo", only))
-        .await
-        .unwrap_err();
+    let err = delete_refused(&admin, "solo", root(&sim, "solo", "only")).await;
     assert!(
         matches!(err, DeleteError::LastTaggedVersion { .. }),
         "{err:?}"
     );
     assert!(err.to_string().contains("last tagged version"));
 
-    let hit = sim.image("acme", "popular", "hit").unwrap().root.0;
-    let err = bounded(admin.delete_version(&acme(), "popular", hit))
-        .await
-        .unwrap_err();
+    let err = delete_refused(&admin, "popular", root(&sim, "popular", "hit")).await;
     assert!(
         matches!(err, DeleteError::TooManyDownloads { .. }),
         "{err:?}"
     );
 
-    let a = sim.image("acme", "app", "a").unwrap().root.0;
-    let err = bounded(readonly.delete_version(&acme(), "app", a))
-        .await
-        .unwrap_err();
+    let a = root(&sim, "app", "a");
+    let err = delete_refused(&readonly, "app", a).await;
     match &err {
         DeleteError::Forbidden { message } => {
             assert!(message.contains("delete:packages"), "{message}")
@@ -407,9 +373,7 @@ async fn refusals_are_classified() {
     bounded(admin.delete_version(&acme(), "app", a))
         .await
         .unwrap();
-    let err = bounded(admin.delete_version(&acme(), "app", a))
-        .await
-        .unwrap_err();
+    let err = delete_refused(&admin, "app", a).await;
     assert!(matches!(err, DeleteError::NotFound), "{err:?}");
     assert!(!sim_ids(&sim, "acme", "app").contains(&a));
 
@@ -460,14 +424,7 @@ async fn tokens_probed_by_capability() {
     assert!(err
         .to_string()
         .contains("help: name packages exactly (--image-names app,worker) or use a classic PAT with read:packages"));
-    let v = bounded(actions.list_versions(
-        &acme(),
-        "next-last-prev-first",
-        VersionState::Active,
-        &|_| {},
-    ))
-    .await
-    .unwrap();
+    let v = active(&actions, &acme(), "next-last-prev-first").await;
     assert_eq!(v.len(), 250);
     sim.shutdown().await;
 }
@@ -501,9 +458,7 @@ async fn packages_owners_and_pulls() {
     for owner in [Owner::AuthenticatedUser, Owner::User("octocat".into())] {
         let mine = bounded(c.list_packages(&owner)).await.unwrap();
         assert_eq!(mine.len(), 1, "{owner:?}");
-        let v = bounded(c.list_versions(&owner, "mine", VersionState::Active, &|_| {}))
-            .await
-            .unwrap();
+        let v = active(&c, &owner, "mine").await;
         assert_eq!(ids(&v), sim_ids(&sim, "octocat", "mine"));
     }
 
@@ -526,17 +481,8 @@ async fn packages_owners_and_pulls() {
 async fn enterprise_style_base_path() {
     let sim = sim(LISTING, SimOptions::default()).await;
     let base = sim.api_url().join("api/v3/").unwrap();
-    let mut cfg = config(&sim, ADMIN);
-    cfg.api_url = base;
-    let c = GithubClient::new(cfg).unwrap();
-    let v = bounded(c.list_versions(
-        &acme(),
-        "next-last-prev-first",
-        VersionState::Active,
-        &|_| {},
-    ))
-    .await
-    .unwrap();
+    let c = client_with(&sim, ADMIN, |cfg| cfg.api_url = base);
+    let v = active(&c, &acme(), "next-last-prev-first").await;
     assert_eq!(v.len(), 250);
     assert!(sim
         .requests()
@@ -565,9 +511,7 @@ accounts:
         },
     )
     .await;
-    let mut cfg = config(&sim, ADMIN);
-    cfg.read_points_per_minute = 1_000_000;
-    let c = GithubClient::new(cfg).unwrap();
+    let c = client_with(&sim, ADMIN, |cfg| cfg.read_points_per_minute = 1_000_000);
     let last = AtomicUsize::new(0);
     let v = bounded(c.list_versions(&acme(), "big", VersionState::Active, &|n| {
         last.store(n, Ordering::SeqCst)
