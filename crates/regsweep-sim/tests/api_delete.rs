@@ -21,10 +21,11 @@ async fn registry_status(sim: &regsweep_sim::Sim, repo: &str, reference: &str) -
         .as_u16()
 }
 
+/// Tags of `repo` on the backing registry.
 async fn registry_tags(sim: &regsweep_sim::Sim, repo: &str) -> Vec<String> {
     let reg = sim.backing_registry().unwrap();
     let url = format!("{}v2/{repo}/tags/list", reg.url());
-    let body: serde_json::Value = http().get(url).send().await.unwrap().json().await.unwrap();
+    let body = body_json(http().get(url)).await;
     body["tags"]
         .as_array()
         .map(|a| {
@@ -81,12 +82,7 @@ async fn delete_removes_the_manifest_from_the_backing_registry() {
     assert!(registry_tags(&sim, "acme/app")
         .await
         .contains(&"v1".to_string()));
-    let resp = delete(
-        &sim,
-        ADMIN,
-        &format!("/orgs/acme/packages/container/app/versions/{}", old.root.0),
-    )
-    .await;
+    let resp = delete(&sim, ADMIN, &version_path("app", old.root.0)).await;
     assert_eq!(resp.status(), 204);
     assert!(resp.headers().contains_key("x-ratelimit-remaining"));
     assert_eq!(
@@ -105,21 +101,13 @@ async fn delete_removes_the_manifest_from_the_backing_registry() {
         .iter()
         .any(|v| v.id == old.root.0));
     // Deleting again: gone.
-    let resp = delete(
-        &sim,
-        ADMIN,
-        &format!("/orgs/acme/packages/container/app/versions/{}", old.root.0),
-    )
-    .await;
+    let resp = delete(&sim, ADMIN, &version_path("app", old.root.0)).await;
     assert_eq!(resp.status(), 404);
     // The API answers 404 for it, and lists it under state=deleted.
-    let (_, deleted) = json(
-        get(
-            &sim,
-            ADMIN,
-            "/orgs/acme/packages/container/app/versions?state=deleted",
-        )
-        .await,
+    let (_, deleted) = get_json(
+        &sim,
+        ADMIN,
+        "/orgs/acme/packages/container/app/versions?state=deleted",
     )
     .await;
     assert!(deleted
@@ -129,15 +117,7 @@ async fn delete_removes_the_manifest_from_the_backing_registry() {
         .any(|v| v["id"] == old.root.0 .0));
 
     // Restore pushes the same bytes back, with the tag.
-    let resp = post(
-        &sim,
-        ADMIN,
-        &format!(
-            "/orgs/acme/packages/container/app/versions/{}/restore",
-            old.root.0
-        ),
-    )
-    .await;
+    let resp = post(&sim, ADMIN, &restore_path("app", old.root.0)).await;
     assert_eq!(resp.status(), 204);
     assert_eq!(
         registry_status(&sim, "acme/app", old.root.1.as_str()).await,
@@ -162,25 +142,9 @@ async fn restore_window_is_thirty_days() {
         registry_status(&sim, "acme/app", gone.root.1.as_str()).await,
         404
     );
-    let resp = post(
-        &sim,
-        ADMIN,
-        &format!(
-            "/orgs/acme/packages/container/app/versions/{}/restore",
-            gone.root.0
-        ),
-    )
-    .await;
+    let resp = post(&sim, ADMIN, &restore_path("app", gone.root.0)).await;
     assert_eq!(resp.status(), 404, "deleted 40 days ago");
-    let resp = post(
-        &sim,
-        ADMIN,
-        &format!(
-            "/orgs/acme/packages/container/app/versions/{}/restore",
-            recent.root.0
-        ),
-    )
-    .await;
+    let resp = post(&sim, ADMIN, &restore_path("app", recent.root.0)).await;
     assert_eq!(resp.status(), 204, "deleted 2 days ago");
     assert_eq!(registry_status(&sim, "acme/app", "v0.5").await, 200);
     sim.shutdown().await;
@@ -190,18 +154,7 @@ async fn restore_window_is_thirty_days() {
 async fn last_tagged_version_is_refused() {
     let sim = start().await;
     let only = sim.image("acme", "solo", "only").unwrap();
-    let (status, body) = json(
-        delete(
-            &sim,
-            ADMIN,
-            &format!(
-                "/orgs/acme/packages/container/solo/versions/{}",
-                only.root.0
-            ),
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = delete_json(&sim, ADMIN, &version_path("solo", only.root.0)).await;
     assert_eq!(status, 400);
     assert_eq!(
         body["message"],
@@ -246,18 +199,7 @@ async fn last_tagged_version_is_refused() {
 async fn popular_public_versions_are_refused() {
     let sim = start().await;
     let hit = sim.image("acme", "popular", "hit").unwrap();
-    let (status, body) = json(
-        delete(
-            &sim,
-            ADMIN,
-            &format!(
-                "/orgs/acme/packages/container/popular/versions/{}",
-                hit.root.0
-            ),
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = delete_json(&sim, ADMIN, &version_path("popular", hit.root.0)).await;
     assert_eq!(status, 400);
     assert_eq!(
         body["message"],
@@ -265,16 +207,9 @@ async fn popular_public_versions_are_refused() {
     );
     let quiet = sim.image("acme", "popular", "quiet").unwrap();
     assert_eq!(
-        delete(
-            &sim,
-            ADMIN,
-            &format!(
-                "/orgs/acme/packages/container/popular/versions/{}",
-                quiet.root.0
-            )
-        )
-        .await
-        .status(),
+        delete(&sim, ADMIN, &version_path("popular", quiet.root.0))
+            .await
+            .status(),
         204
     );
     sim.shutdown().await;
@@ -284,10 +219,7 @@ async fn popular_public_versions_are_refused() {
 async fn children_of_a_deleted_index_stay_until_deleted() {
     let sim = start().await;
     let multi = sim.image("acme", "app", "multi").unwrap();
-    let path = format!(
-        "/orgs/acme/packages/container/app/versions/{}",
-        multi.root.0
-    );
+    let path = version_path("app", multi.root.0);
     assert_eq!(delete(&sim, ADMIN, &path).await.status(), 204);
     for m in multi
         .manifests
@@ -298,7 +230,7 @@ async fn children_of_a_deleted_index_stay_until_deleted() {
             registry_status(&sim, "acme/app", m.digest.as_str()).await,
             200
         );
-        let p = format!("/orgs/acme/packages/container/app/versions/{}", m.id);
+        let p = version_path("app", m.id);
         assert_eq!(delete(&sim, ADMIN, &p).await.status(), 204);
         assert_eq!(
             registry_status(&sim, "acme/app", m.digest.as_str()).await,
@@ -311,14 +243,13 @@ async fn children_of_a_deleted_index_stay_until_deleted() {
         .iter()
         .filter(|m| m.role.starts_with("platform"))
     {
-        let p = format!(
-            "/orgs/acme/packages/container/app/versions/{}/restore",
-            m.id
-        );
+        let p = restore_path("app", m.id);
         assert_eq!(post(&sim, ADMIN, &p).await.status(), 204);
     }
     assert_eq!(
-        post(&sim, ADMIN, &format!("{path}/restore")).await.status(),
+        post(&sim, ADMIN, &restore_path("app", multi.root.0))
+            .await
+            .status(),
         204
     );
     assert_eq!(registry_status(&sim, "acme/app", "latest").await, 200);

@@ -25,7 +25,7 @@ async fn fail_next_is_deterministic_and_counted() {
         200
     );
     let orphan = sim.image("acme", "app", "orphan").unwrap().root.0;
-    let path = format!("/orgs/acme/packages/container/app/versions/{orphan}");
+    let path = version_path("app", orphan);
     assert_eq!(delete(&sim, ADMIN, &path).await.status(), 502);
     assert_eq!(delete(&sim, ADMIN, &path).await.status(), 502);
     assert_eq!(delete(&sim, ADMIN, &path).await.status(), 204);
@@ -85,24 +85,10 @@ async fn admin_endpoints_over_http() {
         .unwrap();
     assert_eq!(resp.status(), 204);
     assert_eq!(get(&sim, ADMIN, "/user").await.status(), 503);
-    let stats: serde_json::Value = http()
-        .get(format!("{base}_sim/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = body_json(http().get(format!("{base}_sim/stats"))).await;
     assert_eq!(stats["faults_injected"], 1);
     assert_eq!(stats["by_route"]["GET /user"], 1);
-    let log: serde_json::Value = http()
-        .get(format!("{base}_sim/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = body_json(http().get(format!("{base}_sim/requests"))).await;
     assert_eq!(log[0]["path"], "/user");
     assert_eq!(log[0]["status"], 503);
     let bad = http()

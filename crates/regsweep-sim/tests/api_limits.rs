@@ -15,14 +15,14 @@ async fn primary_limit_answers_403_with_remaining_zero() {
     })
     .await;
     for left in [2, 1, 0] {
-        let resp = get(&sim, ADMIN, "/orgs/acme/packages?package_type=container").await;
+        let resp = get(&sim, ADMIN, ACME_PACKAGES).await;
         assert_eq!(resp.status(), 200);
         assert_eq!(
             resp.headers()["x-ratelimit-remaining"],
             left.to_string().as_str()
         );
     }
-    let resp = get(&sim, ADMIN, "/orgs/acme/packages?package_type=container").await;
+    let resp = get(&sim, ADMIN, ACME_PACKAGES).await;
     assert_eq!(resp.status(), 403);
     assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
     assert_eq!(resp.headers()["x-ratelimit-limit"], "3");
@@ -45,12 +45,7 @@ async fn primary_limit_answers_403_with_remaining_zero() {
         .unwrap()
         .starts_with("API rate limit exceeded for user ID 1."));
     // Other tokens have their own budget.
-    assert_eq!(
-        get(&sim, READONLY, "/orgs/acme/packages?package_type=container")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(get(&sim, READONLY, ACME_PACKAGES).await.status(), 200);
     assert_eq!(sim.stats().primary_limited, 1);
     sim.shutdown().await;
 }
@@ -99,12 +94,7 @@ async fn secondary_points_limit_deletes_with_retry_after() {
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for v in untagged.iter().take(3) {
-        let resp = delete(
-            &sim,
-            ADMIN,
-            &format!("/orgs/acme/packages/container/app/versions/{}", v.id),
-        )
-        .await;
+        let resp = delete(&sim, ADMIN, &version_path("app", v.id)).await;
         statuses.push(resp.status().as_u16());
         if let Some(r) = resp.headers().get("retry-after") {
             retry_after = Some(r.to_str().unwrap().parse::<u64>().unwrap());

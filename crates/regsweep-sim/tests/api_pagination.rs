@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use regsweep_sim::{Scenario, Sim, SimOptions};
+use regsweep_sim::{Sim, SimOptions};
 
 const PAGED: &str = r#"
 tokens:
@@ -20,32 +20,26 @@ accounts:
       - {name: c, generate: {versions: 1, seed: 7}}
 "#;
 
+/// The emulator on [`PAGED`], without `Link` headers when `omit`.
 async fn sim(omit: bool) -> Sim {
-    Sim::start(
-        Scenario::from_yaml(PAGED).unwrap(),
+    start_scenario(
+        PAGED,
         SimOptions {
             omit_link_headers: omit,
             ..SimOptions::default()
         },
     )
     .await
-    .unwrap()
 }
 
 /// Follows `rel="next"` from `first`, returning every item and the number of pages.
 async fn follow(sim: &Sim, first: &str) -> (Vec<serde_json::Value>, usize) {
     let client = http();
-    let mut url = format!("{}{}", sim.api_url().as_str().trim_end_matches('/'), first);
+    let mut url = format!("{}{}", api_base(sim), first);
     let mut items = Vec::new();
     let mut pages = 0;
     loop {
-        let resp = client.get(&url).bearer_auth(ADMIN).send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let link = resp
-            .headers()
-            .get("link")
-            .map(|v| v.to_str().unwrap().to_string());
-        let body: Vec<serde_json::Value> = resp.json().await.unwrap();
+        let (link, body) = admin_page(&client, &url).await;
         items.extend(body);
         pages += 1;
         assert!(pages < 1000, "pagination does not end");
@@ -110,34 +104,25 @@ async fn link_header_has_github_shape() {
     // Single page: no Link at all; beyond the end: empty.
     let resp = get(&sim, ADMIN, "/orgs/acme/packages/container/a/versions").await;
     assert!(resp.headers().get("link").is_none());
-    let (_, body) = json(
-        get(
-            &sim,
-            ADMIN,
-            "/orgs/acme/packages/container/next-last/versions?per_page=100&page=9",
-        )
-        .await,
+    let (_, body) = get_json(
+        &sim,
+        ADMIN,
+        "/orgs/acme/packages/container/next-last/versions?per_page=100&page=9",
     )
     .await;
     assert_eq!(body.as_array().unwrap().len(), 0);
     // per_page is capped at 100 and defaults to 30.
-    let (_, body) = json(
-        get(
-            &sim,
-            ADMIN,
-            "/orgs/acme/packages/container/next-last/versions?per_page=500",
-        )
-        .await,
+    let (_, body) = get_json(
+        &sim,
+        ADMIN,
+        "/orgs/acme/packages/container/next-last/versions?per_page=500",
     )
     .await;
     assert_eq!(body.as_array().unwrap().len(), 100);
-    let (_, body) = json(
-        get(
-            &sim,
-            ADMIN,
-            "/orgs/acme/packages/container/next-last/versions",
-        )
-        .await,
+    let (_, body) = get_json(
+        &sim,
+        ADMIN,
+        "/orgs/acme/packages/container/next-last/versions",
     )
     .await;
     assert_eq!(body.as_array().unwrap().len(), 30);

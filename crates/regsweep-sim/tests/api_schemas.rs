@@ -25,13 +25,10 @@ async fn list_and_get_bodies_match_github_schemas() {
     let ver = validator("package-version.schema.json");
     for prefix in ["", "/api/v3"] {
         for owner in ["/orgs/acme", "/user", "/users/octocat"] {
-            let (status, list) = json(
-                get(
-                    &sim,
-                    ADMIN,
-                    &format!("{prefix}{owner}/packages?package_type=container"),
-                )
-                .await,
+            let (status, list) = get_json(
+                &sim,
+                ADMIN,
+                &format!("{prefix}{owner}/packages?package_type=container"),
             )
             .await;
             assert_eq!(status, 200, "{owner}");
@@ -46,27 +43,19 @@ async fn list_and_get_bodies_match_github_schemas() {
                     url.ends_with(&format!("/packages/container/{enc}")),
                     "{url}"
                 );
-                let (s, got) = json(
-                    get(
-                        &sim,
-                        ADMIN,
-                        &format!("{prefix}{owner}/packages/container/{enc}"),
-                    )
-                    .await,
+                let (s, got) = get_json(
+                    &sim,
+                    ADMIN,
+                    &format!("{prefix}{owner}/packages/container/{enc}"),
                 )
                 .await;
                 assert_eq!(s, 200);
                 check(&pkg, &got, "package");
                 for state in ["active", "deleted"] {
-                    let (s, versions) = json(
-                        get(
-                            &sim,
-                            ADMIN,
-                            &format!(
-                                "{prefix}{owner}/packages/container/{enc}/versions?state={state}"
-                            ),
-                        )
-                        .await,
+                    let (s, versions) = get_json(
+                        &sim,
+                        ADMIN,
+                        &format!("{prefix}{owner}/packages/container/{enc}/versions?state={state}"),
                     )
                     .await;
                     assert_eq!(s, 200);
@@ -74,13 +63,10 @@ async fn list_and_get_bodies_match_github_schemas() {
                         check(&ver, v, "version in list");
                         assert_eq!(v["deleted_at"].is_string(), state == "deleted");
                         let id = v["id"].as_u64().unwrap();
-                        let (s, one) = json(
-                            get(
-                                &sim,
-                                ADMIN,
-                                &format!("{prefix}{owner}/packages/container/{enc}/versions/{id}"),
-                            )
-                            .await,
+                        let (s, one) = get_json(
+                            &sim,
+                            ADMIN,
+                            &format!("{prefix}{owner}/packages/container/{enc}/versions/{id}"),
                         )
                         .await;
                         assert_eq!(s, 200);
@@ -98,14 +84,11 @@ async fn list_and_get_bodies_match_github_schemas() {
 #[tokio::test]
 async fn urls_follow_the_base_the_request_used() {
     let sim = start().await;
-    let base = sim.api_url().as_str().trim_end_matches('/').to_string();
-    let (_, list) = json(
-        get(
-            &sim,
-            ADMIN,
-            "/api/v3/orgs/acme/packages/container/team%2Fworker/versions",
-        )
-        .await,
+    let base = api_base(&sim);
+    let (_, list) = get_json(
+        &sim,
+        ADMIN,
+        "/api/v3/orgs/acme/packages/container/team%2Fworker/versions",
     )
     .await;
     let url = list[0]["url"].as_str().unwrap();

@@ -26,7 +26,7 @@ async fn classic_token_reports_scopes_and_user() {
     assert_eq!(resp.headers()["x-ratelimit-limit"], "5000");
     let (_, body) = json(resp).await;
     assert_eq!(body["login"], "octocat");
-    let resp = get(&sim, READONLY, "/orgs/acme/packages?package_type=container").await;
+    let resp = get(&sim, READONLY, ACME_PACKAGES).await;
     assert_eq!(resp.headers()["x-oauth-scopes"], "read:packages");
     sim.shutdown().await;
 }
@@ -34,22 +34,13 @@ async fn classic_token_reports_scopes_and_user() {
 #[tokio::test]
 async fn bad_and_missing_credentials() {
     let sim = start().await;
-    let (status, body) = json(
-        get(
-            &sim,
-            "ghp_nope",
-            "/orgs/acme/packages?package_type=container",
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = get_json(&sim, "ghp_nope", ACME_PACKAGES).await;
     assert_eq!(status, 401);
     assert_eq!(
         body,
         serde_json::json!({"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"})
     );
-    let (status, body) =
-        json(get(&sim, "", "/orgs/acme/packages?package_type=container").await).await;
+    let (status, body) = get_json(&sim, "", ACME_PACKAGES).await;
     assert_eq!(status, 401);
     assert_eq!(body["message"], "Requires authentication");
     sim.shutdown().await;
@@ -58,28 +49,12 @@ async fn bad_and_missing_credentials() {
 #[tokio::test]
 async fn missing_scopes_are_named() {
     let sim = start().await;
-    let (status, body) = json(
-        get(
-            &sim,
-            "ghp_noscope",
-            "/orgs/acme/packages?package_type=container",
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = get_json(&sim, "ghp_noscope", ACME_PACKAGES).await;
     assert_eq!(status, 403);
     assert!(body["message"].as_str().unwrap().contains("read:packages"));
     let v = sim.versions("acme", "app");
     let untagged = v.iter().find(|v| v.tags.is_empty()).unwrap();
-    let (status, body) = json(
-        delete(
-            &sim,
-            READONLY,
-            &format!("/orgs/acme/packages/container/app/versions/{}", untagged.id),
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = delete_json(&sim, READONLY, &version_path("app", untagged.id)).await;
     assert_eq!(status, 403);
     assert!(
         body["message"]
@@ -101,10 +76,10 @@ async fn actions_token_reaches_granted_packages_only() {
     let sim = start().await;
     for path in [
         "/user",
-        "/orgs/acme/packages?package_type=container",
+        ACME_PACKAGES,
         "/user/packages?package_type=container",
     ] {
-        let (status, body) = json(get(&sim, ACTIONS, path).await).await;
+        let (status, body) = get_json(&sim, ACTIONS, path).await;
         assert_eq!(status, 403, "{path}");
         assert_eq!(body["message"], "Resource not accessible by integration");
     }
@@ -113,7 +88,7 @@ async fn actions_token_reaches_granted_packages_only() {
     assert_eq!(resp.headers()["x-ratelimit-limit"], "1000");
     assert!(resp.headers().get("x-oauth-scopes").is_none());
     // Private and not granted: invisible.
-    let (status, body) = json(get(&sim, ACTIONS, "/orgs/acme/packages/container/solo").await).await;
+    let (status, body) = get_json(&sim, ACTIONS, "/orgs/acme/packages/container/solo").await;
     assert_eq!(status, 404);
     assert_eq!(body["message"], "Package not found.");
     // Public and not granted: readable, not deletable.
@@ -128,27 +103,15 @@ async fn actions_token_reaches_granted_packages_only() {
         200
     );
     let quiet = sim.image("acme", "popular", "quiet").unwrap().root.0;
-    let (status, body) = json(
-        delete(
-            &sim,
-            ACTIONS,
-            &format!("/orgs/acme/packages/container/popular/versions/{quiet}"),
-        )
-        .await,
-    )
-    .await;
+    let (status, body) = delete_json(&sim, ACTIONS, &version_path("popular", quiet)).await;
     assert_eq!(status, 403);
     assert_eq!(body["message"], "Resource not accessible by integration");
     // Granted: deletable.
     let orphan = sim.image("acme", "app", "orphan").unwrap().root.0;
     assert_eq!(
-        delete(
-            &sim,
-            ACTIONS,
-            &format!("/orgs/acme/packages/container/app/versions/{orphan}")
-        )
-        .await
-        .status(),
+        delete(&sim, ACTIONS, &version_path("app", orphan))
+            .await
+            .status(),
         204
     );
     sim.shutdown().await;
@@ -193,14 +156,14 @@ async fn unknown_owner_and_package() {
 #[tokio::test]
 async fn pull_requests_from_the_scenario() {
     let sim = start().await;
-    let (status, body) = json(get(&sim, ADMIN, "/repos/acme/app/pulls/12").await).await;
+    let (status, body) = get_json(&sim, ADMIN, "/repos/acme/app/pulls/12").await;
     assert_eq!(status, 200);
     assert_eq!(body["state"], "closed");
     assert_eq!(body["head"]["ref"], "feature-x");
     assert_eq!(body["merged_at"], "2026-11-01T00:00:00Z");
-    let (_, open) = json(get(&sim, ADMIN, "/repos/acme/app/pulls").await).await;
+    let (_, open) = get_json(&sim, ADMIN, "/repos/acme/app/pulls").await;
     assert_eq!(open.as_array().unwrap().len(), 1);
-    let (_, all) = json(get(&sim, ADMIN, "/repos/acme/app/pulls?state=all").await).await;
+    let (_, all) = get_json(&sim, ADMIN, "/repos/acme/app/pulls?state=all").await;
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert_eq!(
         get(&sim, ADMIN, "/repos/acme/app/pulls/99").await.status(),

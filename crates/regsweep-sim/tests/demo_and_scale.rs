@@ -39,12 +39,7 @@ async fn demo_scenario_loads_and_pushes() {
     let ages: Vec<_> = versions.iter().map(|v| v.created_at).collect();
     let (min, max) = (ages.iter().min().unwrap(), ages.iter().max().unwrap());
     assert!(max.duration_since(*min) >= jiff::SignedDuration::from_hours(24 * 100));
-    let resp = get(
-        &sim,
-        "ghp_demo_admin",
-        "/orgs/acme/packages?package_type=container",
-    )
-    .await;
+    let resp = get(&sim, "ghp_demo_admin", ACME_PACKAGES).await;
     assert_eq!(resp.status(), 200);
     let (_, body) = json(resp).await;
     assert_eq!(body.as_array().unwrap().len(), 2);
@@ -71,15 +66,13 @@ async fn hundred_thousand_versions_start_and_page() {
     assert!(sim.backing_registry().is_none(), "metadata only");
     assert_eq!(sim.versions("acme", "service-003").len(), 10_000);
     let client = http();
-    let base = sim.api_url().as_str().trim_end_matches('/').to_string();
+    let base = api_base(&sim);
     let mut seen = 0usize;
     let pages = async {
         for p in 0..10 {
             for page in 1..=100 {
                 let url = format!("{base}/orgs/acme/packages/container/service-{p:03}/versions?per_page=100&page={page}");
-                let resp = client.get(url).bearer_auth(ADMIN).send().await.unwrap();
-                assert_eq!(resp.status(), 200);
-                let body: Vec<serde_json::Value> = resp.json().await.unwrap();
+                let (_, body) = admin_page(&client, &url).await;
                 seen += body.len();
             }
         }

@@ -2,12 +2,17 @@
 //! client that speaks to the emulator like a GitHub client would, and a `Link` parser.
 #![allow(dead_code)]
 
+use std::fmt::Display;
+
 use regsweep_sim::{Scenario, Sim, SimOptions};
-use reqwest::{Method, Response};
+use reqwest::{Method, RequestBuilder, Response};
 
 pub const ADMIN: &str = "ghp_admin";
 pub const READONLY: &str = "ghp_readonly";
 pub const ACTIONS: &str = "ghs_actions";
+
+/// The API path listing `acme`'s container packages.
+pub const ACME_PACKAGES: &str = "/orgs/acme/packages?package_type=container";
 
 /// A world with registry-backed images (`acme/app`, `acme/popular`) and tokens of each kind.
 pub const SCENARIO: &str = r#"
@@ -56,12 +61,40 @@ pub async fn start() -> Sim {
 }
 
 pub async fn start_with(options: SimOptions) -> Sim {
+    start_scenario(SCENARIO, options).await
+}
+
+/// Starts the emulator on the scenario `yaml` with `options`.
+pub async fn start_scenario(yaml: &str, options: SimOptions) -> Sim {
     Sim::start(
-        Scenario::from_yaml(SCENARIO).expect("test scenario parses"),
+        Scenario::from_yaml(yaml).expect("test scenario parses"),
         options,
     )
     .await
     .expect("emulator starts")
+}
+
+/// The emulator's API URL without its trailing `/`, ready for a path to be appended.
+pub fn api_base(sim: &Sim) -> String {
+    sim.api_url().as_str().trim_end_matches('/').to_string()
+}
+
+/// The emulator's GHCR registry URL without its trailing `/`.
+pub fn registry_base(sim: &Sim) -> String {
+    sim.registry_url()
+        .as_str()
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// The API path of version `id` of the container package `acme/<package>`.
+pub fn version_path(package: &str, id: impl Display) -> String {
+    format!("/orgs/acme/packages/container/{package}/versions/{id}")
+}
+
+/// The API path that restores version `id` of `acme/<package>`.
+pub fn restore_path(package: &str, id: impl Display) -> String {
+    format!("{}/restore", version_path(package, id))
 }
 
 pub fn http() -> reqwest::Client {
@@ -73,7 +106,7 @@ pub fn http() -> reqwest::Client {
 
 /// Sends `method path` with `token` (none when empty) to the emulator's API.
 pub async fn call(sim: &Sim, method: Method, token: &str, path: &str) -> Response {
-    let url = format!("{}{}", sim.api_url().as_str().trim_end_matches('/'), path);
+    let url = format!("{}{}", api_base(sim), path);
     let mut req = http()
         .request(method, url)
         .header("accept", "application/vnd.github+json")
@@ -101,6 +134,48 @@ pub async fn json(resp: Response) -> (u16, serde_json::Value) {
     let status = resp.status().as_u16();
     let body = resp.json().await.unwrap_or(serde_json::Value::Null);
     (status, body)
+}
+
+/// Status and JSON body (`null` if none) of `GET path` with `token`.
+pub async fn get_json(sim: &Sim, token: &str, path: &str) -> (u16, serde_json::Value) {
+    json(get(sim, token, path).await).await
+}
+
+/// Status and JSON body (`null` if none) of `DELETE path` with `token`.
+pub async fn delete_json(sim: &Sim, token: &str, path: &str) -> (u16, serde_json::Value) {
+    json(delete(sim, token, path).await).await
+}
+
+/// Sends `request` and reads its body as JSON; fails the test if either fails.
+pub async fn body_json(request: RequestBuilder) -> serde_json::Value {
+    request
+        .send()
+        .await
+        .expect("request answered")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
+/// `GET url` with the admin token on `client`, expecting 200: the `Link` header, if
+/// any, and the page's items.
+pub async fn admin_page(
+    client: &reqwest::Client,
+    url: &str,
+) -> (Option<String>, Vec<serde_json::Value>) {
+    let resp = client
+        .get(url)
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("request answered");
+    assert_eq!(resp.status(), 200, "{url}");
+    let link = resp
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().expect("Link header is text").to_string());
+    let items = resp.json().await.expect("page is a JSON array");
+    (link, items)
 }
 
 /// Parses a `Link` header into (rel, url) pairs, as a client should: by structure, not
