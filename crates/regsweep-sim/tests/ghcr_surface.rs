@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use reqwest::{Method, RequestBuilder, Response};
 
 const ACCEPT: &str =
     "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json";
@@ -31,24 +32,51 @@ fn basic(token: &str) -> String {
     format!("Basic {out}")
 }
 
+/// A request to the GHCR token endpoint for pull access to `repository`, with Basic
+/// auth for `token` when one is given (anonymous otherwise).
+fn token_request(base: &str, repository: &str, token: Option<&str>) -> RequestBuilder {
+    let url = format!("{base}/token?service=ghcr.io&scope=repository:{repository}:pull");
+    let req = http().get(url);
+    match token {
+        Some(t) => req.header("authorization", basic(t)),
+        None => req,
+    }
+}
+
+/// The bearer token the token endpoint grants for pulling `repository` (see
+/// [`token_request`]); the endpoint must answer 200.
+async fn pull_token(base: &str, repository: &str, token: Option<&str>) -> String {
+    let resp = token_request(base, repository, token)
+        .send()
+        .await
+        .expect("token endpoint answers");
+    assert_eq!(resp.status(), 200, "token for {repository}");
+    let body: serde_json::Value = resp.json().await.expect("token body is JSON");
+    body["token"]
+        .as_str()
+        .expect("token body has a token")
+        .to_string()
+}
+
+/// `method url` for a manifest, accepting OCI indexes and manifests, with `bearer`
+/// when one is given.
+async fn manifest(method: Method, url: &str, bearer: Option<&str>) -> Response {
+    let mut req = http().request(method, url).header("accept", ACCEPT);
+    if let Some(b) = bearer {
+        req = req.bearer_auth(b);
+    }
+    req.send().await.expect("registry answers")
+}
+
 #[tokio::test]
 async fn bearer_flow_reads_manifests_and_refuses_delete() {
     let sim = start().await;
-    let base = sim
-        .registry_url()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let base = registry_base(&sim);
     let multi = sim.image("acme", "app", "multi").unwrap();
-    let manifest = format!("{base}/v2/acme/app/manifests/{}", multi.root.1);
+    let url = format!("{base}/v2/acme/app/manifests/{}", multi.root.1);
 
     // Anonymous: challenged with GHCR's header.
-    let resp = http()
-        .get(&manifest)
-        .header("accept", ACCEPT)
-        .send()
-        .await
-        .unwrap();
+    let resp = manifest(Method::GET, &url, None).await;
     assert_eq!(resp.status(), 401);
     let challenge = resp.headers()["www-authenticate"]
         .to_str()
@@ -62,24 +90,9 @@ async fn bearer_flow_reads_manifests_and_refuses_delete() {
     );
 
     // Token with Basic auth (any user name, a token that may read the package).
-    let token_url = format!("{base}/token?service=ghcr.io&scope=repository:acme/app:pull");
-    let resp = http()
-        .get(&token_url)
-        .header("authorization", basic(ADMIN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let body: serde_json::Value = resp.json().await.unwrap();
-    let bearer = body["token"].as_str().unwrap().to_string();
+    let bearer = pull_token(&base, "acme/app", Some(ADMIN)).await;
 
-    let resp = http()
-        .get(&manifest)
-        .bearer_auth(&bearer)
-        .header("accept", ACCEPT)
-        .send()
-        .await
-        .unwrap();
+    let resp = manifest(Method::GET, &url, Some(&bearer)).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers()["docker-content-digest"],
@@ -93,28 +106,19 @@ async fn bearer_flow_reads_manifests_and_refuses_delete() {
     let parsed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(parsed["manifests"].as_array().unwrap().len(), 2);
 
-    let head = http()
-        .head(&manifest)
-        .bearer_auth(&bearer)
-        .header("accept", ACCEPT)
-        .send()
-        .await
-        .unwrap();
+    let head = manifest(Method::HEAD, &url, Some(&bearer)).await;
     assert_eq!(head.status(), 200);
     assert_eq!(
         head.headers()["docker-content-digest"],
         multi.root.1.as_str()
     );
 
-    let tags: serde_json::Value = http()
-        .get(format!("{base}/v2/acme/app/tags/list"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tags = body_json(
+        http()
+            .get(format!("{base}/v2/acme/app/tags/list"))
+            .bearer_auth(&bearer),
+    )
+    .await;
     assert!(tags["tags"]
         .as_array()
         .unwrap()
@@ -123,7 +127,7 @@ async fn bearer_flow_reads_manifests_and_refuses_delete() {
 
     // GHCR refuses OCI deletes and has no referrers API.
     let resp = http()
-        .delete(&manifest)
+        .delete(&url)
         .bearer_auth(&bearer)
         .send()
         .await
@@ -157,85 +161,45 @@ async fn bearer_flow_reads_manifests_and_refuses_delete() {
 #[tokio::test]
 async fn anonymous_reads_public_packages_only() {
     let sim = start().await;
-    let base = sim
-        .registry_url()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
-    let token = |scope: &str| {
-        let url = format!("{base}/token?service=ghcr.io&scope=repository:{scope}:pull");
-        async move {
-            let body: serde_json::Value =
-                http().get(url).send().await.unwrap().json().await.unwrap();
-            body["token"].as_str().unwrap().to_string()
-        }
-    };
-    let public = token("acme/popular").await;
-    let resp = http()
-        .get(format!("{base}/v2/acme/popular/manifests/v1"))
-        .bearer_auth(&public)
-        .header("accept", ACCEPT)
-        .send()
-        .await
-        .unwrap();
+    let base = registry_base(&sim);
+    let public = pull_token(&base, "acme/popular", None).await;
+    let resp = manifest(
+        Method::GET,
+        &format!("{base}/v2/acme/popular/manifests/v1"),
+        Some(&public),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
-    let private = token("acme/app").await;
-    let resp = http()
-        .get(format!("{base}/v2/acme/app/manifests/v2"))
-        .bearer_auth(&private)
-        .header("accept", ACCEPT)
-        .send()
-        .await
-        .unwrap();
+    let private = pull_token(&base, "acme/app", None).await;
+    let resp = manifest(
+        Method::GET,
+        &format!("{base}/v2/acme/app/manifests/v2"),
+        Some(&private),
+    )
+    .await;
     assert_eq!(resp.status(), 403);
     // Bad credentials are refused at the token endpoint.
-    let resp = http()
-        .get(format!(
-            "{base}/token?service=ghcr.io&scope=repository:acme/app:pull"
-        ))
-        .header("authorization", basic("ghp_wrong"))
+    let resp = token_request(&base, "acme/app", Some("ghp_wrong"))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
     // The Actions token reads its granted package; nested names work.
-    let url = format!("{base}/token?service=ghcr.io&scope=repository:acme/app:pull");
-    let body: serde_json::Value = http()
-        .get(url)
-        .header("authorization", basic(ACTIONS))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let b = body["token"].as_str().unwrap();
-    let resp = http()
-        .get(format!("{base}/v2/acme/app/manifests/v2"))
-        .bearer_auth(b)
-        .header("accept", ACCEPT)
-        .send()
-        .await
-        .unwrap();
+    let b = pull_token(&base, "acme/app", Some(ACTIONS)).await;
+    let resp = manifest(
+        Method::GET,
+        &format!("{base}/v2/acme/app/manifests/v2"),
+        Some(&b),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
-    let url = format!("{base}/token?service=ghcr.io&scope=repository:acme/team/worker:pull");
-    let body: serde_json::Value = http()
-        .get(url)
-        .header("authorization", basic(ADMIN))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let b = body["token"].as_str().unwrap();
-    let resp = http()
-        .get(format!("{base}/v2/acme/team/worker/manifests/v1"))
-        .bearer_auth(b)
-        .header("accept", ACCEPT)
-        .send()
-        .await
-        .unwrap();
+    let b = pull_token(&base, "acme/team/worker", Some(ADMIN)).await;
+    let resp = manifest(
+        Method::GET,
+        &format!("{base}/v2/acme/team/worker/manifests/v1"),
+        Some(&b),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert!(sim
         .stats()
