@@ -36,6 +36,22 @@ async fn registry_tags(sim: &regsweep_sim::Sim, repo: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Deletes the root version of image `handle` in `acme/<package>` with the admin token
+/// and checks GitHub's refusal: 400 with `message`.
+async fn assert_delete_refused(
+    sim: &regsweep_sim::Sim,
+    package: &str,
+    handle: &str,
+    message: &str,
+) {
+    let image = sim
+        .image("acme", package, handle)
+        .unwrap_or_else(|| panic!("image {handle} in acme/{package}"));
+    let (status, body) = delete_json(sim, ADMIN, &version_path(package, image.root.0)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["message"], message);
+}
+
 #[tokio::test]
 async fn every_pushed_manifest_is_a_version() {
     let sim = start().await;
@@ -153,13 +169,13 @@ async fn restore_window_is_thirty_days() {
 #[tokio::test]
 async fn last_tagged_version_is_refused() {
     let sim = start().await;
-    let only = sim.image("acme", "solo", "only").unwrap();
-    let (status, body) = delete_json(&sim, ADMIN, &version_path("solo", only.root.0)).await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body["message"],
-        "You cannot delete the last tagged version of a package. You must delete the package instead."
-    );
+    assert_delete_refused(
+        &sim,
+        "solo",
+        "only",
+        "You cannot delete the last tagged version of a package. You must delete the package instead.",
+    )
+    .await;
     assert_eq!(
         registry_status(&sim, "acme/solo", "v1").await,
         200,
@@ -167,28 +183,20 @@ async fn last_tagged_version_is_refused() {
     );
     // The package itself can be deleted, and restored.
     assert_eq!(
-        delete(&sim, ADMIN, "/orgs/acme/packages/container/solo")
-            .await
-            .status(),
+        delete_status(&sim, ADMIN, "/orgs/acme/packages/container/solo").await,
         204
     );
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/acme/packages/container/solo")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/acme/packages/container/solo").await,
         404
     );
     assert_eq!(registry_status(&sim, "acme/solo", "v1").await, 404);
     assert_eq!(
-        post(&sim, ADMIN, "/orgs/acme/packages/container/solo/restore")
-            .await
-            .status(),
+        post_status(&sim, ADMIN, "/orgs/acme/packages/container/solo/restore").await,
         204
     );
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/acme/packages/container/solo")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/acme/packages/container/solo").await,
         200
     );
     assert_eq!(registry_status(&sim, "acme/solo", "v1").await, 200);
@@ -198,18 +206,16 @@ async fn last_tagged_version_is_refused() {
 #[tokio::test]
 async fn popular_public_versions_are_refused() {
     let sim = start().await;
-    let hit = sim.image("acme", "popular", "hit").unwrap();
-    let (status, body) = delete_json(&sim, ADMIN, &version_path("popular", hit.root.0)).await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body["message"],
-        "Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance."
-    );
+    assert_delete_refused(
+        &sim,
+        "popular",
+        "hit",
+        "Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance.",
+    )
+    .await;
     let quiet = sim.image("acme", "popular", "quiet").unwrap();
     assert_eq!(
-        delete(&sim, ADMIN, &version_path("popular", quiet.root.0))
-            .await
-            .status(),
+        delete_status(&sim, ADMIN, &version_path("popular", quiet.root.0)).await,
         204
     );
     sim.shutdown().await;
@@ -220,7 +226,7 @@ async fn children_of_a_deleted_index_stay_until_deleted() {
     let sim = start().await;
     let multi = sim.image("acme", "app", "multi").unwrap();
     let path = version_path("app", multi.root.0);
-    assert_eq!(delete(&sim, ADMIN, &path).await.status(), 204);
+    assert_eq!(delete_status(&sim, ADMIN, &path).await, 204);
     for m in multi
         .manifests
         .iter()
@@ -231,7 +237,7 @@ async fn children_of_a_deleted_index_stay_until_deleted() {
             200
         );
         let p = version_path("app", m.id);
-        assert_eq!(delete(&sim, ADMIN, &p).await.status(), 204);
+        assert_eq!(delete_status(&sim, ADMIN, &p).await, 204);
         assert_eq!(
             registry_status(&sim, "acme/app", m.digest.as_str()).await,
             404
@@ -244,12 +250,10 @@ async fn children_of_a_deleted_index_stay_until_deleted() {
         .filter(|m| m.role.starts_with("platform"))
     {
         let p = restore_path("app", m.id);
-        assert_eq!(post(&sim, ADMIN, &p).await.status(), 204);
+        assert_eq!(post_status(&sim, ADMIN, &p).await, 204);
     }
     assert_eq!(
-        post(&sim, ADMIN, &restore_path("app", multi.root.0))
-            .await
-            .status(),
+        post_status(&sim, ADMIN, &restore_path("app", multi.root.0)).await,
         204
     );
     assert_eq!(registry_status(&sim, "acme/app", "latest").await, 200);

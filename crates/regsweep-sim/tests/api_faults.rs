@@ -19,16 +19,14 @@ async fn fail_next_is_deterministic_and_counted() {
         ..FaultConfig::default()
     });
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/acme/packages/container/app/versions")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/acme/packages/container/app/versions").await,
         200
     );
     let orphan = sim.image("acme", "app", "orphan").unwrap().root.0;
     let path = version_path("app", orphan);
-    assert_eq!(delete(&sim, ADMIN, &path).await.status(), 502);
-    assert_eq!(delete(&sim, ADMIN, &path).await.status(), 502);
-    assert_eq!(delete(&sim, ADMIN, &path).await.status(), 204);
+    assert_eq!(delete_status(&sim, ADMIN, &path).await, 502);
+    assert_eq!(delete_status(&sim, ADMIN, &path).await, 502);
+    assert_eq!(delete_status(&sim, ADMIN, &path).await, 204);
     let stats = sim.stats();
     assert_eq!(stats.faults_injected, 2);
     assert_eq!(stats.by_status.get(&502), Some(&2));
@@ -52,7 +50,7 @@ async fn error_rate_and_drops() {
     })
     .await;
     for _ in 0..5 {
-        let s = get(&sim, ADMIN, "/user").await.status().as_u16();
+        let s = get_status(&sim, ADMIN, "/user").await;
         assert!(s == 502 || s == 503, "{s}");
     }
     assert_eq!(sim.stats().faults_injected, 5);
@@ -69,7 +67,7 @@ async fn error_rate_and_drops() {
     assert!(failed, "a dropped connection gives no complete answer");
     assert_eq!(sim.stats().dropped, 1);
     sim.set_faults(FaultConfig::default());
-    assert_eq!(get(&sim, ADMIN, "/user").await.status(), 200);
+    assert_eq!(get_status(&sim, ADMIN, "/user").await, 200);
     sim.shutdown().await;
 }
 
@@ -84,7 +82,7 @@ async fn admin_endpoints_over_http() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    assert_eq!(get(&sim, ADMIN, "/user").await.status(), 503);
+    assert_eq!(get_status(&sim, ADMIN, "/user").await, 503);
     let stats = body_json(http().get(format!("{base}_sim/stats"))).await;
     assert_eq!(stats["faults_injected"], 1);
     assert_eq!(stats["by_route"]["GET /user"], 1);

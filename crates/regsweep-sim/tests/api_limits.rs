@@ -45,7 +45,7 @@ async fn primary_limit_answers_403_with_remaining_zero() {
         .unwrap()
         .starts_with("API rate limit exceeded for user ID 1."));
     // Other tokens have their own budget.
-    assert_eq!(get(&sim, READONLY, ACME_PACKAGES).await.status(), 200);
+    assert_eq!(get_status(&sim, READONLY, ACME_PACKAGES).await, 200);
     assert_eq!(sim.stats().primary_limited, 1);
     sim.shutdown().await;
 }
@@ -62,7 +62,7 @@ async fn primary_window_resets_on_the_scaled_clock() {
     let mut limited = false;
     let mut recovered = false;
     for _ in 0..600 {
-        let status = get(&sim, ADMIN, "/user").await.status();
+        let status = get_status(&sim, ADMIN, "/user").await;
         if status == 403 {
             limited = true;
         } else if limited && status == 200 {
@@ -110,9 +110,7 @@ async fn secondary_points_limit_deletes_with_retry_after() {
     assert!((1..=60).contains(&r), "{r}");
     // GETs on another endpoint are not affected.
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/acme/packages/container/app/versions")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/acme/packages/container/app/versions").await,
         200
     );
     assert_eq!(sim.stats().secondary_limited, 1);

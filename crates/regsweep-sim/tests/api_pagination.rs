@@ -54,6 +54,12 @@ async fn follow(sim: &Sim, first: &str) -> (Vec<serde_json::Value>, usize) {
     (items, pages)
 }
 
+/// How many items the admin token gets from `GET path`.
+async fn items_at(sim: &Sim, path: &str) -> usize {
+    let (_, body) = get_json(sim, ADMIN, path).await;
+    body.as_array().expect("a JSON array").len()
+}
+
 #[tokio::test]
 async fn every_version_seen_once_through_link_headers() {
     let sim = sim(false).await;
@@ -104,28 +110,17 @@ async fn link_header_has_github_shape() {
     // Single page: no Link at all; beyond the end: empty.
     let resp = get(&sim, ADMIN, "/orgs/acme/packages/container/a/versions").await;
     assert!(resp.headers().get("link").is_none());
-    let (_, body) = get_json(
-        &sim,
-        ADMIN,
-        "/orgs/acme/packages/container/next-last/versions?per_page=100&page=9",
-    )
-    .await;
-    assert_eq!(body.as_array().unwrap().len(), 0);
+    let versions = "/orgs/acme/packages/container/next-last/versions";
+    assert_eq!(
+        items_at(&sim, &format!("{versions}?per_page=100&page=9")).await,
+        0
+    );
     // per_page is capped at 100 and defaults to 30.
-    let (_, body) = get_json(
-        &sim,
-        ADMIN,
-        "/orgs/acme/packages/container/next-last/versions?per_page=500",
-    )
-    .await;
-    assert_eq!(body.as_array().unwrap().len(), 100);
-    let (_, body) = get_json(
-        &sim,
-        ADMIN,
-        "/orgs/acme/packages/container/next-last/versions",
-    )
-    .await;
-    assert_eq!(body.as_array().unwrap().len(), 30);
+    assert_eq!(
+        items_at(&sim, &format!("{versions}?per_page=500")).await,
+        100
+    );
+    assert_eq!(items_at(&sim, versions).await, 30);
     sim.shutdown().await;
 }
 

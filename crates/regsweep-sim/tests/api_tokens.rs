@@ -93,13 +93,12 @@ async fn actions_token_reaches_granted_packages_only() {
     assert_eq!(body["message"], "Package not found.");
     // Public and not granted: readable, not deletable.
     assert_eq!(
-        get(
+        get_status(
             &sim,
             ACTIONS,
             "/orgs/acme/packages/container/popular/versions"
         )
-        .await
-        .status(),
+        .await,
         200
     );
     let quiet = sim.image("acme", "popular", "quiet").unwrap().root.0;
@@ -109,9 +108,7 @@ async fn actions_token_reaches_granted_packages_only() {
     // Granted: deletable.
     let orphan = sim.image("acme", "app", "orphan").unwrap().root.0;
     assert_eq!(
-        delete(&sim, ACTIONS, &version_path("app", orphan))
-            .await
-            .status(),
+        delete_status(&sim, ACTIONS, &version_path("app", orphan)).await,
         204
     );
     sim.shutdown().await;
@@ -121,32 +118,24 @@ async fn actions_token_reaches_granted_packages_only() {
 async fn unknown_owner_and_package() {
     let sim = start().await;
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/nobody/packages?package_type=container")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/nobody/packages?package_type=container").await,
         404
     );
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/octocat/packages?package_type=container")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/octocat/packages?package_type=container").await,
         404,
         "a user is not an org"
     );
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/acme/packages/container/nope/versions")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/acme/packages/container/nope/versions").await,
         404
     );
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/acme/packages/npm/app")
-            .await
-            .status(),
+        get_status(&sim, ADMIN, "/orgs/acme/packages/npm/app").await,
         404
     );
     assert_eq!(
-        get(&sim, ADMIN, "/orgs/acme/packages").await.status(),
+        get_status(&sim, ADMIN, "/orgs/acme/packages").await,
         400,
         "package_type is required"
     );
@@ -166,7 +155,7 @@ async fn pull_requests_from_the_scenario() {
     let (_, all) = get_json(&sim, ADMIN, "/repos/acme/app/pulls?state=all").await;
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert_eq!(
-        get(&sim, ADMIN, "/repos/acme/app/pulls/99").await.status(),
+        get_status(&sim, ADMIN, "/repos/acme/app/pulls/99").await,
         404
     );
     sim.shutdown().await;

@@ -68,6 +68,22 @@ async fn manifest(method: Method, url: &str, bearer: Option<&str>) -> Response {
     req.send().await.expect("registry answers")
 }
 
+/// Status of `GET <base>/v2/<repository>/manifests/<reference>` with the bearer token
+/// granted for `repository` (see [`pull_token`]).
+async fn manifest_status(
+    base: &str,
+    repository: &str,
+    reference: &str,
+    token: Option<&str>,
+) -> u16 {
+    let bearer = pull_token(base, repository, token).await;
+    let url = format!("{base}/v2/{repository}/manifests/{reference}");
+    manifest(Method::GET, &url, Some(&bearer))
+        .await
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn bearer_flow_reads_manifests_and_refuses_delete() {
     let sim = start().await;
@@ -162,22 +178,11 @@ async fn bearer_flow_reads_manifests_and_refuses_delete() {
 async fn anonymous_reads_public_packages_only() {
     let sim = start().await;
     let base = registry_base(&sim);
-    let public = pull_token(&base, "acme/popular", None).await;
-    let resp = manifest(
-        Method::GET,
-        &format!("{base}/v2/acme/popular/manifests/v1"),
-        Some(&public),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    let private = pull_token(&base, "acme/app", None).await;
-    let resp = manifest(
-        Method::GET,
-        &format!("{base}/v2/acme/app/manifests/v2"),
-        Some(&private),
-    )
-    .await;
-    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        manifest_status(&base, "acme/popular", "v1", None).await,
+        200
+    );
+    assert_eq!(manifest_status(&base, "acme/app", "v2", None).await, 403);
     // Bad credentials are refused at the token endpoint.
     let resp = token_request(&base, "acme/app", Some("ghp_wrong"))
         .send()
@@ -185,22 +190,14 @@ async fn anonymous_reads_public_packages_only() {
         .unwrap();
     assert_eq!(resp.status(), 401);
     // The Actions token reads its granted package; nested names work.
-    let b = pull_token(&base, "acme/app", Some(ACTIONS)).await;
-    let resp = manifest(
-        Method::GET,
-        &format!("{base}/v2/acme/app/manifests/v2"),
-        Some(&b),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    let b = pull_token(&base, "acme/team/worker", Some(ADMIN)).await;
-    let resp = manifest(
-        Method::GET,
-        &format!("{base}/v2/acme/team/worker/manifests/v1"),
-        Some(&b),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        manifest_status(&base, "acme/app", "v2", Some(ACTIONS)).await,
+        200
+    );
+    assert_eq!(
+        manifest_status(&base, "acme/team/worker", "v1", Some(ADMIN)).await,
+        200
+    );
     assert!(sim
         .stats()
         .by_route

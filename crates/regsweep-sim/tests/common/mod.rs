@@ -130,6 +130,21 @@ pub async fn post(sim: &Sim, token: &str, path: &str) -> Response {
     call(sim, Method::POST, token, path).await
 }
 
+/// Status of `GET path` with `token`.
+pub async fn get_status(sim: &Sim, token: &str, path: &str) -> u16 {
+    get(sim, token, path).await.status().as_u16()
+}
+
+/// Status of `DELETE path` with `token`.
+pub async fn delete_status(sim: &Sim, token: &str, path: &str) -> u16 {
+    delete(sim, token, path).await.status().as_u16()
+}
+
+/// Status of `POST path` with `token`.
+pub async fn post_status(sim: &Sim, token: &str, path: &str) -> u16 {
+    post(sim, token, path).await.status().as_u16()
+}
+
 pub async fn json(resp: Response) -> (u16, serde_json::Value) {
     let status = resp.status().as_u16();
     let body = resp.json().await.unwrap_or(serde_json::Value::Null);
