@@ -45,6 +45,7 @@ pub enum Command {
     },
     /// Run `plan` against the built-in GitHub API emulator and a local registry
     /// holding sample images: no account and no network needed.
+    #[cfg(feature = "emulator")]
     Demo {
         /// Also apply the plan inside the emulator, then validate the result.
         #[arg(long)]
@@ -54,6 +55,7 @@ pub enum Command {
         output: OutputFormat,
     },
     /// Measure regsweep against generated accounts in the emulator and print figures.
+    #[cfg(feature = "emulator")]
     Bench {
         /// Account sizes (versions) to measure.
         #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]

@@ -5,9 +5,11 @@
 //! deletes in plan order within limits, and `report` renders. Errors are rendered
 //! here, at the edge, with the exit codes of `exit`.
 
+#[cfg(feature = "emulator")]
 mod bench;
 mod cli;
 mod commands;
+#[cfg(feature = "emulator")]
 mod demo;
 mod executor;
 mod exit;
@@ -85,7 +87,9 @@ fn main() -> ExitCode {
             Command::Explain { target, run } => commands::explain(target, run).await,
             Command::Policy(PolicyCommand::Check { file }) => commands::policy_check(file),
             Command::Restore { run } => commands::restore(run).await,
+            #[cfg(feature = "emulator")]
             Command::Demo { apply, output } => demo::run(*apply, *output, cancel.clone()).await,
+            #[cfg(feature = "emulator")]
             Command::Bench { sizes, apply } => bench::run(sizes, *apply).await,
         }
     });
