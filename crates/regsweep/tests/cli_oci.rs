@@ -692,3 +692,31 @@ async fn ages_come_from_image_configs_and_indexes_from_their_newest_child() {
     let old = run("2024-02-01T00:00:00Z").await;
     assert_eq!(decision(&old, &w.v1.root.digest)["action"], "delete");
 }
+
+/// `explain` on a plain registry follows the same graph: a platform manifest of a
+/// kept image names its image and the path from the tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_follows_the_graph_on_a_plain_registry() {
+    let w = world().await;
+    let platform = w.v1.platforms()[0].digest.clone();
+    let r = oci(
+        &w.reg,
+        &args(
+            "explain",
+            &[
+                &[platform.as_str()],
+                &["--image-names", "acme/*", "--tag-selection", "untagged"],
+                &["--cut-off", "1w"],
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("keep"), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("of {APP}:v1")), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("path: {APP}:v1")),
+        "{}",
+        r.stdout
+    );
+}
