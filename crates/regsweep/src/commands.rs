@@ -358,6 +358,25 @@ fn explain_one(planned: &Planned, p: &PackagePlan, d: &Decision) -> String {
             out.push_str(&format!("  is about: {} ({})\n", s.short(), fate(s)));
         }
     }
+    // What is about this version: cosign-tagged artifacts and OCI referrers.
+    for other in &p.decisions {
+        let tagged = other.tags.iter().find_map(|t| {
+            parse_artifact_tag(t)
+                .filter(|(subject, _)| subject == &d.digest)
+                .map(|(_, kind)| kind.to_string())
+        });
+        let referrer = graph
+            .and_then(|g| g.get(&other.digest))
+            .filter(|n| n.subject.as_ref() == Some(&d.digest))
+            .map(|_| "referrer".to_string());
+        if let Some(kind) = tagged.or(referrer) {
+            out.push_str(&format!(
+                "  has {kind}: {} ({})\n",
+                other.digest.short(),
+                other.action
+            ));
+        }
+    }
     let paths = graph
         .map(|g| root_paths(g, p, &d.digest))
         .unwrap_or_default();

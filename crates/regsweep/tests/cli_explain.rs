@@ -105,6 +105,20 @@ async fn explain_a_tag_names_the_rule_its_platforms_and_itself_as_root() {
             format!("  contains platform linux/amd64: {} (delete)", short(&amd0)),
         ],
     );
+    // What is about it is listed too, with its fate: the cosign signature and the
+    // OCI referrer go with v0; v1's signature stays with v1.
+    let sig0 = digest_of(&s, "app", "v0", "signature");
+    let ref0 = digest_of(&s, "app", "v0", "referrer");
+    assert_has(
+        &r,
+        &[
+            format!("  has signature: {} (delete)", short(&sig0)),
+            format!("  has referrer: {} (delete)", short(&ref0)),
+        ],
+    );
+    let sig1 = digest_of(&s, "app", "v1", "signature");
+    let r = explain(&s, "app:v1", ONLY_V0).await;
+    assert_has(&r, &[format!("  has signature: {} (keep)", short(&sig1))]);
     s.shutdown().await;
 }
 
