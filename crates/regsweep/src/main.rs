@@ -13,6 +13,7 @@ mod commands;
 mod demo;
 mod executor;
 mod exit;
+mod explain;
 mod progress;
 mod report;
 mod settings;
@@ -84,7 +85,7 @@ fn main() -> ExitCode {
             Command::Plan(a) => commands::plan_or_apply(a, false, cancel.clone()).await,
             Command::Apply(a) => commands::plan_or_apply(a, true, cancel.clone()).await,
             Command::Validate(a) => commands::validate(a).await,
-            Command::Explain { target, run } => commands::explain(target, run).await,
+            Command::Explain { target, run } => explain::explain(target, run).await,
             Command::Policy(PolicyCommand::Check { file }) => commands::policy_check(file),
             Command::Restore { run } => commands::restore(run).await,
             #[cfg(feature = "emulator")]
