@@ -1,5 +1,5 @@
 //! The commands: each one reads settings, talks to a source, plans, executes and
-//! reports. With `explain`, the only modules that write to stdout.
+//! reports. With `explain` and `demo`, the only modules that write to stdout.
 
 use std::io::Write;
 use std::time::Instant;
