@@ -158,7 +158,7 @@ pub enum DeleteError {
     #[error("GitHub refuses to delete a public version with more than 5,000 downloads: \"{message}\"\n  help: only GitHub support can remove it; exclude it from the policy (e.g. --skip-shas)")]
     TooManyDownloads { message: String },
 
-    #[error("the token may not change this version: \"{message}\"\n  help: use a classic PAT with delete:packages and admin on the package; for the Actions GITHUB_TOKEN, give the workflow's repository the Admin role in the package settings")]
+    #[error("the token may not change this version: \"{message}\"\n  help: use a classic PAT with delete:packages and admin on the package; for the Actions GITHUB_TOKEN, give the workflow's repository the Admin role in the package settings; for a GitHub App, grant it the Packages permission `write`")]
     Forbidden { message: String },
 
     #[error("GitHub's rate limit would need a wait longer than allowed{}\n  help: run again after the reset, or allow a longer wait with `--max-wait` (env REGSWEEP_MAX_WAIT)", reset_at.map(|t| format!(" (it resets at {})", human_time(t))).unwrap_or_default())]

@@ -455,7 +455,7 @@ fn owner_key(ctx: &Ctx<'_>, world: &World, owner: &Owner) -> Result<Option<Strin
             None => Err(Reply::error(404, "Not Found")),
         },
         Owner::Me => {
-            if ctx.token.kind == TokenKind::Actions {
+            if matches!(ctx.token.kind, TokenKind::Actions | TokenKind::App) {
                 return Err(Reply::error(403, INTEGRATION));
             }
             Ok(ctx
@@ -521,7 +521,7 @@ fn resolve_any(
         (Access::Hidden, _) => Err(not_found()),
         (Access::Read, Need::Delete | Need::Restore) => Err(Reply::error(
             403,
-            if ctx.token.kind == TokenKind::Actions {
+            if matches!(ctx.token.kind, TokenKind::Actions | TokenKind::App) {
                 INTEGRATION
             } else {
                 "You must have admin permissions on this package to delete or restore it."
@@ -588,7 +588,7 @@ fn list_packages(ctx: &Ctx<'_>, world: &World, owner: &Owner) -> Reply {
 }
 
 fn me(ctx: &Ctx<'_>, world: &World) -> Reply {
-    if ctx.token.kind == TokenKind::Actions {
+    if matches!(ctx.token.kind, TokenKind::Actions | TokenKind::App) {
         return Reply::error(403, INTEGRATION);
     }
     let login = ctx.token.user.clone().unwrap_or_else(|| "octocat".into());

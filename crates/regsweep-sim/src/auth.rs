@@ -5,7 +5,7 @@
 use axum::http::HeaderMap;
 use regsweep_core::Visibility;
 
-use crate::scenario::{AccountKind, TokenKind, TokenSpec};
+use crate::scenario::{AccountKind, AppPermission, TokenKind, TokenSpec};
 use crate::world::{Account, Package};
 
 /// The caller of one request.
@@ -26,6 +26,7 @@ impl Caller {
             Caller::Token(t) => match t.kind {
                 TokenKind::Classic => "classic",
                 TokenKind::Actions => "actions",
+                TokenKind::App => "app",
             },
         }
     }
@@ -112,6 +113,17 @@ pub(crate) fn package_access(t: &TokenSpec, account: &Account, package: &Package
                 }
             }
         },
+        TokenKind::App => {
+            let installed = t
+                .installed_on
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&account.name));
+            match (installed, t.permission) {
+                (true, AppPermission::Write) => Access::Admin,
+                (true, AppPermission::Read) => Access::Read,
+                (false, _) => fallback,
+            }
+        }
         TokenKind::Actions => {
             let granted = t.grants.iter().any(|g| {
                 g.split_once('/').is_some_and(|(a, p)| {

@@ -40,6 +40,21 @@ pub struct TokenSpec {
     /// Actions token: packages (`account/package`) the workflow was given admin access to.
     #[serde(default)]
     pub grants: Vec<String>,
+    /// App token: its `packages` permission on the accounts it is installed on.
+    #[serde(default)]
+    pub permission: AppPermission,
+    /// App token: the accounts (organisations or users) it is installed on.
+    #[serde(default)]
+    pub installed_on: Vec<String>,
+}
+
+/// A GitHub App installation's `packages` permission.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppPermission {
+    Read,
+    #[default]
+    Write,
 }
 
 /// Kinds of token the emulator knows.
@@ -50,6 +65,9 @@ pub enum TokenKind {
     Classic,
     /// The Actions `GITHUB_TOKEN`: cannot list packages, reaches granted packages only.
     Actions,
+    /// A GitHub App installation token: no `X-OAuth-Scopes` header; lists and reads
+    /// the packages of the accounts it is installed on, deletes with `write`.
+    App,
 }
 
 /// An organisation or a user and its container packages.
@@ -344,6 +362,8 @@ fn default_tokens() -> Vec<TokenSpec> {
             user: Some("octocat".into()),
             scopes: vec!["read:packages".into(), "delete:packages".into()],
             grants: Vec::new(),
+            permission: AppPermission::default(),
+            installed_on: Vec::new(),
         },
         TokenSpec {
             token: "ghp_readonly".into(),
@@ -351,6 +371,8 @@ fn default_tokens() -> Vec<TokenSpec> {
             user: Some("octocat".into()),
             scopes: vec!["read:packages".into()],
             grants: Vec::new(),
+            permission: AppPermission::default(),
+            installed_on: Vec::new(),
         },
     ]
 }

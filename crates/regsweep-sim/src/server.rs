@@ -256,6 +256,7 @@ async fn answer(
     let limit = match token.kind {
         TokenKind::Classic => s.options.primary_limit_classic,
         TokenKind::Actions => s.options.primary_limit_actions,
+        TokenKind::App => s.options.primary_limit_classic,
     };
     let Some((route, _)) = routed else {
         let h = s.limits.peek(&token.token, limit);

@@ -160,3 +160,39 @@ async fn pull_requests_from_the_scenario() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn app_token_has_no_scopes_header_and_acts_by_its_permission() {
+    let sim = start().await;
+    // No X-OAuth-Scopes, and no /user: an installation token is not a user.
+    let resp = get(&sim, APP_WRITE, ACME_PACKAGES).await;
+    assert_eq!(resp.status(), 200);
+    assert!(!resp.headers().contains_key("x-oauth-scopes"));
+    let (status, body) = get_json(&sim, APP_WRITE, "/user").await;
+    assert_eq!(status, 403);
+    assert_eq!(body["message"], "Resource not accessible by integration");
+    assert_eq!(
+        get_status(&sim, APP_WRITE, "/user/packages?package_type=container").await,
+        403
+    );
+    // Both permissions list the installation's packages, private ones too: what a
+    // classic admin token sees.
+    let (status, listed) = get_json(&sim, APP_READ, ACME_PACKAGES).await;
+    assert_eq!(status, 200);
+    let (_, all) = get_json(&sim, ADMIN, ACME_PACKAGES).await;
+    assert_eq!(listed, all);
+    // Only `write` deletes.
+    let v = sim.versions("acme", "app");
+    let orphan = v
+        .iter()
+        .find(|v| v.tags.is_empty())
+        .expect("an untagged version");
+    let (status, body) = delete_json(&sim, APP_READ, &version_path("app", orphan.id)).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["message"], "Resource not accessible by integration");
+    assert_eq!(
+        delete_status(&sim, APP_WRITE, &version_path("app", orphan.id)).await,
+        204
+    );
+    sim.shutdown().await;
+}

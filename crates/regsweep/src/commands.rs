@@ -225,8 +225,9 @@ pub async fn validation(args: &RunArgs) -> anyhow::Result<(Exit, String)> {
         .map(|p| p.tagged_count())
         .sum();
     out.push_str(&format!(
-        "{images} tagged versions in {} packages checked: {}\n",
-        planned.listing.inventory.packages.len(),
+        "{} in {} checked: {}\n",
+        report::count(images, "tagged version"),
+        report::count(planned.listing.inventory.packages.len(), "package"),
         if broken == 0 {
             "all complete".to_string()
         } else {

@@ -7,6 +7,7 @@
 //! new deletions and lets in-flight ones finish. Nothing is dropped: every planned
 //! deletion ends deleted, failed, skipped or left for the next run, with a reason.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
@@ -138,6 +139,9 @@ pub async fn execute(
     };
     // Set once something means no further deletion may start (budget, limits).
     let stop: Mutex<Option<String>> = Mutex::new(None);
+    // Packages the token may not delete in (learnt from the first refusal): their
+    // other deletions are left, not sent to fail the same way.
+    let forbidden: Mutex<HashMap<usize, String>> = Mutex::new(HashMap::new());
     let bar = progress.bar("deleting", n as u64);
     let budget = Budget::new(limits.reserve_requests);
 
@@ -157,8 +161,8 @@ pub async fn execute(
         .map(|run| {
             let bar = bar.clone();
             let cancel = cancel.clone();
-            let (stopped, stop_with, journal, set, budget) =
-                (&stopped, &stop_with, &journal, &set, &budget);
+            let (stopped, stop_with, journal, set, budget, forbidden) =
+                (&stopped, &stop_with, &journal, &set, &budget, &forbidden);
             async move {
                 for k in run.clone() {
                     if cancel.is_cancelled() {
@@ -166,6 +170,16 @@ pub async fn execute(
                         continue;
                     }
                     if let Some(why) = stopped() {
+                        set(k, Outcome::Left(why));
+                        continue;
+                    }
+                    let package = plan.order[k].package;
+                    let refused = forbidden
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&package)
+                        .cloned();
+                    if let Some(why) = refused {
                         set(k, Outcome::Left(why));
                         continue;
                     }
@@ -206,6 +220,19 @@ pub async fn execute(
                         DeleteOutcome::AlreadyGone => Outcome::AlreadyGone,
                         DeleteOutcome::Refused(m) => Outcome::Skipped(m),
                         DeleteOutcome::Failed(m) => Outcome::Failed(m),
+                        DeleteOutcome::Forbidden(m) => {
+                            forbidden
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .entry(r.package)
+                                .or_insert_with(|| {
+                                    format!(
+                                        "not attempted: the token may not delete versions of `{pkg}` (version {} was refused)",
+                                        d.id
+                                    )
+                                });
+                            Outcome::Failed(m)
+                        }
                         DeleteOutcome::BudgetExhausted(m) => Outcome::Left(stop_with(&m)),
                     };
                     let failed = !matches!(o, Outcome::Deleted | Outcome::AlreadyGone);

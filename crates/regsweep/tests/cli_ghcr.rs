@@ -226,6 +226,87 @@ async fn token_without_delete_scope_cannot_apply_but_can_plan() {
     s.shutdown().await;
 }
 
+/// Snok rejected tokens by prefix (`github_pat_`, `gho_`, `ghu_`, …). regsweep learns
+/// what a token may do from GitHub's answers: any prefix works, a GitHub App token
+/// (no `X-OAuth-Scopes`, no `/user`) lists and deletes by its permission, and a
+/// read-only one is found out at its first refused deletion, after which the rest of
+/// the package is left instead of sent to fail the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_kind_is_learnt_from_answers_never_from_its_prefix() {
+    let tokens = r#"  - {token: github_pat_11ABCDEFG_fine, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+  - {token: gho_oauth_app_token, kind: classic, user: octocat, scopes: [read:packages, delete:packages]}
+  - {token: ghs_installation_write, kind: app, installed_on: [acme], permission: write}
+  - {token: v1.installation_read, kind: app, installed_on: [acme], permission: read}
+"#;
+    let yaml = common::scenario(&format!("{tokens}{}", acme_accounts(&generated("app", 30))));
+    let skip = [
+        "--graph",
+        "skip",
+        "--tag-selection",
+        "tagged",
+        "--output",
+        "json",
+    ];
+    for token in [
+        "github_pat_11ABCDEFG_fine",
+        "gho_oauth_app_token",
+        "ghs_installation_write",
+    ] {
+        let s = sim(&yaml, SimOptions::default()).await;
+        let plan = regsweep(&s, &as_token("plan", token, "*", &skip), &[]).await;
+        assert_eq!(plan.code, 0, "{token}: {}", plan.stderr);
+        let planned = plan.json()["totals"]["delete"].as_u64().unwrap();
+        assert!(planned > 0);
+        let r = regsweep(&s, &as_token("apply", token, "*", &skip), &[]).await;
+        assert_eq!(r.code, 0, "{token}: {}", r.stderr);
+        assert_eq!(r.json()["totals"]["deleted"], planned, "{token}");
+        s.shutdown().await;
+    }
+
+    let s = sim(&yaml, SimOptions::default()).await;
+    let token = "v1.installation_read";
+    let plan = regsweep(&s, &as_token("plan", token, "*", &skip), &[]).await;
+    assert_eq!(
+        plan.code, 0,
+        "a read-only app token can plan: {}",
+        plan.stderr
+    );
+    let r = regsweep(
+        &s,
+        &as_token(
+            "apply",
+            token,
+            "*",
+            &[&skip[..], &["--concurrency", "1"]].concat(),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    let planned = doc["totals"]["delete"].as_u64().unwrap();
+    assert_eq!(doc["totals"]["deleted"], 0);
+    assert_eq!(doc["totals"]["failed"], 1, "one refusal is enough to know");
+    assert_eq!(
+        doc["totals"]["left"],
+        planned - 1,
+        "the rest is left, not sent"
+    );
+    let deletes = s.requests().iter().filter(|q| q.method == "DELETE").count();
+    assert_eq!(deletes, 1);
+    assert!(
+        r.stdout.contains("GitHub App"),
+        "the help names the App permission"
+    );
+    assert!(
+        r.stdout
+            .contains("the token may not delete versions of `app`"),
+        "{}",
+        r.stdout
+    );
+    s.shutdown().await;
+}
+
 #[test]
 fn bad_input_exits_2_with_help() {
     for (args, needle) in [

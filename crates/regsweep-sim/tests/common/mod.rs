@@ -10,6 +10,10 @@ use reqwest::{Method, RequestBuilder, Response};
 pub const ADMIN: &str = "ghp_admin";
 pub const READONLY: &str = "ghp_readonly";
 pub const ACTIONS: &str = "ghs_actions";
+/// A GitHub App installed on `acme` with the Packages permission `write`.
+pub const APP_WRITE: &str = "ghs_app_write";
+/// The same with `read` (and a prefix no GitHub token has: kinds are never guessed).
+pub const APP_READ: &str = "v1.app_read";
 
 /// The API path listing `acme`'s container packages.
 pub const ACME_PACKAGES: &str = "/orgs/acme/packages?package_type=container";
@@ -22,6 +26,8 @@ tokens:
   - {token: ghp_readonly, kind: classic, user: octocat, scopes: [read:packages]}
   - {token: ghp_noscope, kind: classic, user: octocat, scopes: []}
   - {token: ghs_actions, kind: actions, grants: [acme/app]}
+  - {token: ghs_app_write, kind: app, installed_on: [acme], permission: write}
+  - {token: v1.app_read, kind: app, installed_on: [acme], permission: read}
 accounts:
   - name: acme
     kind: org

@@ -27,10 +27,10 @@ pub fn render(r: &Report<'_>) -> String {
     let _ = writeln!(out, "## {title}\n");
     let _ = writeln!(
         out,
-        "Account `{}` · {} versions in {} packages\n",
+        "Account `{}` · {} in {}\n",
         r.account,
-        t.versions,
-        r.plan.packages.len()
+        super::count(t.versions, "version"),
+        super::count(r.plan.packages.len(), "package")
     );
     let _ = writeln!(out, "| | count |\n|---|---:|");
     let _ = writeln!(

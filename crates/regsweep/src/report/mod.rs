@@ -148,6 +148,15 @@ pub fn kept_summary(p: &regsweep_core::plan::PackagePlan) -> Option<String> {
     Some(format!("kept {total}: {}", parts.join(", ")))
 }
 
+/// `n` and the noun, plural unless `n` is 1: "1 package", "3 packages".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Age of a decision's version for display.
 pub fn age_of(d: &Decision, now: jiff::Timestamp) -> String {
     regsweep_core::reason::human(regsweep_core::model::age(now, d.updated_at))

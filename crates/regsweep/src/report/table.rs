@@ -77,9 +77,9 @@ pub fn render(r: &Report<'_>) -> String {
     let t = r.totals();
     let _ = write!(
         out,
-        "{} versions in {} packages: {} to delete, {} kept, {} skipped",
-        t.versions,
-        r.plan.packages.len(),
+        "{} in {}: {} to delete, {} kept, {} skipped",
+        super::count(t.versions, "version"),
+        super::count(r.plan.packages.len(), "package"),
         t.delete,
         t.keep,
         t.skip

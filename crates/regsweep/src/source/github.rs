@@ -324,6 +324,7 @@ impl GithubSource {
             Err(e @ DeleteError::RateLimited { .. }) => {
                 DeleteOutcome::BudgetExhausted(e.to_string())
             }
+            Err(e @ DeleteError::Forbidden { .. }) => DeleteOutcome::Forbidden(e.to_string()),
             Err(e) => DeleteOutcome::Failed(e.to_string()),
         }
     }

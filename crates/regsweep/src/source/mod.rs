@@ -44,6 +44,9 @@ pub enum DeleteOutcome {
     Refused(String),
     /// Failed; the message says why and how to fix.
     Failed(String),
+    /// The token may not delete in this package: every other deletion in it would
+    /// fail the same way.
+    Forbidden(String),
     /// Rate limits would need a longer wait than allowed: stop, leave the rest.
     BudgetExhausted(String),
 }
