@@ -113,9 +113,11 @@ async fn plan_and_apply_decide_the_same_and_outputs_are_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("output");
     let summary = dir.path().join("summary.md");
+    // Pacing is tested in cli_limits; here it would only add 20 s of waiting.
+    let fast = ["--delete-points-per-minute", "60000"];
     let apply = regsweep(
         &s,
-        &with(&[&["apply"], &args[..]].concat()),
+        &with(&[&["apply"], &args[..], &fast[..]].concat()),
         &[
             ("GITHUB_OUTPUT", out.to_str().unwrap()),
             ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
