@@ -23,7 +23,7 @@ pub enum GithubError {
     #[error("{request} answered 401 \"{message}\"\n  help: the token was rejected; check it has not expired or been revoked, and that the whole token was passed")]
     BadCredentials { request: String, message: String },
 
-    #[error("cannot list the packages of {owner}\n  {request} answered {status} \"{message}\"\n  help: name packages exactly (--image-names app,worker) or use a classic PAT with read:packages")]
+    #[error("cannot list the packages of {owner}\n  {request} answered {status} \"{message}\"{}\n  help: name packages exactly (--image-names app,worker) or use a classic PAT with read:packages", cannot_list_why(message))]
     CannotList {
         owner: String,
         request: String,
@@ -174,6 +174,15 @@ impl From<GithubError> for DeleteError {
             GithubError::RateLimited { reset_at, .. } => DeleteError::RateLimited { reset_at },
             other => DeleteError::Other(other),
         }
+    }
+}
+
+/// Why an integration token cannot list packages, after GitHub's answer.
+fn cannot_list_why(message: &str) -> &'static str {
+    if message.contains("not accessible by integration") {
+        "\n  The Actions GITHUB_TOKEN cannot list packages; it reaches only the packages whose settings give the workflow's repository access."
+    } else {
+        ""
     }
 }
 
@@ -351,6 +360,7 @@ mod tests {
         assert!(text.contains(
             "help: name packages exactly (--image-names app,worker) or use a classic PAT with read:packages"
         ));
+        assert!(text.contains("The Actions GITHUB_TOKEN cannot list packages"));
         let e = GithubError::BadCredentials {
             request: "GET /user".into(),
             message: "Bad credentials".into(),

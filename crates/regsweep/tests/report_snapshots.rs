@@ -75,3 +75,39 @@ async fn markdown_summary_is_capped_per_package() {
     );
     s.shutdown().await;
 }
+
+/// Error messages people read when a token cannot do what the inputs need: what
+/// happened, the request and GitHub's answer, and how to fix it. The emulator's
+/// port is filtered out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_errors_say_what_why_and_how_to_fix() {
+    let yaml = common::scenario(&format!(
+        "  - {{token: ghp_readonly, kind: classic, user: octocat, scopes: [read:packages]}}\n  - {{token: ghs_actions, kind: actions, grants: [acme/app]}}\n{}",
+        common::acme_accounts(&generated("app", 10, 7))
+    ));
+    let s = common::sim(&yaml, SimOptions::default()).await;
+    let cases = [
+        ("actions_token_with_wildcards", "ghs_actions", "*"),
+        ("classic_token_without_delete_scope", "ghp_readonly", "app"),
+        ("unknown_token", "ghp_unknown", "app"),
+    ];
+    for (name, token, names) in cases {
+        let argv = args(
+            "apply",
+            &[
+                &["--account", "acme", "--token", token],
+                &["--image-names", names, "--cut-off", "1w", "--graph", "skip"],
+            ],
+        );
+        let r = regsweep(&s, &argv, &[]).await;
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(
+            r.stdout.is_empty(),
+            "{name}: nothing planned, nothing printed"
+        );
+        insta::with_settings!({filters => vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]")]}, {
+            insta::assert_snapshot!(format!("error_{name}"), r.stderr);
+        });
+    }
+    s.shutdown().await;
+}
