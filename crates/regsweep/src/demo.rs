@@ -13,8 +13,9 @@ use crate::settings::{self, Env};
 /// The token the bundled scenario grants (a classic PAT with delete:packages).
 pub const DEMO_TOKEN: &str = "ghp_demo_admin";
 
-/// The demo's inputs, snok-style.
-pub fn demo_args(sim: &Sim, output: OutputFormat) -> RunArgs {
+/// The demo's inputs, snok-style, on the sample world's frozen clock `now` so the
+/// demo shows the same plan any day.
+pub fn demo_args(sim: &Sim, output: OutputFormat, now: Option<jiff::Timestamp>) -> RunArgs {
     RunArgs {
         account: Some("acme".into()),
         token: Some(DEMO_TOKEN.into()),
@@ -25,8 +26,7 @@ pub fn demo_args(sim: &Sim, output: OutputFormat) -> RunArgs {
         cut_off: Some("2w".into()),
         keep_n_most_recent: Some(2),
         output: Some(output),
-        // The sample world's frozen clock, so the demo shows the same plan any day.
-        now: Scenario::demo().now.map(|t| t.to_string()),
+        now: now.map(|t| t.to_string()),
         ..RunArgs::default()
     }
 }
@@ -44,14 +44,16 @@ pub async fn run(
         .into());
     }
     eprintln!("starting the GitHub API emulator and a local registry with sample images…");
-    let sim = Sim::start(Scenario::demo(), SimOptions::default()).await?;
+    let scenario = Scenario::demo();
+    let now = scenario.now;
+    let sim = Sim::start(scenario, SimOptions::default()).await?;
     eprintln!(
         "emulator at {} · registry at {} · account `acme`\nrunning: regsweep {} --account acme --image-names '*' --image-tags '!latest' --cut-off 2w --keep-n-most-recent 2\n",
         sim.api_url(),
         sim.registry_url(),
         if apply { "apply" } else { "plan" }
     );
-    let args = demo_args(&sim, output);
+    let args = demo_args(&sim, output, now);
     let settings = settings::resolve(&args, &Env::default(), true)?;
     let exit = crate::commands::run_resolved(&settings, apply, cancel, &Progress::detect()).await?;
     if apply {
