@@ -39,14 +39,9 @@ pub fn render(r: &Report<'_>) -> String {
         t.delete, t.keep, t.skip
     );
     if r.execution.is_some() {
-        let _ = writeln!(
-            out,
-            "| deleted | {} |\n| failed | {} |\n| skipped by GitHub | {} |\n| left for the next run | {} |",
-            t.deleted.unwrap_or(0),
-            t.failed.unwrap_or(0),
-            t.skipped_at_runtime.unwrap_or(0),
-            t.left.unwrap_or(0)
-        );
+        for (label, n) in t.applied() {
+            let _ = writeln!(out, "| {label} | {n} |");
+        }
     }
     let _ = writeln!(
         out,

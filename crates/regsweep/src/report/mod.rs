@@ -55,6 +55,19 @@ pub struct Totals {
     pub left: Option<usize>,
 }
 
+impl Totals {
+    /// The apply-only counts with their labels, in the order reports show them
+    /// (zero before apply).
+    pub fn applied(&self) -> [(&'static str, usize); 4] {
+        [
+            ("deleted", self.deleted.unwrap_or(0)),
+            ("failed", self.failed.unwrap_or(0)),
+            ("skipped by GitHub", self.skipped_at_runtime.unwrap_or(0)),
+            ("left for the next run", self.left.unwrap_or(0)),
+        ]
+    }
+}
+
 impl Report<'_> {
     /// The totals.
     pub fn totals(&self) -> Totals {

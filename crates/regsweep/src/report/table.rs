@@ -86,14 +86,12 @@ pub fn render(r: &Report<'_>) -> String {
     );
     match (r.execution, r.dry_run) {
         (Some(_), _) => {
-            let _ = write!(
-                out,
-                "\ndeleted {}, failed {}, skipped by GitHub {}, left for the next run {}",
-                t.deleted.unwrap_or(0),
-                t.failed.unwrap_or(0),
-                t.skipped_at_runtime.unwrap_or(0),
-                t.left.unwrap_or(0)
-            );
+            let counts: Vec<String> = t
+                .applied()
+                .iter()
+                .map(|(label, n)| format!("{label} {n}"))
+                .collect();
+            let _ = write!(out, "\n{}", counts.join(", "));
         }
         (None, _) => out.push_str(" (dry run: nothing deleted)"),
     }
