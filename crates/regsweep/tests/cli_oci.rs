@@ -258,6 +258,20 @@ fn journalled(file: &std::path::Path) -> [&str; 4] {
     ]
 }
 
+/// `acme/app`'s versions of tag state `selection` older than a week, as JSON.
+fn app_older_than_a_week(selection: &str) -> [&str; 8] {
+    [
+        "--image-names",
+        "acme/app",
+        "--tag-selection",
+        selection,
+        "--cut-off",
+        "1w",
+        "--output",
+        "json",
+    ]
+}
+
 /// Digests in the order the journal recorded their deletion.
 fn journal_order(path: &std::path::Path) -> Vec<String> {
     common::read(path)
@@ -391,17 +405,10 @@ async fn deleting_an_old_tagged_index_removes_children_and_artifacts_in_safe_ord
     let journal = tempfile::tempdir().expect("tempdir");
     let journal_file = journal.path().join("journal.jsonl");
     let select = [
-        "--image-names",
-        "acme/app",
-        "--tag-selection",
-        "tagged",
-        "--image-tags",
-        "v0",
-        "--cut-off",
-        "1w",
-        "--output",
-        "json",
-    ];
+        &app_older_than_a_week("tagged")[..],
+        &["--image-tags", "v0"],
+    ]
+    .concat();
     let plan = oci(&w.reg, &args("plan", &[&select])).await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let plan_doc = plan.json();
@@ -475,17 +482,10 @@ async fn nested_index_and_buildx_attestations_go_with_their_image() {
     let journal = tempfile::tempdir().expect("tempdir");
     let journal_file = journal.path().join("journal.jsonl");
     let select = [
-        "--image-names",
-        "acme/app",
-        "--tag-selection",
-        "tagged",
-        "--image-tags",
-        "v1*",
-        "--cut-off",
-        "1w",
-        "--output",
-        "json",
-    ];
+        &app_older_than_a_week("tagged")[..],
+        &["--image-tags", "v1*"],
+    ]
+    .concat();
     let apply = oci(
         &w.reg,
         &args("apply", &[&select, &journalled(&journal_file)]),
@@ -600,16 +600,7 @@ async fn dangling_signature_is_reported_and_deleted_only_with_delete_orphans() {
         .await
         .expect("root deleted");
     let sig = &gone.with_role(&Role::Signature)[0].digest;
-    let base = [
-        "--image-names",
-        "acme/app",
-        "--tag-selection",
-        "untagged",
-        "--cut-off",
-        "1w",
-        "--output",
-        "json",
-    ];
+    let base = app_older_than_a_week("untagged");
     let plain = oci(&w.reg, &args("apply", &[&base])).await;
     assert_eq!(plain.code, 0, "{}", plain.stderr);
     let doc = plain.json();
@@ -654,20 +645,11 @@ async fn ages_come_from_image_configs_and_indexes_from_their_newest_child() {
     let run = |now: &'static str| {
         let reg = &w.reg;
         async move {
-            let args = [
-                "plan",
-                "--image-names",
-                "acme/app",
-                "--tag-selection",
-                "tagged",
-                "--cut-off",
-                "1w",
-                "--output",
-                "json",
-                "--now",
-                now,
-            ];
-            let r = oci(reg, &args).await;
+            let r = oci(
+                reg,
+                &args("plan", &[&app_older_than_a_week("tagged"), &["--now", now]]),
+            )
+            .await;
             assert_eq!(r.code, 0, "{}", r.stderr);
             r.json()
         }
