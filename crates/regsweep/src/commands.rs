@@ -244,12 +244,13 @@ pub async fn validation(args: &RunArgs) -> anyhow::Result<(Exit, String)> {
 
 /// `policy check FILE`.
 pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        UsageError::new(format!(
-            "error: cannot read {}: {e}\n  help: check the path",
-            file.display()
-        ))
-    })?;
+    let text =
+        crate::bounded::read_to_string(file, policy_file::MAX_POLICY_BYTES).map_err(|e| {
+            UsageError::new(format!(
+                "error: cannot read {}: {e}\n  help: check the path",
+                file.display()
+            ))
+        })?;
     match policy_file::parse_named(&file.display().to_string(), &text) {
         Ok(p) => {
             println!("{}: ok, {} rule(s)", file.display(), p.rules.len());

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "emulator")]
 mod bench;
+mod bounded;
 mod cli;
 mod commands;
 #[cfg(feature = "emulator")]

@@ -225,7 +225,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
     };
 
     let (mut policy, policy_source) = if let Some(path) = &args.policy {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::bounded::read_to_string(path, policy_file::MAX_POLICY_BYTES).map_err(|e| {
             UsageError::new(format!(
                 "error: cannot read the policy file {}: {e}\n  help: check the path given to --policy",
                 path.display()

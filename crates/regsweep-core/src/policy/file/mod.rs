@@ -25,12 +25,14 @@ use super::{
 pub const FORMAT_VERSION: u32 = 1;
 
 mod error;
+mod limits;
 mod render;
 #[cfg(test)]
 mod tests;
 
 use error::{convert_error, problem, HELP};
 pub use error::{Location, PolicyFileError};
+pub use limits::{MAX_NESTING, MAX_POLICY_BYTES};
 pub use render::{format_duration, render};
 
 /// Parses a policy file, naming it `policy.yaml` in errors.
@@ -55,6 +57,7 @@ pub fn parse_named(name: &str, text: &str) -> Result<Policy, PolicyFileError> {
             ),
         });
     }
+    limits::check(name, text)?;
     serde_norway::from_str::<RawPolicy>(text)
         .map(|raw| Policy { rules: raw.rules })
         .map_err(|e| convert_error(name, &e))
