@@ -112,6 +112,8 @@ pub struct Env {
     pub github_token: Option<String>,
     pub github_output: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
+    /// `GITHUB_ACTIONS=true`: errors name the Action's inputs, not the flags.
+    pub actions: bool,
 }
 
 impl Env {
@@ -122,6 +124,47 @@ impl Env {
             github_token: get("GITHUB_TOKEN"),
             github_output: get("GITHUB_OUTPUT").map(PathBuf::from),
             step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            actions: get("GITHUB_ACTIONS").is_some_and(|v| v.trim() == "true"),
+        }
+    }
+
+    /// How errors name inputs in this environment.
+    pub fn names(&self) -> Names {
+        Names {
+            actions: self.actions,
+        }
+    }
+}
+
+/// How an error names an input: in GitHub Actions the workflow author wrote the
+/// Action's `with:` keys (`tag-selection`), so errors name those; elsewhere the flags.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Names {
+    pub actions: bool,
+}
+
+impl Names {
+    /// The input for `flag` (`--tag-selection`), as the user wrote it:
+    /// `` `tag-selection` `` in Actions, `--tag-selection` elsewhere.
+    pub fn of(self, flag: &str) -> String {
+        if !self.actions {
+            return flag.to_string();
+        }
+        let input = match flag {
+            "--policy-inline" => "policy",
+            "--log" => "rust-log",
+            other => other.trim_start_matches("--"),
+        };
+        format!("`{input}`")
+    }
+
+    /// Several inputs, joined for a sentence (`a`, `b` and `c`).
+    pub fn list(self, flags: &[&str]) -> String {
+        let names: Vec<String> = flags.iter().map(|f| self.of(f)).collect();
+        match names.split_last() {
+            None => String::new(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         }
     }
 }
@@ -173,15 +216,18 @@ fn parse_patterns(flag: &str, list: &str) -> Result<PatternList, UsageError> {
 /// Resolves run arguments into settings. `needs_policy` is false for commands that
 /// need no selection (restore).
 pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<Settings> {
+    let names = env.names();
     let backend_kind = args.backend.unwrap_or_default();
     let backend = match backend_kind {
         BackendKind::Github => {
             let account = match args.account.as_deref().map(str::trim) {
                 Some(a) if !a.is_empty() => a.to_string(),
                 _ => {
-                    return usage(
-                        "error: no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: pass --account ORG (or --account user), or set REGSWEEP_ACCOUNT",
-                    )
+                    return usage(if names.actions {
+                        "error: no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: add `account: ORG` (or `account: user`) to the step's `with:`"
+                    } else {
+                        "error: no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: pass --account ORG (or --account user), or set REGSWEEP_ACCOUNT"
+                    })
                 }
             };
             let token = args
@@ -191,9 +237,11 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
                 .or_else(|| env.github_token.clone())
                 .map(|t| Secret::new(t.trim()));
             let Some(token) = token else {
-                return usage(
-                    "error: no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: pass --token, or set GITHUB_TOKEN (a classic PAT with read:packages and delete:packages, or the Actions GITHUB_TOKEN)",
-                );
+                return usage(if names.actions {
+                    "error: no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: add `token: ${{ secrets.GITHUB_TOKEN }}` (or a classic PAT with read:packages and delete:packages from a secret) to the step's `with:`"
+                } else {
+                    "error: no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: pass --token, or set GITHUB_TOKEN (a classic PAT with read:packages and delete:packages, or the Actions GITHUB_TOKEN)"
+                });
             };
             let api_url = parse_url(
                 "--api-url",
@@ -243,23 +291,12 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
             .map_err(|e| UsageError::new(format!("error: {e}")))?;
         (p, PolicySource::Inline)
     } else if needs_policy {
-        (snok_policy(args)?, PolicySource::Flags)
+        (snok_policy(args, names)?, PolicySource::Flags)
     } else {
         (Policy::default(), PolicySource::Flags)
     };
     if policy_source != PolicySource::Flags {
-        let snok_flags = [
-            ("--image-tags", args.image_tags.is_some()),
-            ("--skip-shas", args.skip_shas.is_some()),
-            ("--tag-selection", args.tag_selection.is_some()),
-            ("--keep-n-most-recent", args.keep_n_most_recent.is_some()),
-            ("--cut-off", args.cut_off.is_some()),
-        ];
-        if let Some((flag, _)) = snok_flags.iter().find(|(_, set)| *set) {
-            return usage(format!(
-                "error: {flag} cannot be combined with a policy file\n  the policy file decides what is kept and deleted\n  help: move the condition into a rule of the policy (see docs/policy.md), or drop the policy file"
-            ));
-        }
+        policy_conflicts(args, &policy_source, names)?;
     }
     if args.delete_orphans {
         let mut r = Rule::new("delete-orphans", RuleAction::Delete);
@@ -325,15 +362,52 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
     })
 }
 
-/// The policy equivalent to the snok-style flags.
-pub fn snok_policy(args: &RunArgs) -> Result<Policy, UsageError> {
-    let names = args.image_names.as_deref().unwrap_or("").trim();
-    if names.is_empty() {
-        return Err(UsageError::new(
-            "error: no image names given\n  regsweep needs to know which packages to clean\n  help: pass --image-names (e.g. `app, worker`, `team/*`, `*, !keep-me`) or a --policy file",
-        ));
+/// With a policy, the snok-style selection inputs would be ignored: every one given is
+/// named in one error (exit 2, before any request), with how to fix it.
+fn policy_conflicts(args: &RunArgs, source: &PolicySource, names: Names) -> Result<(), UsageError> {
+    let given: Vec<&str> = [
+        ("--image-tags", args.image_tags.is_some()),
+        ("--skip-shas", args.skip_shas.is_some()),
+        ("--tag-selection", args.tag_selection.is_some()),
+        ("--keep-n-most-recent", args.keep_n_most_recent.is_some()),
+        ("--timestamp-to-use", args.timestamp_to_use.is_some()),
+        ("--cut-off", args.cut_off.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, set)| set.then_some(flag))
+    .collect();
+    if given.is_empty() {
+        return Ok(());
     }
-    let image_names = parse_patterns("--image-names", names)?;
+    let list = names.list(&given);
+    let them = if given.len() == 1 { "it" } else { "them" };
+    let policy = match (names.actions, source) {
+        (true, PolicySource::File(_)) => "a policy file".to_string(),
+        (true, _) => names.of("--policy-inline"),
+        (false, PolicySource::File(_)) => "a policy file (--policy)".to_string(),
+        (false, _) => "an inline policy (--policy-inline, REGSWEEP_POLICY)".to_string(),
+    };
+    let help = if names.actions {
+        format!("remove {list} from the step's `with:` and express {them} as rules of the policy (see docs/policy.md), or drop `policy` and keep the snok-style inputs")
+    } else {
+        format!("move {them} into a rule of the policy (see docs/policy.md), or drop the policy")
+    };
+    Err(UsageError::new(format!(
+        "error: {list} cannot be combined with {policy}\n  the policy decides what is kept and deleted; the snok-style selection inputs would be ignored\n  help: {help}"
+    )))
+}
+
+/// The policy equivalent to the snok-style flags.
+pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
+    let image_names = args.image_names.as_deref().unwrap_or("").trim();
+    if image_names.is_empty() {
+        return Err(UsageError::new(format!(
+            "error: no image names given\n  regsweep needs to know which packages to clean\n  help: give {} (e.g. `app, worker`, `team/*`, `*, !keep-me`) or {}",
+            names.of("--image-names"),
+            if names.actions { "a `policy`" } else { "a --policy file" }
+        )));
+    }
+    let image_names = parse_patterns("--image-names", image_names)?;
     let image_tags = parse_patterns("--image-tags", args.image_tags.as_deref().unwrap_or(""))?;
     let skip_shas = parse_skip_shas(args.skip_shas.as_deref().unwrap_or("")).map_err(|e| {
         UsageError::new(format!(
@@ -353,9 +427,11 @@ pub fn snok_policy(args: &RunArgs) -> Result<Policy, UsageError> {
         .parse()
         .map_err(|e: String| UsageError::new(format!("error: --timestamp-to-use: {e}")))?;
     let Some(cut_off) = args.cut_off.as_deref().filter(|s| !s.trim().is_empty()) else {
-        return Err(UsageError::new(
-            "error: no cut-off given\n  versions newer than the cut-off are never deleted, so regsweep needs one\n  help: pass --cut-off (e.g. `1w`, `2w 3d`), or use a --policy file",
-        ));
+        return Err(UsageError::new(format!(
+            "error: no cut-off given\n  versions newer than the cut-off are never deleted, so regsweep needs one\n  help: give {} (e.g. `1w`, `2w 3d`), or use {}",
+            names.of("--cut-off"),
+            if names.actions { "a `policy`" } else { "a --policy file" }
+        )));
     };
     let cut_off = parse_duration("--cut-off", cut_off)?;
     if !image_tags.is_empty() && tag_selection == TagSelection::Untagged {
@@ -432,6 +508,66 @@ mod tests {
         let mut a = args();
         a.skip_shas = Some("sha256:nope".into());
         assert!(resolve(&a, &Env::default(), true).is_err());
+    }
+
+    /// Issue 10: under Actions, a conflict names every input involved as the workflow
+    /// author wrote it, and says how to fix it; outside Actions, the flags.
+    #[test]
+    fn policy_conflicts_name_every_input_as_written() {
+        let a = RunArgs {
+            policy_inline: Some("rules: [{action: delete, older_than: 30d}]".into()),
+            tag_selection: Some("both".into()),
+            timestamp_to_use: Some("created_at".into()),
+            ..args()
+        };
+        let actions = Env {
+            actions: true,
+            ..Env::default()
+        };
+        let e = resolve(&a, &actions, true).unwrap_err().to_string();
+        assert!(
+            e.starts_with("error: `tag-selection`, `timestamp-to-use` and `cut-off` cannot be combined with `policy`"),
+            "{e}"
+        );
+        assert!(e.contains("help: remove"), "{e}");
+        assert!(!e.contains("--"), "no flags named under Actions: {e}");
+        let e = resolve(&a, &Env::default(), true).unwrap_err().to_string();
+        assert!(
+            e.starts_with("error: --tag-selection, --timestamp-to-use and --cut-off cannot be combined with an inline policy"),
+            "{e}"
+        );
+        let ok = RunArgs {
+            policy_inline: a.policy_inline.clone(),
+            image_names: Some("app".into()),
+            ..RunArgs::default()
+        };
+        let ok = RunArgs {
+            account: Some("acme".into()),
+            token: Some("t".into()),
+            ..ok
+        };
+        assert!(
+            resolve(&ok, &actions, true).is_ok(),
+            "image-names narrows a policy"
+        );
+    }
+
+    #[test]
+    fn missing_inputs_under_actions_name_the_inputs() {
+        let actions = Env {
+            actions: true,
+            ..Env::default()
+        };
+        let mut a = args();
+        a.cut_off = None;
+        let e = resolve(&a, &actions, true).unwrap_err().to_string();
+        assert!(
+            e.contains("give `cut-off`") && e.contains("a `policy`"),
+            "{e}"
+        );
+        a.account = None;
+        let e = resolve(&a, &actions, true).unwrap_err().to_string();
+        assert!(e.contains("`account: ORG`"), "{e}");
     }
 
     #[test]

@@ -1,17 +1,13 @@
-//! The GitHub Action's contract, checked against the real binary: `action.yml`
-//! accepts every snok v3 input, passes each to an environment variable the binary
-//! reads, and a run configured exactly as the Action runner would configure it
-//! (every input present, unset ones empty or at their default) works and writes
-//! exactly the outputs `action.yml` declares.
-
-mod common;
+//! The GitHub Action's contract, checked statically: `action.yml` accepts every snok
+//! v3 input and passes each to an environment variable the binary reads; its
+//! defaults never conflict; it runs the published image; the Dockerfile's `action`
+//! target runs as root and its `kubernetes` target as non-root. Running the step as
+//! the runner does is `action_runner.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{acme, command, decisions, read, sim, NOW};
-use regsweep_sim::SimOptions;
 use serde_norway::Value;
 
 const SNOK_V3_INPUTS: [&str; 11] = [
@@ -43,36 +39,6 @@ fn keys(v: &Value) -> BTreeSet<String> {
         .keys()
         .map(|k| k.as_str().expect("string keys").to_string())
         .collect()
-}
-
-/// The environment the runner gives the container for the `with:` values `given`:
-/// each `runs.env` entry with `${{ inputs.X }}` replaced by the given value, else the
-/// input's default, else the empty string.
-fn runner_env(
-    action: &Value,
-    given: &BTreeMap<&str, String>,
-    api_url: &str,
-) -> Vec<(String, String)> {
-    let inputs = &action["inputs"];
-    let mut out = Vec::new();
-    for (k, v) in action["runs"]["env"].as_mapping().expect("runs.env") {
-        let name = k.as_str().unwrap().to_string();
-        let template = v.as_str().expect("env values are strings").trim();
-        let input = template
-            .strip_prefix("${{ inputs.")
-            .and_then(|s| s.strip_suffix(" }}"))
-            .unwrap_or_else(|| panic!("{name}: `{template}` is not an input reference"));
-        let value = match given.get(input) {
-            Some(v) => v.clone(),
-            None => match inputs[input]["default"].as_str() {
-                Some("${{ github.api_url }}") => api_url.to_string(),
-                Some(d) => d.to_string(),
-                None => String::new(),
-            },
-        };
-        out.push((name, value));
-    }
-    out
 }
 
 #[test]
@@ -119,12 +85,42 @@ fn action_yml_accepts_every_snok_input_and_the_binary_reads_every_variable() {
     assert_eq!(a["runs"]["args"][0], "apply");
 }
 
+/// The stages of the Dockerfile: name (`FROM … AS name`) → its instructions.
+fn dockerfile_stages(text: &str) -> BTreeMap<String, Vec<String>> {
+    let mut stages: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(from) = line.strip_prefix("FROM ") {
+            let name = from
+                .split_once(" AS ")
+                .map(|(_, n)| n.trim().to_string())
+                .expect("every stage is named");
+            stages.insert(name.clone(), Vec::new());
+            current = Some(name);
+            continue;
+        }
+        let stage = current.as_ref().expect("instruction before FROM");
+        stages.get_mut(stage).unwrap().push(line.to_string());
+    }
+    stages
+}
+
+/// The user a stage runs as (`USER` value, root when none).
+fn stage_user(stage: &[String]) -> String {
+    stage
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
+        .map_or_else(|| "root".to_string(), |u| u.trim().to_string())
+}
+
 #[test]
 fn dockerfile_copies_only_what_exists() {
     let root = repo_root();
-    let a = action();
-    let image = a["runs"]["image"].as_str().unwrap();
-    let text = std::fs::read_to_string(root.join(image)).expect("the Action's Dockerfile");
+    let text = std::fs::read_to_string(root.join("Dockerfile")).expect("Dockerfile");
     for line in text.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("COPY ") {
             if rest.starts_with("--from=") {
@@ -136,7 +132,6 @@ fn dockerfile_copies_only_what_exists() {
             }
         }
     }
-    assert!(text.contains("USER nonroot"), "the image runs as non-root");
     let ignore = std::fs::read_to_string(root.join(".dockerignore")).expect(".dockerignore");
     assert!(
         ignore.lines().any(|l| l.trim() == "target/"),
@@ -144,116 +139,86 @@ fn dockerfile_copies_only_what_exists() {
     );
 }
 
-/// The packages of `acme` (see [`common::acme`]).
-const PACKAGES: &str = r#"      - name: foo
-        visibility: private
-        images:
-          - {handle: v1, tags: [v1], age: 60d}
-          - {handle: prod, tags: [prod], age: 90d}
-          - {handle: v2, tags: [v2], age: 40d}
-          - {handle: loose, tags: [], age: 50d}
-          - {handle: v3, tags: [v3], age: 1d}
-      - name: bar
-        visibility: private
-        images:
-          - {handle: b1, tags: [b1], age: 70d}
-          - {handle: b2, tags: [b2], age: 2d}
-      - name: qux
-        visibility: private
-        images:
-          - {handle: q1, tags: [q1], age: 70d}
-          - {handle: q2, tags: [q2], age: 70d}
-"#;
-
-/// snok's organisation example as an Action step: the runner passes every input
-/// (unset ones empty or at their default); the run plans, deletes and writes the
-/// outputs action.yml declares, no more and no fewer.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_step_configured_like_the_runner_runs_and_writes_the_declared_outputs() {
-    let s = sim(&acme(PACKAGES), SimOptions::default()).await;
-    let a = action();
-    let given: BTreeMap<&str, String> = [
-        ("account", "acme"),
-        ("token", "ghp_admin"),
-        ("image-names", "foo bar"),
-        ("image-tags", "!prod !qa"),
-        ("cut-off", "4w"),
-        ("registry-url", s.registry_url().as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k, v.to_string()))
-    .collect();
-    let env = runner_env(&a, &given, s.api_url().as_str());
+/// Issue 10: GitHub runs a Docker action as the image's user with no `--user`, and
+/// the runner's files belong to uid 1001 with mode 0644, so the Action's image must
+/// run as root; the Kubernetes image runs as a numeric non-root user (so
+/// `runAsNonRoot` can verify it) and the same binary.
+#[test]
+fn action_image_runs_as_root_and_kubernetes_image_as_non_root() {
+    let text = std::fs::read_to_string(repo_root().join("Dockerfile")).expect("Dockerfile");
+    let stages = dockerfile_stages(&text);
+    let action = &stages["action"];
+    let kubernetes = &stages["kubernetes"];
+    let user = stage_user(action);
     assert!(
-        env.iter()
-            .any(|(k, v)| k == "REGSWEEP_SKIP_SHAS" && v.is_empty()),
-        "unset inputs arrive as empty variables"
+        user == "root" || user.starts_with("0"),
+        "the action stage runs as `{user}`: it cannot append to $GITHUB_OUTPUT"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("output");
-    let summary = dir.path().join("summary");
-    let run = |args: &[&str], extra: &[(&str, &str)]| {
-        let mut cmd = command(args);
-        cmd.env("REGSWEEP_NOW", NOW)
-            .env("GITHUB_ACTIONS", "true")
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .envs(extra.iter().copied());
-        cmd.output().expect("regsweep runs")
-    };
-    // The plan first (as `dry-run: true` would), as JSON for checking.
-    let plan = run(&["plan"], &[("REGSWEEP_OUTPUT", "json")]);
-    assert!(
-        plan.status.success(),
-        "{}",
-        String::from_utf8_lossy(&plan.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("JSON plan");
-    let to_delete: BTreeSet<String> = decisions(&doc)
-        .into_iter()
-        .filter(|(_, d)| d["action"] == "delete")
-        .map(|(p, d)| format!("{}:{}", p["name"].as_str().unwrap(), d["id"]))
-        .collect();
-    // foo: v1, v2 and the untagged one (older than 4w, not prod); bar: b1. qux is not named.
-    assert_eq!(to_delete.len(), 4, "{to_delete:?}");
-
-    let out = run(
-        &a["runs"]["args"]
-            .as_sequence()
-            .unwrap()
+    let k8s_user = stage_user(kubernetes);
+    let uid: u32 = k8s_user
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("kubernetes USER `{k8s_user}` is not numeric"));
+    assert_ne!(uid, 0, "the kubernetes image runs non-root");
+    for stage in [action, kubernetes] {
+        assert!(
+            stage.contains(&r#"ENTRYPOINT ["/usr/local/bin/regsweep"]"#.to_string()),
+            "{stage:?}"
+        );
+        assert!(stage
             .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect::<Vec<_>>(),
-        &[
-            ("GITHUB_OUTPUT", output.to_str().unwrap()),
-            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let written: BTreeMap<String, String> = read(&output)
+            .any(|l| l.starts_with("COPY --from=build /src/target/release/regsweep ")));
+    }
+    // A plain `docker build .` gives the Action's image.
+    let last = text
         .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let declared = keys(&a["outputs"]);
+        .rfind(|l| l.starts_with("FROM "))
+        .expect("a stage");
+    assert!(last.ends_with(" AS action"), "{last}");
+}
+
+/// Issue 10: the Action pulls a published, versioned image (never a build on the
+/// runner), of the version in Cargo.toml, which the release workflow builds from the
+/// `action` target.
+#[test]
+fn action_runs_the_published_image_of_this_version() {
+    let a = action();
+    let image = a["runs"]["image"].as_str().unwrap();
+    let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    let version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("workspace version");
     assert_eq!(
-        written.keys().cloned().collect::<BTreeSet<_>>(),
-        declared,
-        "outputs written vs declared in action.yml"
+        image,
+        format!("docker://ghcr.io/regsweep/regsweep:v{version}")
     );
-    let deleted: BTreeSet<String> = written["deleted"].split(',').map(String::from).collect();
-    assert_eq!(deleted, to_delete);
-    assert_eq!(written["deleted-count"], "4");
-    assert_eq!(written["failed"], "");
-    assert_eq!(written["left-count"], "0");
+    let release =
+        std::fs::read_to_string(repo_root().join(".github/workflows/release.yml")).unwrap();
     assert!(
-        read(&summary).contains("foo"),
-        "the step summary names the packages"
+        release.contains("target: action"),
+        "release builds the action target"
     );
-    assert_eq!(s.versions("acme", "qux").len(), 2, "qux untouched");
-    s.shutdown().await;
+    assert!(release.contains("target: kubernetes"));
+}
+
+/// Issue 10: an optional input left at its default means "not given", so no default
+/// can conflict with another input; only `api-url` has one (the workflow's own API).
+#[test]
+fn optional_inputs_default_to_not_given() {
+    let a = action();
+    for (name, input) in a["inputs"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        if input["required"].as_bool() == Some(true) {
+            continue;
+        }
+        let default = input["default"].as_str().unwrap_or("");
+        match name {
+            "api-url" => assert_eq!(default, "${{ github.api_url }}"),
+            _ => assert_eq!(default, "", "input `{name}` has default `{default}`"),
+        }
+    }
 }

@@ -135,20 +135,15 @@ async fn plan_and_apply_decide_the_same_and_outputs_are_written() {
     let after = s.versions("acme", "app").len() + s.versions("acme", "team/worker").len();
     assert_eq!((before - after) as u64, to_delete);
 
-    let outputs = read(&out);
-    assert!(
-        outputs.contains(&format!("deleted-count={to_delete}\n")),
-        "{outputs}"
-    );
-    assert!(outputs.contains("failed-count=0\n"), "{outputs}");
-    let deleted_line = outputs.lines().find(|l| l.starts_with("deleted=")).unwrap();
+    let outputs = common::github_outputs(&out);
     assert_eq!(
-        deleted_line
-            .trim_start_matches("deleted=")
-            .split(',')
-            .count() as u64,
-        to_delete
+        outputs["deleted-count"],
+        to_delete.to_string(),
+        "{outputs:?}"
     );
+    assert_eq!(outputs["failed-count"], "0", "{outputs:?}");
+    let deleted_line = &outputs["deleted"];
+    assert_eq!(deleted_line.split(',').count() as u64, to_delete);
     assert!(deleted_line.contains("team/worker:") || deleted_line.contains("app:"));
     assert!(read(&summary).contains("regsweep: retention applied"));
     s.shutdown().await;
@@ -175,8 +170,9 @@ async fn failed_deletions_exit_1_and_are_listed() {
         r.stderr
     );
     assert_eq!(doc["totals"]["deleted"].as_u64().unwrap(), 0);
-    assert!(read(&out).contains("deleted-count=0"));
-    assert!(!read(&out).contains("failed-count=0"));
+    let outputs = common::github_outputs(&out);
+    assert_eq!(outputs["deleted-count"], "0");
+    assert_ne!(outputs["failed-count"], "0");
     s.shutdown().await;
 }
 

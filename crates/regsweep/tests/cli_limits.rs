@@ -246,23 +246,21 @@ async fn primary_budget_below_the_reserve_leaves_the_rest_for_the_next_run() {
         "spent {spent} of {LIMIT}, reserve {RESERVE}"
     );
     assert!(r.stderr.contains("left for the next run"), "{}", r.stderr);
-    let outputs = common::read(&out);
-    assert!(
-        outputs.contains(&format!("deleted-count={}\n", deleted.len())),
-        "{outputs}"
+    let outputs = common::github_outputs(&out);
+    assert_eq!(
+        outputs["deleted-count"],
+        deleted.len().to_string(),
+        "{outputs:?}"
     );
     // Left is not failed: nothing failed, the rest is named in `left`.
-    assert!(outputs.contains("failed-count=0\n"), "{outputs}");
-    assert!(outputs.contains("\nfailed=\n"), "{outputs}");
-    assert!(
-        outputs.contains(&format!("left-count={}\n", left.len())),
-        "{outputs}"
+    assert_eq!(outputs["failed-count"], "0", "{outputs:?}");
+    assert_eq!(outputs["failed"], "", "{outputs:?}");
+    assert_eq!(outputs["left-count"], left.len().to_string(), "{outputs:?}");
+    assert_eq!(
+        outputs["left"].split(',').count(),
+        left.len(),
+        "{outputs:?}"
     );
-    let named = outputs
-        .lines()
-        .find_map(|l| l.strip_prefix("left="))
-        .expect("a left= line");
-    assert_eq!(named.split(',').count(), left.len(), "{outputs}");
     s.shutdown().await;
 }
 

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{acme_accounts, actions, decisions, read, regsweep, scenario, sim, validate, Run};
+use common::{acme_accounts, actions, decisions, regsweep, scenario, sim, validate, Run};
 use regsweep_sim::{Sim, SimOptions};
 use serde_json::Value;
 
@@ -374,13 +374,12 @@ async fn readme_organisation_spares_prod_and_qa_and_unnamed_packages() {
     assert_eq!(applied["totals"]["failed"], 0);
 
     // The outputs: snok's documented format, comma-separated image-name:version-id.
-    let outputs = read(&out);
+    let outputs = common::github_outputs(&out);
     let line = |key: &str| -> String {
         outputs
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("no `{key}=` line in {outputs}"))
-            .to_string()
+            .get(key)
+            .unwrap_or_else(|| panic!("no `{key}` output in {outputs:?}"))
+            .clone()
     };
     let deleted: BTreeSet<(String, u64)> = line("deleted")
         .split(',')
@@ -389,7 +388,7 @@ async fn readme_organisation_spares_prod_and_qa_and_unnamed_packages() {
             (pkg.to_string(), id.parse().expect("a version id"))
         })
         .collect();
-    assert_eq!(deleted, delete_set(&planned), "{outputs}");
+    assert_eq!(deleted, delete_set(&planned), "{outputs:?}");
     assert_eq!(line("failed"), "");
     assert_eq!(line("deleted-count"), "4");
     assert_eq!(line("failed-count"), "0");

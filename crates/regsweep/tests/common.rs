@@ -242,3 +242,33 @@ pub fn actions(doc: &Value) -> Vec<(String, u64, String)> {
     v.sort();
     v
 }
+
+/// The outputs in a `$GITHUB_OUTPUT` file, parsed as the runner parses them: every
+/// entry in the `name<<DELIMITER` … `DELIMITER` form (regsweep writes no other).
+/// Panics on a line outside that form: that would be an injected or broken output.
+pub fn github_outputs(p: &Path) -> std::collections::BTreeMap<String, String> {
+    parse_github_outputs(&read(p))
+}
+
+/// [`github_outputs`] of a text.
+pub fn parse_github_outputs(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let (name, delimiter) = line
+            .split_once("<<")
+            .unwrap_or_else(|| panic!("`{line}` is not in the name<<DELIMITER form:\n{text}"));
+        let mut value = Vec::new();
+        loop {
+            let l = lines
+                .next()
+                .unwrap_or_else(|| panic!("`{name}`: delimiter `{delimiter}` never closed"));
+            if l == delimiter {
+                break;
+            }
+            value.push(l);
+        }
+        out.insert(name.to_string(), value.join("\n"));
+    }
+    out
+}
