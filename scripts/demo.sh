@@ -4,5 +4,5 @@
 # No account, no network. Pass --apply to also delete (inside the emulator) and validate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/ensure-registry.sh
+scripts/ensure-registry.sh >/dev/null
 exec cargo run --quiet -p regsweep -- demo "$@"

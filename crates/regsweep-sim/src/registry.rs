@@ -11,8 +11,18 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-/// Where to look for the registry binary, in order, after `$REGSWEEP_REGISTRY_BIN`.
-const CANDIDATES: &[&str] = &["docker-registry", "/usr/bin/docker-registry", "registry"];
+/// Where to look for the registry binary, in order, after `$REGSWEEP_REGISTRY_BIN`:
+/// the copy `scripts/ensure-registry.sh` unpacks into this checkout (no system
+/// service), then the system's.
+const CANDIDATES: &[&str] = &[
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/tools/docker-registry/usr/bin/docker-registry"
+    ),
+    "docker-registry",
+    "/usr/bin/docker-registry",
+    "registry",
+];
 
 /// Why the registry could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +30,7 @@ pub enum RegistryError {
     #[error(
         "cannot find the OCI registry server `docker-registry`\n  \
          The test bed runs the CNCF Distribution server on 127.0.0.1.\n  \
-         help: install it with `apt-get install -y docker-registry`, or set REGSWEEP_REGISTRY_BIN to its path"
+         help: run scripts/ensure-registry.sh (it unpacks one into target/tools/), or set REGSWEEP_REGISTRY_BIN to its path"
     )]
     NotInstalled,
     #[error("cannot start the OCI registry `{bin}`: {source}")]

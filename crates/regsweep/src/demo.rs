@@ -39,7 +39,7 @@ pub async fn run(
 ) -> anyhow::Result<Exit> {
     if !regsweep_sim::LocalRegistry::is_installed() {
         return Err(UsageError::new(
-            "error: the demo needs the OCI registry server `docker-registry`, which is not installed\n  the demo runs a real CNCF Distribution registry on 127.0.0.1\n  help: run ./scripts/demo.sh (it installs it), or `apt-get install -y docker-registry`",
+            "error: the demo needs the OCI registry server `docker-registry`, which is not installed\n  the demo runs a real CNCF Distribution registry on 127.0.0.1\n  help: run ./scripts/demo.sh (it unpacks one into target/tools/, starting no system service), or set REGSWEEP_REGISTRY_BIN to the path of a Distribution server binary",
         )
         .into());
     }
