@@ -230,7 +230,11 @@ fn check(plan: &Plan, expected: &[(u64, Action, Why<'_>)]) {
             ) => relation_kind(relation) == kind && p.id == VersionId(parent),
             (Why::NotSelected, Some(Reason::NotSelected { .. })) => true,
             (Why::Partial(r, tags), Some(Reason::PartialTagMatch { rule, unselected })) => {
-                rule == r && unselected.iter().map(String::as_str).eq(tags.iter().copied())
+                rule == r
+                    && unselected
+                        .iter()
+                        .map(String::as_str)
+                        .eq(tags.iter().copied())
             }
             _ => false,
         };
