@@ -11,9 +11,10 @@
 //! - any of the above prefixed with `!`: an exclusion.
 //!
 //! A name matches a list when it matches at least one positive item (a list with only
-//! exclusions has an implicit `*`) and no exclusion. A version's tags match a list when
-//! at least one tag matches a positive item and no tag matches an exclusion (snok's
-//! rule).
+//! exclusions has an implicit `*`) and no exclusion. A version's tags are matched two
+//! ways: [`PatternList::match_tags`] (a keep rule's) asks that *some* tag matches a
+//! positive item, [`PatternList::match_every_tag`] (a delete rule's and snok's
+//! `image-tags`) that *every* tag does; in both, no tag may match an exclusion.
 
 use std::fmt;
 
@@ -226,6 +227,26 @@ impl PatternList {
         }
     }
 
+    /// The outcome of matching a version's tags when each of them must be selected:
+    /// every tag matches a positive item (or the list has none) and no tag matches an
+    /// exclusion. Some tags matching and others not is [`TagMatch::Partial`].
+    pub fn match_every_tag<'t>(&self, tags: &'t [String]) -> TagMatch<'t> {
+        match self.match_tags(tags) {
+            TagMatch::Matched(first) if !self.include.is_empty() => {
+                let unselected: Vec<&String> = tags
+                    .iter()
+                    .filter(|t| !self.include.iter().any(|m| m.is_match(t)))
+                    .collect();
+                if unselected.is_empty() {
+                    TagMatch::Matched(first)
+                } else {
+                    TagMatch::Partial { unselected }
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Whether any item has wildcards or is a regex (names then need listing).
     pub fn has_wildcards(&self) -> bool {
         self.include.is_empty() || self.include.iter().any(Matcher::is_wildcard)
@@ -274,6 +295,8 @@ pub enum TagMatch<'t> {
     NoMatch,
     /// A tag matched an exclusion.
     Excluded { tag: &'t String, pattern: String },
+    /// ([`PatternList::match_every_tag`] only) some tags matched, these did not.
+    Partial { unselected: Vec<&'t String> },
 }
 
 #[cfg(test)]
@@ -324,7 +347,26 @@ mod tests {
             TagMatch::Excluded { .. }
         ));
         assert_eq!(l.match_tags(&tags(&["main"])), TagMatch::NoMatch);
+        assert_eq!(
+            l.match_every_tag(&tags(&["v1", "main"])),
+            TagMatch::Partial {
+                unselected: vec![&"main".to_string()]
+            }
+        );
+        assert_eq!(
+            l.match_every_tag(&tags(&["v1", "v2"])),
+            TagMatch::Matched(Some(&"v1".to_string()))
+        );
+        assert_eq!(l.match_every_tag(&tags(&["main"])), TagMatch::NoMatch);
+        assert!(matches!(
+            l.match_every_tag(&tags(&["v1", "latest"])),
+            TagMatch::Excluded { .. }
+        ));
         let only_neg = PatternList::parse("!latest").unwrap();
+        assert!(matches!(
+            only_neg.match_every_tag(&tags(&["sha-1", "main"])),
+            TagMatch::Matched(_)
+        ));
         assert!(matches!(
             only_neg.match_tags(&tags(&["sha-1"])),
             TagMatch::Matched(_)

@@ -108,6 +108,10 @@ pub enum Miss {
     TagsNotMatched { patterns: String },
     /// A tag matches an exclusion.
     TagExcluded { tag: String, pattern: String },
+    /// A delete rule selects some of the version's tags but not these; deleting the
+    /// version would remove them, so the rule does not select it. Reported only when
+    /// every other condition of the rule holds.
+    TagsPartlySelected { unselected: Vec<String> },
     /// The digest is not among the rule's digests.
     DigestNotListed,
     /// A label condition does not hold.
@@ -148,6 +152,9 @@ impl fmt::Display for Miss {
             Miss::TagsNotMatched { patterns } => write!(f, "no tag matches {patterns}"),
             Miss::TagExcluded { tag, pattern } => {
                 write!(f, "tag `{tag}` is protected by `{pattern}`")
+            }
+            Miss::TagsPartlySelected { unselected } => {
+                write!(f, "tag(s) {} not selected", backticked(unselected))
             }
             Miss::DigestNotListed => f.write_str("digest not listed"),
             Miss::Label { key, found: None } => write!(f, "no label `{key}`"),
@@ -229,6 +236,12 @@ pub enum Reason {
     /// No rule selected it; `misses` says why each rule that applies to its package
     /// passed it over.
     NotSelected { misses: Vec<RuleMiss> },
+    /// Kept: a delete rule selects some of its tags but not `unselected`, and
+    /// deleting the version would remove those too (snok's partial match).
+    PartialTagMatch {
+        rule: String,
+        unselected: Vec<String>,
+    },
     /// Kept because a kept version needs it.
     Protected {
         relation: Relation,
@@ -280,6 +293,11 @@ impl fmt::Display for Reason {
                 }
                 Ok(())
             }
+            Reason::PartialTagMatch { rule, unselected } => write!(
+                f,
+                "kept: rule `{rule}` selects only some of its tags; deleting it would also remove {}, which no rule selects",
+                backticked(unselected)
+            ),
             Reason::Protected { relation, parent, root } => {
                 write!(f, "{relation} of {parent}")?;
                 if parent != root {
@@ -300,6 +318,14 @@ impl fmt::Display for Reason {
             ),
         }
     }
+}
+
+/// `a`, `b` for a list of tags.
+fn backticked(tags: &[String]) -> String {
+    tags.iter()
+        .map(|t| format!("`{t}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renders a duration coarsely for people (`40d`, `3h`, `12m`).
@@ -370,6 +396,21 @@ mod tests {
             r.to_string(),
             format!("signature of deleted app@sha256:{}", "a".repeat(12))
         );
+    }
+
+    #[test]
+    fn partial_tag_match_names_the_unselected_tags() {
+        let r = Reason::PartialTagMatch {
+            rule: "tagged".into(),
+            unselected: vec!["v1.2.0".into(), "stable".into()],
+        };
+        assert_eq!(
+            r.to_string(),
+            "kept: rule `tagged` selects only some of its tags; deleting it would also remove `v1.2.0`, `stable`, which no rule selects"
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["kind"], "partial_tag_match");
+        assert_eq!(v["unselected"][0], "v1.2.0");
     }
 
     #[test]

@@ -176,6 +176,8 @@ enum Why<'a> {
     With(&'a str, u64),
     /// No rule selected it.
     NotSelected,
+    /// A delete rule selected some of its tags, not these.
+    Partial(&'a str, &'a [&'a str]),
 }
 
 fn relation_kind(r: &Relation) -> &'static str {
@@ -227,6 +229,13 @@ fn check(plan: &Plan, expected: &[(u64, Action, Why<'_>)]) {
                 }),
             ) => relation_kind(relation) == kind && p.id == VersionId(parent),
             (Why::NotSelected, Some(Reason::NotSelected { .. })) => true,
+            (Why::Partial(r, tags), Some(Reason::PartialTagMatch { rule, unselected })) => {
+                rule == r
+                    && unselected
+                        .iter()
+                        .map(String::as_str)
+                        .eq(tags.iter().copied())
+            }
             _ => false,
         };
         if d.action != action || !ok_why {
@@ -402,36 +411,31 @@ fn deploy_sha() {
     let plan = b.run(&policy, &PullRequests::new());
     use Action::*;
     let mut expected = vec![(1, Keep, Why::Rule("keep-latest"))];
-    for k in 1..10u64 {
-        expected.push((k + 1, Keep, Why::Newest("sha-builds", k as usize + 1)));
+    // `sha-builds` does not select the `latest` image (it selects its sha tag, not
+    // `latest`), so the ten newest it spares are the next ten.
+    for k in 1..11u64 {
+        expected.push((k + 1, Keep, Why::Newest("sha-builds", k as usize)));
     }
     expected.extend([
-        (11, Keep, Why::Rule("keep-recent")),
         (12, Keep, Why::Rule("keep-recent")),
         (20, Delete, Why::Rule("sha-builds")),
         (21, Delete, Why::Rule("sha-builds")),
         (30, Delete, Why::Rule("sha-builds")),
-        (40, Delete, Why::Rule("sha-builds")),
-        // Untagged and older than a week: the `untagged` rule selects them itself;
-        // the plan also says they go with their index.
-        (41, Delete, Why::Rule("untagged")),
-        (42, Delete, Why::Rule("untagged")),
+        // Tagged `stable` too, which no rule selects: deleting the image would
+        // remove `stable`, so it stays, and its platform manifests with it.
+        (40, Keep, Why::Partial("sha-builds", &["stable"])),
+        (41, Keep, Why::Protected("platform", 40)),
+        (42, Keep, Why::Protected("platform", 40)),
+        // Untagged and older than a week: the `untagged` rule selects it.
         (50, Delete, Why::Rule("untagged")),
         (51, Keep, Why::Rule("keep-recent")),
     ]);
     check(&plan, &expected);
-    // The latest image is also among the ten newest sha builds.
-    assert!(decision(&plan, 1).reasons.iter().any(|r| matches!(
+    // The latest image is kept by its own rule only.
+    assert!(!decision(&plan, 1).reasons.iter().any(|r| matches!(
         r,
-        Reason::KeptByRule { rule, how: Selected::Newest { rank: 1, .. } } if rule == "sha-builds"
+        Reason::KeptByRule { rule, how: Selected::Newest { .. } } if rule == "sha-builds"
     )));
-    assert!(decision(&plan, 41)
-        .reasons
-        .iter()
-        .any(|r| matches!(r, Reason::DeletedWith { .. })));
-    // The index goes before its platform manifests.
-    assert!(position(&plan, 40) < position(&plan, 41));
-    assert!(position(&plan, 40) < position(&plan, 42));
 }
 
 #[test]
@@ -458,8 +462,9 @@ fn deploy_sha_keeps_rolled_back_latest_and_its_platforms() {
         (42, Keep, Why::Protected("platform", 40)),
     ]);
     check(&plan, &expected);
-    // keep beats delete: the rule that would have deleted it is named.
-    assert!(decision(&plan, 40)
+    // `sha-builds` does not select it at all: `latest` is not a sha, and a delete
+    // rule selects a version only when it selects every one of its tags.
+    assert!(!decision(&plan, 40)
         .reasons
         .contains(&Reason::OverridesDelete {
             rule: "sha-builds".to_string()
@@ -488,7 +493,9 @@ fn releases() {
         &plan,
         &[
             (1, Keep, Why::Rule("keep-latest")),
-            (2, Delete, Why::Rule("builds")),
+            // Version 1 is not deletable (`latest` is selected by no delete rule), so
+            // it does not count among the builds of 1.4.1: the newest that does is 2.
+            (2, Keep, Why::Newest("builds", 1)),
             (3, Keep, Why::Rule("current-lines")),
             (4, Delete, Why::Rule("builds")),
             (5, Keep, Why::Rule("current-lines")),

@@ -1,7 +1,9 @@
 //! The planner: a pure function of inventory, manifest graph, policy and `now`.
 //!
 //! It owns every decision and the safety rules (DESIGN.md, "Planner"):
-//! 1. rules select versions (keep beats delete; unselected versions are kept);
+//! 1. rules select versions (keep beats delete; unselected versions are kept; a
+//!    tagged version is deleted only when delete rules select every one of its tags,
+//!    and a tagged version no rule selects never goes with a deleted parent);
 //! 2. everything reachable in the manifest graph from a version that stays is kept
 //!    (platform manifests of kept indexes, signatures, attestations and referrers of
 //!    kept manifests), with the path in the reason;
@@ -20,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 
 use crate::graph::{parse_artifact_tag, ArtifactTag, ManifestGraph, PackageGraph};
-use crate::model::{Digest, Inventory, Package, Version, Visibility};
+use crate::model::{age, Digest, Inventory, Package, Version, Visibility};
 use crate::plan::{Action, Decision, Finding, PackagePlan, Plan, PlanRef};
 use crate::policy::{Policy, RuleAction};
 use crate::reason::{Miss, Reason, Refusal, Relation, RuleMiss, Selected, VersionRef};
@@ -101,7 +103,13 @@ pub fn may_delete(pkg: &Package, input: PlanInput<'_>) -> bool {
         .filter(|r| r.action == RuleAction::Delete && r.packages.matches(&pkg.name))
         .any(|rule| {
             let top = rule.semver_lines.map(|l| planner.top_lines(rule, l));
-            (0..planner.vs.len()).any(|i| planner.check(rule, i, top.as_deref()).is_ok())
+            // A partial tag match may be completed by another delete rule.
+            (0..planner.vs.len()).any(|i| {
+                matches!(
+                    planner.check(rule, i, top.as_deref()),
+                    Ok(_) | Err(Miss::TagsPartlySelected { .. })
+                )
+            })
         })
 }
 
@@ -272,6 +280,14 @@ impl<'a> PackagePlanner<'a> {
         }
     }
 
+    /// Whether `i` carries a tag that is not a cosign / referrers tag. Such a
+    /// version is never deleted unless a rule selects it: going with a deleted
+    /// parent would remove tags nobody selected.
+    fn is_image_tagged(&self, i: usize) -> bool {
+        let v = self.vs[i];
+        v.is_tagged() && !is_artifact(v)
+    }
+
     /// An untagged version (or an artifact of a missing subject) that nothing
     /// references, in a package whose graph was read completely.
     fn is_orphan(&self, i: usize) -> bool {
@@ -289,15 +305,38 @@ impl<'a> PackagePlanner<'a> {
         let mut misses: Vec<Vec<RuleMiss>> = vec![Vec::new(); n];
         let mut delete_rules: Vec<Vec<String>> = vec![Vec::new(); n];
 
-        for rule in &self.input.policy.rules {
-            if !rule.packages.matches(&self.pkg.name) {
-                continue;
-            }
-            let top = rule.semver_lines.map(|l| self.top_lines(rule, l));
+        let rules: Vec<_> = self
+            .input
+            .policy
+            .rules
+            .iter()
+            .filter(|r| r.packages.matches(&self.pkg.name))
+            .map(|rule| {
+                let top = rule.semver_lines.map(|l| self.top_lines(rule, l));
+                let checks: Vec<_> = (0..n)
+                    .map(|i| self.check(rule, i, top.as_deref()))
+                    .collect();
+                (rule, checks)
+            })
+            .collect();
+        let uncovered = uncovered_tags(n, &rules);
+
+        for (rule, checks) in rules {
             let mut candidates = Vec::new();
-            for (i, m) in misses.iter_mut().enumerate() {
-                match self.check(rule, i, top.as_deref()) {
+            for (i, (m, checked)) in misses.iter_mut().zip(checks).enumerate() {
+                match checked {
                     Ok(a) => candidates.push((i, a)),
+                    // Other delete rules select the tags this one does not.
+                    Err(Miss::TagsPartlySelected { .. }) if uncovered[i].is_empty() => {
+                        let v = self.vs[i];
+                        candidates.push((i, age(self.input.now, v.timestamp(rule.timestamp))));
+                    }
+                    Err(Miss::TagsPartlySelected { .. }) => m.push(RuleMiss {
+                        rule: rule.name.clone(),
+                        miss: Miss::TagsPartlySelected {
+                            unselected: uncovered[i].clone(),
+                        },
+                    }),
                     Err(miss) => m.push(RuleMiss {
                         rule: rule.name.clone(),
                         miss,
@@ -373,7 +412,8 @@ impl<'a> PackagePlanner<'a> {
                     initial[i] == Initial::Strong
                         || skip[i].is_some()
                         || forced[i].is_some()
-                        || (initial[i] == Initial::Weak && self.inc[i].is_empty())
+                        || (initial[i] == Initial::Weak
+                            && (self.inc[i].is_empty() || self.is_image_tagged(i)))
                 })
                 .collect();
             let (stays, protected) = self.closure(&root);
@@ -438,7 +478,23 @@ impl<'a> PackagePlanner<'a> {
                 if m.iter().any(|x| !matches!(x.miss, Miss::TagState { .. })) {
                     m.retain(|x| !matches!(x.miss, Miss::TagState { .. }));
                 }
-                (Action::Keep, vec![Reason::NotSelected { misses: m }])
+                // A delete rule that would have deleted it but for tags it does not
+                // select: that is the deciding reason.
+                let mut r: Vec<Reason> = Vec::new();
+                m.retain(|x| match &x.miss {
+                    Miss::TagsPartlySelected { unselected } => {
+                        r.push(Reason::PartialTagMatch {
+                            rule: x.rule.clone(),
+                            unselected: unselected.clone(),
+                        });
+                        false
+                    }
+                    _ => true,
+                });
+                if r.is_empty() || !m.is_empty() {
+                    r.push(Reason::NotSelected { misses: m });
+                }
+                (Action::Keep, r)
             } else if initial[i] == Initial::Delete {
                 let mut r = deletes[i].clone();
                 if let Some(w) = self.deleted_with(i, &stays) {
@@ -556,6 +612,36 @@ impl<'a> PackagePlanner<'a> {
         }
         changed
     }
+}
+
+/// For each version, the tags that no delete rule selects while every other
+/// condition of that rule holds (empty when delete rules together select every tag,
+/// or when no delete rule applies). A delete rule deletes a tagged version only when
+/// this is empty: deleting a version removes all of its tags.
+fn uncovered_tags(
+    n: usize,
+    rules: &[(&crate::policy::Rule, Vec<Result<std::time::Duration, Miss>>)],
+) -> Vec<Vec<String>> {
+    (0..n)
+        .map(|i| {
+            let mut left: Option<Vec<String>> = None;
+            for (rule, checks) in rules {
+                if rule.action != RuleAction::Delete {
+                    continue;
+                }
+                let unselected = match &checks[i] {
+                    Ok(_) => return Vec::new(),
+                    Err(Miss::TagsPartlySelected { unselected }) => unselected,
+                    Err(_) => continue,
+                };
+                left = Some(match left {
+                    None => unselected.clone(),
+                    Some(l) => l.into_iter().filter(|t| unselected.contains(t)).collect(),
+                });
+            }
+            left.unwrap_or_default()
+        })
+        .collect()
 }
 
 /// The kind of artifact a version is, if its tags say so.

@@ -8,7 +8,9 @@ use std::time::Duration;
 use super::PackagePlanner;
 use crate::matcher::{parse_semver_tag, TagMatch};
 use crate::model::{age, Version};
-use crate::policy::{GroupBy, PullRequestState, Rule, SemverLevel, SemverLines, TagState};
+use crate::policy::{
+    GroupBy, PullRequestState, Rule, RuleAction, SemverLevel, SemverLines, TagState,
+};
 use crate::reason::Miss;
 
 impl PackagePlanner<'_> {
@@ -52,8 +54,16 @@ impl PackagePlanner<'_> {
         if !rule.digests.is_empty() && !rule.digests.contains(&v.digest) {
             return Err(Miss::DigestNotListed);
         }
+        // A delete rule must select every tag (deleting removes them all); a keep
+        // rule keeps a version one of whose tags it selects. A partial match is
+        // reported only when every other condition holds.
+        let mut partial = None;
         if v.is_tagged() && !rule.tags.is_empty() {
-            match rule.tags.match_tags(&v.tags) {
+            let outcome = match rule.action {
+                RuleAction::Delete => rule.tags.match_every_tag(&v.tags),
+                RuleAction::Keep => rule.tags.match_tags(&v.tags),
+            };
+            match outcome {
                 TagMatch::Matched(_) => {}
                 TagMatch::NoMatch => {
                     return Err(Miss::TagsNotMatched {
@@ -64,6 +74,11 @@ impl PackagePlanner<'_> {
                     return Err(Miss::TagExcluded {
                         tag: tag.clone(),
                         pattern,
+                    })
+                }
+                TagMatch::Partial { unselected } => {
+                    partial = Some(Miss::TagsPartlySelected {
+                        unselected: unselected.into_iter().cloned().collect(),
                     })
                 }
             }
@@ -114,7 +129,10 @@ impl PackagePlanner<'_> {
                 return Err(Miss::TooOld { age: a, limit });
             }
         }
-        Ok(a)
+        match partial {
+            Some(miss) => Err(miss),
+            None => Ok(a),
+        }
     }
 
     pub(super) fn check_pull_request(
