@@ -561,18 +561,6 @@ async fn policy_with_snok_inputs_names_the_inputs() {
     s.shutdown().await;
 }
 
-/// Issue 12: a package whose name holds a newline cannot add lines to
-/// `$GITHUB_OUTPUT`: every output is in the heredoc form with a random delimiter.
-#[test]
-fn outputs_are_heredocs_that_values_cannot_break() {
-    // Rendering through the real writer is the unit test in report/actions.rs; here
-    // the harness's parser rejects anything but the heredoc form.
-    let text = "deleted<<ghadelimiter_1\napp\nfailed-count=9\nghadelimiter_1\n";
-    let o = common::parse_github_outputs(text);
-    assert_eq!(o["deleted"], "app\nfailed-count=9");
-    assert!(!o.contains_key("failed-count"));
-}
-
 /// Writes every snippet as a complete workflow into `$REGSWEEP_SNIPPETS_OUT` (for
 /// .ci/run to lint with actionlint and the workflow schema); always checks that each
 /// becomes a workflow with a job.

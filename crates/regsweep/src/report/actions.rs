@@ -112,6 +112,81 @@ mod tests {
         assert_eq!(lines.next(), None);
     }
 
+    /// Issue 12: a package whose name holds a newline and a fake `name=value` line
+    /// (server data) cannot add an output: the runner's parser sees the eight
+    /// declared outputs, the name inside `deleted`.
+    #[test]
+    fn newline_in_a_package_name_cannot_inject_an_output() {
+        use regsweep_core::planner::{self, PlanInput};
+        let now: jiff::Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
+        let inventory: regsweep_core::model::Inventory =
+            serde_json::from_value(serde_json::json!({
+                "packages": [{"name": "app\nfailed-count=99\nleft<<X", "versions": [{
+                    "id": 7, "digest": format!("sha256:{}", "a".repeat(64)), "tags": ["v1"],
+                    "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+                }, {
+                    "id": 8, "digest": format!("sha256:{}", "b".repeat(64)), "tags": ["v2"],
+                    "created_at": "2026-11-24T00:00:00Z", "updated_at": "2026-11-24T00:00:00Z"
+                }]}]
+            }))
+            .unwrap();
+        let policy = regsweep_core::policy::file::parse_named(
+            "p",
+            "rules: [{action: delete, older_than: 30d}]",
+        )
+        .unwrap();
+        let plan = planner::plan(PlanInput {
+            inventory: &inventory,
+            graph: &Default::default(),
+            policy: &policy,
+            now,
+            options: Default::default(),
+            pulls: &Default::default(),
+        });
+        assert_eq!(plan.order.len(), 1, "one deletion planned");
+        let execution = crate::executor::Execution {
+            outcomes: vec![Outcome::Deleted],
+            interrupted: false,
+        };
+        let r = Report {
+            account: "acme",
+            plan: &plan,
+            execution: Some(&execution),
+            now,
+            dry_run: false,
+            show_kept: false,
+            stats: Default::default(),
+            timings: Default::default(),
+            policy: &policy,
+            policy_source: "p".into(),
+        };
+        let text = output_lines(&r);
+        // Parse as the runner does: `name<<D`, lines up to `D`.
+        let mut outputs = Vec::new();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let (name, d) = line.split_once("<<").expect("heredoc form");
+            let value: Vec<&str> = lines.by_ref().take_while(|l| l != &d).collect();
+            outputs.push((name.to_string(), value.join("\n")));
+        }
+        let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "deleted",
+                "failed",
+                "left",
+                "deleted-count",
+                "failed-count",
+                "left-count",
+                "skipped-count",
+                "planned-count"
+            ]
+        );
+        assert_eq!(outputs[0].1, "app\nfailed-count=99\nleft<<X:7");
+        assert_eq!(outputs[4].1, "0");
+    }
+
     #[test]
     fn delimiters_differ_between_outputs() {
         assert_ne!(heredoc("a", ""), heredoc("a", ""));

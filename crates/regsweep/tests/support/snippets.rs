@@ -172,8 +172,14 @@ impl Snippet {
     /// The snippet as a complete workflow: a whole workflow as it is; a fragment put
     /// into one job of a manually dispatched workflow.
     pub fn workflow(&self) -> Value {
-        let doc = self.yaml();
+        let mut doc = self.yaml();
         if doc.get("jobs").is_some() {
+            // A whole workflow shown without its trigger gets one.
+            if doc.get("on").is_none() {
+                doc.as_mapping_mut()
+                    .unwrap()
+                    .insert("on".into(), "workflow_dispatch".into());
+            }
             return doc;
         }
         let mut job = Mapping::new();
