@@ -126,6 +126,27 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// Makes the API report `tags` for version `id` of `account/package`, whatever
+    /// bytes they hold (as a hostile or broken server could); the registry is not
+    /// touched. Returns whether the version exists.
+    pub fn set_listed_tags(
+        &self,
+        account: &str,
+        package: &str,
+        id: u64,
+        tags: Vec<String>,
+    ) -> bool {
+        let mut world = self.shared.world();
+        let Some(v) = world
+            .package_mut(account, package)
+            .and_then(|p| p.versions.iter_mut().find(|v| v.id == id))
+        else {
+            return false;
+        };
+        v.tags = tags;
+        true
+    }
+
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: FaultConfig) {
         self.shared.faults.set(faults);

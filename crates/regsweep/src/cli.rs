@@ -36,6 +36,20 @@ pub enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print a shell completion script to stdout (e.g. `regsweep completions bash >
+    /// ~/.local/share/bash-completion/completions/regsweep`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout (`regsweep man | man -l -`), or write
+    /// one page per command into a directory.
+    Man {
+        /// Write regsweep.1, regsweep-plan.1, … (every command and its options) here.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Restore versions deleted by an earlier run, from its journal (GitHub keeps
     /// deleted versions restorable for 30 days).
     /// The journal is the file given with `--journal` (written by `apply --journal FILE`).

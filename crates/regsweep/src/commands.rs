@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::executor::{self, Execution, Limits};
 use crate::exit::{Exit, UsageError};
+use crate::output;
 use crate::progress::Progress;
 use crate::report::{self, Report, Timings};
 use crate::settings::{self, Backend, Env, Settings};
@@ -76,12 +77,16 @@ pub async fn compute_plan(
     })
 }
 
-/// Writes the report in the chosen format to stdout (JSON is streamed).
+/// Writes the report in the chosen format to stdout (JSON is streamed). On a
+/// terminal the table fits its width (`crate::terminal`).
 pub fn write_report(format: OutputFormat, r: &Report<'_>) -> std::io::Result<()> {
+    let width = crate::terminal::stdout_width();
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     match format {
-        OutputFormat::Table => writeln!(w, "{}", report::table::render(r).trim_end())?,
+        OutputFormat::Table => {
+            writeln!(w, "{}", report::table::render_fitted(r, width).trim_end())?
+        }
         OutputFormat::Json => report::json::write(r, &mut w)?,
         OutputFormat::Markdown => writeln!(w, "{}", report::markdown::render(r).trim_end())?,
     }
@@ -105,11 +110,19 @@ pub async fn plan_or_apply(
     apply: bool,
     cancel: CancellationToken,
 ) -> anyhow::Result<Exit> {
-    let settings = settings::resolve(args, &Env::read(), true)?;
-    if settings.print_policy {
-        print!("{}", policy_file::render(&settings.policy));
+    if args.print_policy {
+        // Printing the policy makes no request: it needs no account and no token,
+        // so placeholders stand in for missing ones (nothing connects with them).
+        let offline = RunArgs {
+            account: args.account.clone().or_else(|| Some("-".into())),
+            token: args.token.clone().or_else(|| Some("-".into())),
+            ..args.clone()
+        };
+        let settings = settings::resolve(&offline, &Env::default(), true)?;
+        output::print(&policy_file::render(&settings.policy))?;
         return Ok(Exit::Success);
     }
+    let settings = settings::resolve(args, &Env::read(), true)?;
     run_resolved(
         &settings,
         apply && !settings.dry_run,
@@ -163,7 +176,12 @@ pub async fn run_resolved(
         policy: &settings.policy,
         policy_source: settings.policy_source.to_string(),
     };
-    write_report(settings.output, &r).context("could not write the report to stdout")?;
+    // A reader that closed stdout early (`| head`) does not change what was done:
+    // the Actions outputs are still written and the exit code stays the run's.
+    match write_report(settings.output, &r) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.context("could not write the report to stdout")?,
+    }
     write_actions_outputs(settings, &r)?;
     let exit = match &execution {
         Some(e) if e.interrupted => {
@@ -191,7 +209,7 @@ pub async fn run_resolved(
 /// `validate`: every tagged image in the selection must be complete.
 pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
     let (exit, text) = validation(args).await?;
-    print!("{text}");
+    output::print(&text)?;
     Ok(exit)
 }
 
@@ -253,10 +271,11 @@ pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
         })?;
     match policy_file::parse_named(&file.display().to_string(), &text) {
         Ok(p) => {
-            println!("{}: ok, {} rule(s)", file.display(), p.rules.len());
+            let mut text = format!("{}: ok, {} rule(s)\n", file.display(), p.rules.len());
             for r in &p.rules {
-                println!("  {} ({})", r.name, r.action);
+                text.push_str(&format!("  {} ({})\n", r.name, r.action));
             }
+            output::print(&text)?;
             Ok(Exit::Success)
         }
         Err(e) => Err(UsageError::new(format!("error: {e}")).into()),
@@ -302,7 +321,8 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
         match gh.restore(&e.package, regsweep_core::VersionId(e.id)).await {
             Ok(()) => {
                 ok += 1;
-                println!("restored {}:{} ({})", e.package, e.id, e.digest);
+                // A closed stdout must not stop an undo half-way: keep restoring.
+                let _ = output::print(&format!("restored {}:{} ({})\n", e.package, e.id, e.digest));
             }
             Err(err) => {
                 failed += 1;
@@ -310,7 +330,7 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    println!("restored {ok}, failed {failed}");
+    let _ = output::print(&format!("restored {ok}, failed {failed}\n"));
     Ok(if failed > 0 {
         Exit::Partial
     } else {

@@ -63,7 +63,7 @@ pub async fn run(
         if output == OutputFormat::Json {
             eprint!("{text}");
         } else {
-            print!("{text}");
+            crate::output::print(&text)?;
         }
         if v != Exit::Success {
             return Ok(v);

@@ -69,7 +69,7 @@ pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
         ))
         .into()),
         [(p, d)] => {
-            print!("{}", explain_one(&planned, p, d));
+            crate::output::print(&explain_one(&planned, p, d))?;
             Ok(Exit::Success)
         }
         many => Err(UsageError::new(format!(

@@ -12,13 +12,17 @@ mod cli;
 mod commands;
 #[cfg(feature = "emulator")]
 mod demo;
+mod escape;
 mod executor;
 mod exit;
 mod explain;
+mod manual;
+mod output;
 mod progress;
 mod report;
 mod settings;
 mod source;
+mod terminal;
 
 use std::process::ExitCode;
 
@@ -29,7 +33,11 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{Cli, Command, PolicyCommand, RunArgs};
 use crate::exit::{Exit, UsageError};
 
+/// Logs on stderr: coloured only on a terminal and never with `NO_COLOR`; every
+/// field (the message too) with its control characters escaped, since messages
+/// carry tags, names and error bodies from servers.
 fn init_logging(filter: Option<&str>) {
+    use tracing_subscriber::field::MakeExt;
     let filter = filter
         .map(String::from)
         .or_else(|| {
@@ -39,10 +47,20 @@ fn init_logging(filter: Option<&str>) {
         })
         .unwrap_or_else(|| "regsweep=info,warn".to_string());
     let env = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("regsweep=info,warn"));
+    let fields = tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            write!(w, "{}", escape::control(&text))
+        } else {
+            write!(w, "{}={}", field.name(), escape::control(&text))
+        }
+    })
+    .delimited(" ");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(env)
+        .fmt_fields(fields)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(terminal::stderr_colour())
         .with_target(false)
         .without_time()
         .try_init();
@@ -88,6 +106,8 @@ fn main() -> ExitCode {
             Command::Validate(a) => commands::validate(a).await,
             Command::Explain { target, run } => explain::explain(target, run).await,
             Command::Policy(PolicyCommand::Check { file }) => commands::policy_check(file),
+            Command::Completions { shell } => manual::completions(*shell),
+            Command::Man { dir } => manual::man(dir.as_deref()),
             Command::Restore { run } => commands::restore(run).await,
             #[cfg(feature = "emulator")]
             Command::Demo { apply, output } => demo::run(*apply, *output, cancel.clone()).await,
@@ -97,12 +117,14 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(exit) => exit.into(),
+        // stdout was closed by its reader (`regsweep plan | head`): a normal end.
+        Err(e) if output::is_broken_pipe(&e) => Exit::Success.into(),
         Err(e) => {
             if let Some(u) = e.downcast_ref::<UsageError>() {
-                eprintln!("{u}");
+                eprintln!("{}", escape::control_lines(&u.to_string()));
                 Exit::Usage.into()
             } else {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", escape::control_lines(&format!("{e:#}")));
                 Exit::Partial.into()
             }
         }

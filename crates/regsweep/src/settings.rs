@@ -100,7 +100,6 @@ pub struct Settings {
     pub cache_dir: Option<PathBuf>,
     pub journal: Option<PathBuf>,
     pub now: Timestamp,
-    pub print_policy: bool,
     /// `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY`, when running in Actions.
     pub github_output: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
@@ -356,7 +355,6 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         cache_dir: args.cache_dir.clone(),
         journal: args.journal.clone(),
         now,
-        print_policy: args.print_policy,
         github_output: env.github_output.clone(),
         step_summary: env.step_summary.clone(),
     })

@@ -1,4 +1,8 @@
 //! Markdown: the Actions step summary and `--output markdown`.
+//!
+//! Text from the server is escaped (`crate::escape`): control characters made
+//! visible, and in table cells `|`, `<` and `>` so a cell can neither split the
+//! table nor inject HTML.
 
 use std::fmt::Write;
 
@@ -11,9 +15,7 @@ use super::{age_of, outcome_label, reason_of, tags_of, Report};
 const MAX_ROWS_PER_PACKAGE: usize = 200;
 const MAX_ROWS: usize = 2_000;
 
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
+use crate::escape::{control as esc, markdown_cell as cell};
 
 /// Renders the Markdown summary.
 pub fn render(r: &Report<'_>) -> String {
@@ -28,7 +30,7 @@ pub fn render(r: &Report<'_>) -> String {
     let _ = writeln!(
         out,
         "Account `{}` · {} in {}\n",
-        r.account,
+        esc(r.account),
         super::count(t.versions, "version"),
         super::count(r.plan.packages.len(), "package")
     );
@@ -59,7 +61,7 @@ pub fn render(r: &Report<'_>) -> String {
         let _ = writeln!(
             out,
             "\n### `{}`: {} delete, {} keep, {} skip\n",
-            p.name,
+            esc(&p.name),
             p.count(Action::Delete),
             p.count(Action::Keep),
             p.count(Action::Skip)

@@ -1,0 +1,22 @@
+//! Writing to stdout, where a closed pipe is not an error: `regsweep plan | head`
+//! ends quietly (exit 0), as ripgrep does, instead of panicking in `print!`.
+//!
+//! Every write to stdout goes through here or through a writer whose `io::Error`
+//! reaches `main`, which treats a broken pipe as a normal end ([`is_broken_pipe`]).
+
+use std::io::Write;
+
+/// Writes `text` to stdout and flushes it.
+pub fn print(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Whether the error (or one of its causes) is a write to a closed pipe.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
