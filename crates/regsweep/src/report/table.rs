@@ -95,6 +95,9 @@ pub fn render(r: &Report<'_>) -> String {
         }
         (None, _) => out.push_str(" (dry run: nothing deleted)"),
     }
+    if let Some(line) = t.partial_line() {
+        let _ = write!(out, "\n{line}");
+    }
     out.push('\n');
     out
 }
