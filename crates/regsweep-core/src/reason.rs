@@ -110,7 +110,8 @@ pub enum Miss {
     TagExcluded { tag: String, pattern: String },
     /// A delete rule selects some of the version's tags but not these; deleting the
     /// version would remove them, so the rule does not select it. Reported only when
-    /// every other condition of the rule holds.
+    /// every other condition of the rule holds; the planner turns it into
+    /// [`Reason::PartialTagMatch`], so it never appears in `not_selected`.
     TagsPartlySelected { unselected: Vec<String> },
     /// The digest is not among the rule's digests.
     DigestNotListed,

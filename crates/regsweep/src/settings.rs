@@ -208,6 +208,12 @@ pub fn parse_url(what: &str, s: &str) -> Result<Url, UsageError> {
 }
 
 /// Parses a pattern-list flag (`--image-names`, `--image-tags`) with the flag named in errors.
+/// A snok-style list, read as snok reads it (its lone `!` included).
+fn parse_snok_patterns(flag: &str, list: &str) -> Result<PatternList, UsageError> {
+    regsweep_core::policy::snok::parse_list(list)
+        .map_err(|e| UsageError::new(format!("error: {flag}: {e}")))
+}
+
 fn parse_patterns(flag: &str, list: &str) -> Result<PatternList, UsageError> {
     PatternList::parse(list).map_err(|e| UsageError::new(format!("error: {flag}: {e}")))
 }
@@ -405,8 +411,8 @@ pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
             if names.actions { "a `policy`" } else { "a --policy file" }
         )));
     }
-    let image_names = parse_patterns("--image-names", image_names)?;
-    let image_tags = parse_patterns("--image-tags", args.image_tags.as_deref().unwrap_or(""))?;
+    let image_names = parse_snok_patterns("--image-names", image_names)?;
+    let image_tags = parse_snok_patterns("--image-tags", args.image_tags.as_deref().unwrap_or(""))?;
     let skip_shas = parse_skip_shas(args.skip_shas.as_deref().unwrap_or("")).map_err(|e| {
         UsageError::new(format!(
             "error: --skip-shas: {e}\n  help: separate digests with commas or spaces"

@@ -146,6 +146,7 @@ const WORLD: &str = r#"      - name: app
           - {handle: build-1-a, tags: [build-1-a], age: 30d}
           - {handle: build-1-b, tags: [build-1-b], age: 20d}
           - {handle: build-keep, tags: [build-keep], age: 25d}
+          - {handle: build-2-nightly, tags: [build-2-a, nightly], age: 30d}
           - {handle: pr5, tags: [pr-5], age: 20d, labels: {org.opencontainers.image.version: pr-5}}
           - {handle: pr6, tags: [pr-6], age: 20d, labels: {org.opencontainers.image.version: pr-6}}
           - {handle: pr5-old, tags: [], age: 30d, labels: {org.opencontainers.image.version: pr-5}}
@@ -337,6 +338,15 @@ fn consistent(what: &str, doc: &Value) {
     for k in ["versions", "keep", "delete", "skip"] {
         assert_eq!(t[k].as_u64(), Some(get(k)), "{what}: totals.{k}");
     }
+    let partial = decisions(doc)
+        .into_iter()
+        .filter(|(_, d)| d["reasons"][0]["kind"] == "partial_tag_match")
+        .count() as u64;
+    assert_eq!(
+        t["partial_tag_matches"].as_u64().unwrap_or(0),
+        partial,
+        "{what}: totals.partial_tag_matches"
+    );
     if doc["dry_run"] == false {
         assert_eq!(
             t["deleted"].as_u64(),

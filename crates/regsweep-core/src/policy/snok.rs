@@ -57,9 +57,45 @@ pub fn parse_skip_shas(list: &str) -> Result<Vec<Digest>, crate::model::DigestEr
         .collect()
 }
 
-/// Parses `image-names` / `image-tags`.
-pub fn parse_list(list: &str) -> Result<PatternList, PatternError> {
-    PatternList::parse(list)
+/// Why a snok-style `image-names` / `image-tags` list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnokListError {
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// A lone `!` is the only item. snok reads it as an exclusion that excludes
+    /// nothing, so the list selects everything.
+    #[error("`!` alone excludes nothing: snok reads this list as selecting everything\n  help: write the pattern to exclude right after `!` (e.g. `!latest`), or leave the input empty (or `*`) to select everything")]
+    LoneBangOnly,
+    /// A lone `!` in a list with a positive item: most likely `! latest` meant
+    /// `!latest`, and snok would select what the user meant to exclude.
+    #[error("a lone `!` in a list that selects `{positive}`: snok reads the `!` as excluding nothing and selects `{positive}`; if `!{positive}` was meant, that is the opposite\n  help: write `!{positive}` (no space) to exclude it, or drop the lone `!`")]
+    LoneBangWithPositive { positive: String },
+}
+
+/// Parses `image-names` / `image-tags` the way snok reads them, refusing where
+/// snok's reading is dangerous: a lone `!` item (snok: an exclusion that matches
+/// nothing) is dropped when every other item is an exclusion (same meaning as
+/// snok's), and refused when it is the only item or stands before a positive item.
+pub fn parse_list(list: &str) -> Result<PatternList, SnokListError> {
+    let items: Vec<&str> = list
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.contains(&"!") {
+        if items.iter().all(|i| *i == "!") {
+            return Err(SnokListError::LoneBangOnly);
+        }
+        // The item right after the `!` first: that is the likely typo.
+        let after = items.iter().skip_while(|i| **i != "!");
+        if let Some(positive) = after.chain(items.iter()).find(|i| !i.starts_with('!')) {
+            return Err(SnokListError::LoneBangWithPositive {
+                positive: positive.to_string(),
+            });
+        }
+    }
+    Ok(PatternList::from_items(
+        items.into_iter().filter(|i| *i != "!"),
+    )?)
 }
 
 impl SnokInputs {
@@ -140,6 +176,44 @@ mod tests {
         let names: Vec<_> = p.rules.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["skip-shas", "untagged"]);
         assert_eq!(p.rules[0].action, RuleAction::Keep);
+    }
+
+    #[test]
+    fn snok_lone_bang_alone_is_refused() {
+        for list in ["!", " ! ", "!, !"] {
+            assert_eq!(
+                parse_list(list),
+                Err(SnokListError::LoneBangOnly),
+                "{list:?}"
+            );
+        }
+        let msg = parse_list("!").unwrap_err().to_string();
+        assert!(msg.contains("help:"), "{msg}");
+    }
+
+    #[test]
+    fn snok_lone_bang_before_a_positive_item_is_refused() {
+        assert_eq!(
+            parse_list("! latest"),
+            Err(SnokListError::LoneBangWithPositive {
+                positive: "latest".into()
+            })
+        );
+        assert_eq!(
+            parse_list("app, ! worker"),
+            Err(SnokListError::LoneBangWithPositive {
+                positive: "worker".into()
+            })
+        );
+        assert!(parse_list("app, !").is_err());
+    }
+
+    #[test]
+    fn snok_lone_bang_among_exclusions_is_dropped_as_snok_does() {
+        let l = parse_list("!latest, !").unwrap();
+        assert_eq!(l, PatternList::parse("!latest").unwrap());
+        assert!(l.matches("main"));
+        assert!(!l.matches("latest"));
     }
 
     #[test]

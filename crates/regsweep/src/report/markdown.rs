@@ -40,6 +40,13 @@ pub fn render(r: &Report<'_>) -> String {
         "| to delete | {} |\n| kept | {} |\n| skipped (GitHub would refuse) | {} |",
         t.delete, t.keep, t.skip
     );
+    if t.partial_tag_matches > 0 {
+        let _ = writeln!(
+            out,
+            "| kept: delete rules select only some of their tags | {} |",
+            t.partial_tag_matches
+        );
+    }
     if r.execution.is_some() {
         for (label, n) in t.applied() {
             let _ = writeln!(out, "| {label} | {n} |");

@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod table;
 
 use regsweep_core::plan::{Action, Decision, Plan};
+use regsweep_core::reason::Reason;
 
 use crate::executor::{Execution, Outcome};
 
@@ -44,6 +45,10 @@ pub struct Totals {
     pub keep: usize,
     pub delete: usize,
     pub skip: usize,
+    /// Kept versions a delete rule would have deleted but for tags no delete rule
+    /// selects (a partial tag match); absent from JSON when zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub partial_tag_matches: usize,
     /// After apply:
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<usize>,
@@ -55,7 +60,21 @@ pub struct Totals {
     pub left: Option<usize>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Totals {
+    /// The partial-match line reports add under the counts, when there are any.
+    pub fn partial_line(&self) -> Option<String> {
+        (self.partial_tag_matches > 0).then(|| {
+            format!(
+                "{} kept because delete rules select only some of their tags (deleting would remove the others; --show-kept lists them)",
+                count(self.partial_tag_matches, "version")
+            )
+        })
+    }
+
     /// The apply-only counts with their labels, in the order reports show them
     /// (zero before apply).
     pub fn applied(&self) -> [(&'static str, usize); 4] {
@@ -76,6 +95,13 @@ impl Report<'_> {
             keep: self.plan.count(Action::Keep),
             delete: self.plan.count(Action::Delete),
             skip: self.plan.count(Action::Skip),
+            partial_tag_matches: self
+                .plan
+                .packages
+                .iter()
+                .flat_map(|p| &p.decisions)
+                .filter(|d| matches!(d.reasons.first(), Some(Reason::PartialTagMatch { .. })))
+                .count(),
             ..Totals::default()
         };
         if let Some(e) = self.execution {

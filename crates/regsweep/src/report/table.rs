@@ -140,6 +140,9 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
         }
         (None, _) => out.push_str(" (dry run: nothing deleted)"),
     }
+    if let Some(line) = t.partial_line() {
+        let _ = write!(out, "\n{line}");
+    }
     out.push('\n');
     match width {
         Some(w) => fit(&out, w),

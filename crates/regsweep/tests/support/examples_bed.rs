@@ -28,6 +28,8 @@ pub enum Why {
     With(&'static str, &'static str),
     /// No rule selected it.
     NotSelected,
+    /// A delete rule selects some of its tags, not this one: kept.
+    Partial(&'static str, &'static str),
 }
 
 /// A scenario with one package, started, with a name for every manifest pushed.
@@ -210,6 +212,11 @@ impl Bed {
                     && self.name_of(str_of(&reason["parent"]["digest"])) == parent
             }
             Why::NotSelected => kind == "not_selected",
+            Why::Partial(rule, tag) => {
+                kind == "partial_tag_match"
+                    && reason["rule"] == rule
+                    && reason["unselected"] == serde_json::json!([tag])
+            }
         }
     }
 
