@@ -3,8 +3,12 @@
 //! The binary is thin: `cli` parses, `settings` resolves inputs once, `source`
 //! lists and deletes, the pure planner in `regsweep-core` decides, `executor`
 //! deletes in plan order within limits, and `report` renders. Errors are rendered
-//! here, at the edge, with the exit codes of `exit`.
+//! here, at the edge, with the exit codes of `exit`. Everything written to stdout,
+//! stderr and the logs passes through `redact`, which hides the configured secrets.
 
+// First: its `print!`/`eprintln!` macros shadow std's in every module below.
+#[macro_use]
+mod redact;
 #[cfg(feature = "emulator")]
 mod bench;
 mod cli;
@@ -40,7 +44,7 @@ fn init_logging(filter: Option<&str>) {
     let env = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("regsweep=info,warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(env)
-        .with_writer(std::io::stderr)
+        .with_writer(redact::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()

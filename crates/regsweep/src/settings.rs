@@ -223,6 +223,8 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
             }
         }
     };
+    // From here on no output shows these secrets (nor their encoded forms).
+    crate::redact::register(&backend);
 
     let (mut policy, policy_source) = if let Some(path) = &args.policy {
         let text = std::fs::read_to_string(path).map_err(|e| {
