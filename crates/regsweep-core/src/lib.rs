@@ -12,8 +12,10 @@ pub mod plan;
 pub mod planner;
 pub mod policy;
 pub mod reason;
+pub mod redact;
 pub mod secret;
 
 pub use graph::{ManifestGraph, ManifestNode, PackageGraph};
 pub use model::{Digest, Inventory, Package, TimestampField, Version, VersionId, Visibility};
+pub use redact::Redactor;
 pub use secret::Secret;

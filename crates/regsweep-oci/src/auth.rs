@@ -256,6 +256,7 @@ impl RegistryClient {
             }
         }
         let token = self.fetch_token(endpoint, scope).await?;
+        self.inner.options.redactor.add_secret(&token);
         lock(&tokens.tokens).insert(key.to_string(), token.clone());
         Ok(token)
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use regsweep_core::{Digest, ManifestNode};
+use regsweep_core::{Digest, ManifestNode, Redactor};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::sync::{OnceCell, Semaphore};
@@ -37,6 +37,9 @@ pub struct OciOptions {
     pub cache_dir: Option<PathBuf>,
     /// Timeout of one request (default 30 s).
     pub timeout: Duration,
+    /// Told the client's credentials and every bearer token it learns, so that no
+    /// output shows them (default: a redactor no writer uses).
+    pub redactor: Redactor,
 }
 
 impl Default for OciOptions {
@@ -47,6 +50,7 @@ impl Default for OciOptions {
             max_retries: 4,
             cache_dir: None,
             timeout: Duration::from_secs(30),
+            redactor: Redactor::new(),
         }
     }
 }
@@ -173,6 +177,11 @@ impl RegistryClient {
     /// A client of the registry at `base` (e.g. `https://ghcr.io`).
     pub fn new(base: Url, auth: Auth, options: OciOptions) -> Result<Self, OciError> {
         let base = normalise_base(base)?;
+        match &auth {
+            Auth::Basic { username, password } => options.redactor.add_basic(username, password),
+            Auth::Bearer(token) => options.redactor.add_secret(token),
+            Auth::Anonymous => {}
+        }
         let http = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
             .timeout(options.timeout)

@@ -1,5 +1,6 @@
 //! Injected faults: latency, dropped connections, 502/503 answers at a rate, and the
-//! deterministic `fail_next` answers tests ask for. Seeded, so runs repeat.
+//! deterministic `fail_next` answers tests ask for (API and registry surface), and the
+//! echo of presented credentials in answers. Seeded, so runs repeat.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -7,7 +8,12 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::options::FaultConfig;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
+use base64::Engine;
+
+use crate::options::{FailNext, FaultConfig};
 
 /// What to do with one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,23 +52,8 @@ impl Faults {
         };
         let (config, rng) = &mut *g;
         let latency = config.latency;
-        if let Some(next) = config.fail_next.as_mut() {
-            let method_ok = next
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method));
-            let path_ok = next
-                .path_contains
-                .as_deref()
-                .is_none_or(|p| path.contains(p));
-            if next.count > 0 && method_ok && path_ok {
-                next.count -= 1;
-                let status = next.status;
-                if next.count == 0 {
-                    config.fail_next = None;
-                }
-                return (latency, Fault::Fail(status));
-            }
+        if let Some(status) = take_next(&mut config.fail_next, method, path) {
+            return (latency, Fault::Fail(status));
         }
         if config.drop_rate > 0.0 && rng.random_bool(config.drop_rate.clamp(0.0, 1.0)) {
             return (latency, Fault::Drop);
@@ -73,12 +64,121 @@ impl Faults {
         }
         (latency, Fault::None)
     }
+
+    /// The status to answer a registry request with, if `registry_fail_next` matches,
+    /// and the challenge of a 401.
+    pub fn decide_registry(&self, method: &str, path: &str) -> Option<(u16, Option<String>)> {
+        let mut g = self.inner.lock().ok()?;
+        let config = &mut g.0;
+        let status = take_next(&mut config.registry_fail_next, method, path)?;
+        Some((status, config.registry_challenge.clone()))
+    }
+
+    /// Whether answers echo the presented credentials.
+    pub fn echo_credentials(&self) -> bool {
+        self.inner
+            .lock()
+            .map(|g| g.0.echo_credentials)
+            .unwrap_or(false)
+    }
+}
+
+/// Counts down `next` when it matches; its status if so.
+fn take_next(next: &mut Option<FailNext>, method: &str, path: &str) -> Option<u16> {
+    let n = next.as_mut()?;
+    let method_ok = n
+        .method
+        .as_deref()
+        .is_none_or(|m| m.eq_ignore_ascii_case(method));
+    let path_ok = n.path_contains.as_deref().is_none_or(|p| path.contains(p));
+    if n.count == 0 || !method_ok || !path_ok {
+        return None;
+    }
+    n.count -= 1;
+    let status = n.status;
+    if n.count == 0 {
+        *next = None;
+    }
+    Some(status)
+}
+
+/// What a request presented, for [`echo`]: the `Authorization` value and the
+/// credential in it (a bearer or `token` value, or Basic's decoded `user:password`).
+fn presented(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .trim()
+        .to_string();
+    let (scheme, rest) = value.split_once(' ')?;
+    let credential = if scheme.eq_ignore_ascii_case("basic") {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()?;
+        String::from_utf8_lossy(&raw).into_owned()
+    } else {
+        rest.trim().to_string()
+    };
+    Some((value, credential))
+}
+
+/// With `echo_credentials`: `resp` carrying the credentials `headers` presented (see
+/// [`FaultConfig::echo_credentials`]).
+pub(crate) async fn echo(resp: Response, headers: &HeaderMap) -> Response {
+    let Some((value, credential)) = presented(headers) else {
+        return resp;
+    };
+    let (mut parts, body) = resp.into_parts();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        parts.headers.insert("x-sim-echoed-authorization", v);
+    }
+    if parts.status.as_u16() < 400 {
+        return Response::from_parts(parts, body);
+    }
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let echoed = format!(" (you presented `Authorization: {value}`, credential `{credential}`)");
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut doc) => {
+            append_to_messages(&mut doc, &echoed);
+            serde_json::to_vec(&doc).unwrap_or_default()
+        }
+        Err(_) => [&bytes[..], echoed.as_bytes()].concat(),
+    };
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Appends `text` to GitHub's `message` and to each registry `errors[].message`
+/// (adding `message` when there is none).
+fn append_to_messages(doc: &mut serde_json::Value, text: &str) {
+    let Some(obj) = doc.as_object_mut() else {
+        return;
+    };
+    if let Some(errors) = obj.get_mut("errors").and_then(|e| e.as_array_mut()) {
+        for e in errors.iter_mut().filter_map(|e| e.as_object_mut()) {
+            let m = e
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("")
+                .to_string();
+            e.insert("message".into(), format!("{m}{text}").into());
+        }
+        return;
+    }
+    let m = obj
+        .get("message")
+        .and_then(|m| m.as_str())
+        .unwrap_or("")
+        .to_string();
+    obj.insert("message".into(), format!("{m}{text}").into());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::FailNext;
 
     #[test]
     fn fail_next_matches_then_runs_out() {

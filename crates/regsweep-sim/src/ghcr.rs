@@ -99,6 +99,41 @@ pub(crate) async fn handle(
     resp
 }
 
+/// An injected registry fault (`registry_fail_next`): a registry error answer; a 401
+/// carries `challenge`, else GHCR's Bearer challenge for the repository.
+pub(crate) fn injected(
+    s: &Shared,
+    method: &Method,
+    path: &str,
+    status: u16,
+    challenge_value: Option<&str>,
+) -> Response {
+    let rest = path.trim_start_matches("/v2").trim_start_matches('/');
+    let repository = split_v2(rest).map(|(n, _)| n.to_ascii_lowercase());
+    let resp = match (status, challenge_value) {
+        (401, None) => challenge(s, repository.as_deref()),
+        (401, Some(c)) => {
+            let mut r = oci_error(401, "UNAUTHORIZED", "authentication required");
+            if let Ok(v) = HeaderValue::from_str(c) {
+                r.headers_mut().insert("www-authenticate", v);
+            }
+            r
+        }
+        (status, _) => oci_error(status, "UNKNOWN", "injected fault"),
+    };
+    s.recorder.record(
+        LoggedRequest {
+            method: method.to_string(),
+            path: path.to_string(),
+            route: format!("{method} (injected registry fault)"),
+            status: Some(status),
+            token_kind: "registry".to_string(),
+        },
+        Outcome::Fault,
+    );
+    resp
+}
+
 fn token(s: &Shared, query: Option<&str>, headers: &HeaderMap) -> (Response, &'static str) {
     let pairs: Vec<(String, String)> = query
         .map(|q| {

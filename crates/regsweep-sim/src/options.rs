@@ -75,6 +75,18 @@ pub struct FaultConfig {
     pub fail_next: Option<FailNext>,
     /// Seed of the random faults, so a run can be repeated.
     pub seed: u64,
+    /// Deterministic faults of the registry surface (`/token`, `/v2/…`): the next
+    /// `count` matching requests get `status`; a 401 carries `registry_challenge`.
+    pub registry_fail_next: Option<FailNext>,
+    /// `WWW-Authenticate` of an injected registry 401 (default: GHCR's Bearer
+    /// challenge for the repository).
+    pub registry_challenge: Option<String>,
+    /// Echo the credentials a request presented, as a careless server does: every
+    /// answer to a request with `Authorization` carries its value in the header
+    /// `x-sim-echoed-authorization`, and error answers (4xx, 5xx) append it to their
+    /// `message` with the token (or Basic `user:password`) it holds. For tests that
+    /// no output shows a secret.
+    pub echo_credentials: bool,
 }
 
 /// The next `count` requests matching `method` and `path_contains` are answered `status`.

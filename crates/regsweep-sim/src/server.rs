@@ -126,14 +126,28 @@ async fn dispatch(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
     let headers = req.headers().clone();
-    if path == "/token" || path == "/v2" || path.starts_with("/v2/") {
-        return ghcr::handle(&s, &method, &path, query.as_deref(), &headers).await;
-    }
-    let (prefix, rest) = match path.strip_prefix("/api/v3") {
-        Some(r) if r.is_empty() || r.starts_with('/') => ("/api/v3", r.to_string()),
-        _ => ("", path.clone()),
+    let resp = if path == "/token" || path == "/v2" || path.starts_with("/v2/") {
+        let full = match &query {
+            Some(q) => format!("{path}?{q}"),
+            None => path.clone(),
+        };
+        match s.faults.decide_registry(method.as_str(), &full) {
+            Some((status, challenge)) => {
+                ghcr::injected(&s, &method, &path, status, challenge.as_deref())
+            }
+            None => ghcr::handle(&s, &method, &path, query.as_deref(), &headers).await,
+        }
+    } else {
+        let (prefix, rest) = match path.strip_prefix("/api/v3") {
+            Some(r) if r.is_empty() || r.starts_with('/') => ("/api/v3", r.to_string()),
+            _ => ("", path.clone()),
+        };
+        api_request(&s, method, prefix, &path, &rest, query.as_deref(), &headers).await
     };
-    api_request(&s, method, prefix, &path, &rest, query.as_deref(), &headers).await
+    if s.faults.echo_credentials() {
+        return crate::faults::echo(resp, &headers).await;
+    }
+    resp
 }
 
 /// A response that closes the connection without an answer.

@@ -82,7 +82,7 @@ pub async fn compute_plan(
 pub fn write_report(format: OutputFormat, r: &Report<'_>) -> std::io::Result<()> {
     let width = crate::terminal::stdout_width();
     let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut w = std::io::BufWriter::new(crate::redact::Redacting::new(stdout.lock()));
     match format {
         OutputFormat::Table => {
             writeln!(w, "{}", report::table::render_fitted(r, width).trim_end())?
@@ -96,10 +96,12 @@ pub fn write_report(format: OutputFormat, r: &Report<'_>) -> std::io::Result<()>
 /// Writes the Actions outputs when running in Actions.
 fn write_actions_outputs(settings: &Settings, r: &Report<'_>) -> anyhow::Result<()> {
     if let Some(p) = &settings.github_output {
-        report::actions::append(p, &report::actions::output_lines(r))?;
+        let text = report::actions::output_lines(r);
+        report::actions::append(p, &crate::redact::global().redact(&text))?;
     }
     if let Some(p) = &settings.step_summary {
-        report::actions::append(p, &report::markdown::render(r))?;
+        let text = report::markdown::render(r);
+        report::actions::append(p, &crate::redact::global().redact(&text))?;
     }
     Ok(())
 }

@@ -3,8 +3,12 @@
 //! The binary is thin: `cli` parses, `settings` resolves inputs once, `source`
 //! lists and deletes, the pure planner in `regsweep-core` decides, `executor`
 //! deletes in plan order within limits, and `report` renders. Errors are rendered
-//! here, at the edge, with the exit codes of `exit`.
+//! here, at the edge, with the exit codes of `exit`. Everything written to stdout,
+//! stderr and the logs passes through `redact`, which hides the configured secrets.
 
+// First: its `print!`/`eprintln!` macros shadow std's in every module below.
+#[macro_use]
+mod redact;
 #[cfg(feature = "emulator")]
 mod bench;
 mod bounded;
@@ -59,7 +63,7 @@ fn init_logging(filter: Option<&str>) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(env)
         .fmt_fields(fields)
-        .with_writer(std::io::stderr)
+        .with_writer(redact::LogWriter)
         .with_ansi(terminal::stderr_colour())
         .with_target(false)
         .without_time()

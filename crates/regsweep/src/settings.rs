@@ -276,6 +276,8 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
             }
         }
     };
+    // From here on no output shows these secrets (nor their encoded forms).
+    crate::redact::register(&backend);
 
     let (mut policy, policy_source) = if let Some(path) = &args.policy {
         let text = crate::bounded::read_to_string(path, policy_file::MAX_POLICY_BYTES).map_err(|e| {

@@ -280,6 +280,7 @@ impl GithubSource {
                         user_agent: USER_AGENT.to_string(),
                         concurrency: settings.concurrency,
                         cache_dir: settings.cache_dir.clone(),
+                        redactor: crate::redact::global().clone(),
                         ..OciOptions::default()
                     },
                 )?;

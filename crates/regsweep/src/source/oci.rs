@@ -51,6 +51,7 @@ impl OciSource {
             OciOptions {
                 concurrency: settings.concurrency,
                 cache_dir: settings.cache_dir.clone(),
+                redactor: crate::redact::global().clone(),
                 ..OciOptions::default()
             },
         )?;
