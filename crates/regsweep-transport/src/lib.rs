@@ -32,8 +32,8 @@ pub use body::{read_capped, BodyError, Capped};
 pub use concurrency::{AdaptiveConcurrency, Permit};
 pub use link::{next_link, LinkError};
 pub use origin::{
-    client_builder, cross_origin_error, http_client, is_loopback, redirect_policy,
-    CredentialPolicy, CrossOriginRedirect, Origin, RealmError,
+    client_builder, content_client_builder, cross_origin_error, http_client, is_loopback,
+    redirect_policy, CredentialPolicy, CrossOriginRedirect, Origin, RealmError,
 };
 pub use pages::{PageBudget, PagesExceeded};
 

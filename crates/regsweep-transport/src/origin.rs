@@ -5,6 +5,11 @@
 //! - [`client_builder`] makes every `reqwest` client of regsweep with the redirect
 //!   policy and the user agent; a cross-origin redirect fails the request with
 //!   [`CrossOriginRedirect`] (find it with [`cross_origin_error`]).
+//! - [`content_client_builder`] is the one exception, for content-addressed blobs
+//!   (verified by digest after reading): registries redirect blob downloads to
+//!   storage elsewhere (GHCR to `pkg-containers.githubusercontent.com`), so such a
+//!   client follows a cross-origin redirect to https (or loopback), and `reqwest`
+//!   drops the `Authorization` header on the way (it does on any change of host).
 //! - [`CredentialPolicy`] says whether credentials may be attached to a URL: the
 //!   configured origin, or a token realm on the same host or on the allow-list
 //!   ([`crate::defaults::ALLOWED_REALMS`]); https is required except to loopback
@@ -117,6 +122,32 @@ pub fn redirect_policy() -> reqwest::redirect::Policy {
             })
         }
     })
+}
+
+/// The redirect rule of content-addressed downloads: within the origin, or to
+/// https (loopback: any scheme) elsewhere, without credentials.
+pub fn content_redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(TooManyRedirects);
+        }
+        let next = attempt.url();
+        if next.scheme() == "https" || is_loopback(next) {
+            attempt.follow()
+        } else {
+            let from = attempt.previous().first().map(shown).unwrap_or_default();
+            let to = shown(next);
+            attempt.error(CrossOriginRedirect { from, to })
+        }
+    })
+}
+
+/// [`client_builder`] for content-addressed downloads ([`content_redirect_policy`]).
+pub fn content_client_builder(
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> reqwest::ClientBuilder {
+    client_builder(timeout, connect_timeout).redirect(content_redirect_policy())
 }
 
 /// A `reqwest` client builder with regsweep's user agent, redirect rule and
