@@ -10,6 +10,8 @@ use regsweep_core::{Version, VersionId};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::Method;
 
+use regsweep_transport::CredentialPolicy;
+
 use crate::config::ClientConfig;
 use crate::error::{has_scope, DeleteError, GithubError, READ_SCOPES};
 use crate::owner::Owner;
@@ -86,24 +88,28 @@ impl GithubClient {
                 help: "pass the token without surrounding whitespace or quotes".to_string(),
             });
         }
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(user_agent)
-            .timeout(config.request_timeout)
-            .connect_timeout(
-                config
-                    .request_timeout
-                    .min(std::time::Duration::from_secs(15)),
-            )
-            .build()
-            .map_err(|e| GithubError::Config {
-                detail: format!("the HTTP client could not be built: {}", error_chain(&e)),
-                help: "this is a bug in regsweep; please report it".to_string(),
+        let credentials =
+            CredentialPolicy::new(&config.api_url).map_err(|e| GithubError::Config {
+                detail: e.to_string(),
+                help: "use the https:// API URL (http only for an emulator on loopback)"
+                    .to_string(),
             })?;
+        let http = regsweep_transport::client_builder(
+            config.request_timeout,
+            std::time::Duration::from_secs(15),
+        )
+        .default_headers(headers)
+        .user_agent(user_agent)
+        .build()
+        .map_err(|e| GithubError::Config {
+            detail: format!("the HTTP client could not be built: {}", error_chain(&e)),
+            help: "this is a bug in regsweep; please report it".to_string(),
+        })?;
         let limiter = Limiter::new(Budgets {
             read_points_per_minute: config.read_points_per_minute,
             write_points_per_minute: config.delete_points_per_minute,
             concurrency: config.concurrency,
+            max_wait: config.max_wait,
         });
         Ok(GithubClient {
             inner: Arc::new(Inner {
@@ -111,6 +117,7 @@ impl GithubClient {
                 urls,
                 config,
                 limiter,
+                credentials,
                 stats: Recorder::default(),
                 scopes: Mutex::new(None),
             }),
@@ -357,6 +364,12 @@ impl GithubClient {
     /// The last primary rate-limit headers seen.
     pub fn rate_limit(&self) -> Option<RateLimitSnapshot> {
         self.inner.limiter.snapshot()
+    }
+
+    /// Requests allowed in flight at once now: the configured concurrency, lowered
+    /// after secondary rate limits and restored slowly.
+    pub fn concurrency(&self) -> usize {
+        self.inner.limiter.concurrency()
     }
 
     /// A copy of the request counters.

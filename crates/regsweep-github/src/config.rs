@@ -37,14 +37,14 @@ impl ClientConfig {
         ClientConfig {
             api_url,
             token,
-            user_agent: concat!("regsweep/", env!("CARGO_PKG_VERSION")).to_string(),
+            user_agent: regsweep_transport::USER_AGENT.to_string(),
             concurrency: 8,
             delete_points_per_minute: 720,
             read_points_per_minute: 720,
             max_retries: 5,
             max_wait: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(60),
-            retry_base_delay: Duration::from_millis(500),
+            retry_base_delay: regsweep_transport::defaults::GITHUB_BACKOFF.base,
         }
     }
 }

@@ -86,6 +86,12 @@ pub enum GithubError {
         source: LinkError,
     },
 
+    /// The transport policy refused: a cross-origin redirect, a body past its cap, a
+    /// listing past its page budget, credentials for another origin. `detail` says
+    /// what, what was expected and how to fix it.
+    #[error("{request}: {detail}")]
+    Edge { request: String, detail: String },
+
     #[error(transparent)]
     Url(#[from] UrlError),
 

@@ -1,19 +1,25 @@
 //! Pacing requests so GitHub's limits are rarely hit: a token bucket of points per
-//! minute per endpoint (GET/HEAD 1 point, writes 5), a semaphore bounding concurrent
-//! requests, and a shared pause every request honours once any of them hit a limit.
+//! minute per endpoint (GET/HEAD 1 point, writes 5), `regsweep-transport`'s adaptive
+//! concurrency (halved when a secondary limit starts a pause, GitHub's signal of too
+//! many concurrent requests, and restored slowly after), and a shared pause every
+//! request honours once any of them hit a limit.
+//!
+//! While a primary-limit reset is being waited out, [`Limiter::snapshot`] shows the
+//! next window's budget: requests admitted now are sent after the reset, so a budget
+//! check must not read the spent window as "nothing left".
 //!
 //! Every wait is a `tokio::time::sleep` in the caller's future, and no lock is held
 //! across it: dropping the future cancels the wait.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use regsweep_transport::{AdaptiveConcurrency, Permit};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::ratelimit::{wait_for, Limited, RateLimitSnapshot, RESET_MARGIN};
 use crate::urls::Endpoint;
@@ -72,6 +78,8 @@ pub struct Budgets {
     pub read_points_per_minute: u32,
     pub write_points_per_minute: u32,
     pub concurrency: usize,
+    /// The longest primary-limit wait the client accepts (`ClientConfig::max_wait`).
+    pub max_wait: Duration,
 }
 
 /// What [`Limiter::on_limited`] decided.
@@ -95,7 +103,9 @@ pub struct Limiter {
     paused_until: Mutex<Option<Instant>>,
     consecutive_secondary: AtomicU32,
     snapshot: Mutex<Option<RateLimitSnapshot>>,
-    permits: Arc<Semaphore>,
+    /// The reset of the primary window being waited out, if any.
+    waiting_for_reset: Mutex<Option<Timestamp>>,
+    permits: AdaptiveConcurrency,
 }
 
 impl Limiter {
@@ -106,14 +116,15 @@ impl Limiter {
             paused_until: Mutex::new(None),
             consecutive_secondary: AtomicU32::new(0),
             snapshot: Mutex::new(None),
-            permits: Arc::new(Semaphore::new(budgets.concurrency.max(1))),
+            waiting_for_reset: Mutex::new(None),
+            permits: AdaptiveConcurrency::new(budgets.concurrency),
         }
     }
 
     /// Waits until a request to `endpoint` may be sent: no shared pause, points in
     /// the endpoint's bucket, and a free concurrency slot (held by the returned
     /// permit until the response is read).
-    pub async fn admit(&self, endpoint: Endpoint, method: &Method) -> OwnedSemaphorePermit {
+    pub async fn admit(&self, endpoint: Endpoint, method: &Method) -> Permit {
         let cost = points(method);
         loop {
             self.wait_out_pause().await;
@@ -136,11 +147,7 @@ impl Limiter {
                     Err(wait) => tokio::time::sleep(wait).await,
                 }
             }
-            // The semaphore is never closed; if it were, fall through unpaced.
-            let permit = match Arc::clone(&self.permits).acquire_owned().await {
-                Ok(p) => p,
-                Err(_) => continue,
-            };
+            let permit = self.permits.acquire().await;
             if self.pause_remaining().is_none() {
                 return permit;
             }
@@ -171,14 +178,46 @@ impl Limiter {
         }
     }
 
-    /// The last primary rate-limit headers seen.
+    /// The last primary rate-limit headers seen; while the reset of that window is
+    /// being waited out, the next window's budget (`remaining` = `limit`).
     pub fn snapshot(&self) -> Option<RateLimitSnapshot> {
-        lock(&self.snapshot).clone()
+        let mut snapshot = lock(&self.snapshot).clone()?;
+        let waiting = *lock(&self.waiting_for_reset);
+        let reset = Limited::Primary {
+            reset: Some(snapshot.reset),
+        };
+        // Spent, and the reset near enough that any request now waits for it.
+        let will_wait = snapshot.remaining == 0
+            && wait_for(&reset, Timestamp::now(), 0) <= self.budgets.max_wait;
+        if will_wait
+            || waiting.is_some_and(|reset| reset.as_second() + 1 >= snapshot.reset.as_second())
+        {
+            snapshot.remaining = snapshot.limit;
+            snapshot.used = 0;
+        }
+        Some(snapshot)
     }
 
-    /// A response that was not rate limited: the secondary back-off starts over.
+    /// The concurrency limit now.
+    pub fn concurrency(&self) -> usize {
+        self.permits.limit()
+    }
+
+    /// A response that was not rate limited: the secondary back-off starts over, and
+    /// a lowered concurrency creeps back up.
     pub fn on_success(&self) {
         self.consecutive_secondary.store(0, Ordering::Relaxed);
+        if let Some(n) = self.permits.on_success() {
+            tracing::debug!("concurrency raised back to {n}");
+        }
+    }
+
+    /// Records that every request waits for the primary window ending at `reset`.
+    fn wait_for_reset(&self, reset: Timestamp) {
+        let mut slot = lock(&self.waiting_for_reset);
+        if slot.is_none_or(|r| r < reset) {
+            *slot = Some(reset);
+        }
     }
 
     /// A response that was rate limited: computes the wait and, unless it exceeds
@@ -215,6 +254,20 @@ impl Limiter {
         if already.is_none_or(|existing| until > existing) {
             *paused = Some(until);
         }
+        drop(paused);
+        match limited {
+            Limited::Primary { reset: Some(reset) } => self.wait_for_reset(*reset),
+            // A secondary limit starting a pause: GitHub's "too many concurrent
+            // requests" (and points per minute) signal. Fewer at once from now on.
+            Limited::Secondary { .. } if already.is_none() => {
+                if let Some((old, new)) = self.permits.lower() {
+                    tracing::warn!(
+                        "secondary rate limit: lowering concurrency from {old} to {new} requests at once"
+                    );
+                }
+            }
+            _ => {}
+        }
         Pause { wait, announce }
     }
 
@@ -223,7 +276,7 @@ impl Limiter {
     /// one was started (to be logged), `None` otherwise (including a reset further
     /// away than `max_wait`: the next request will report it).
     pub fn pause_if_exhausted(&self, now: Timestamp, max_wait: Duration) -> Option<Duration> {
-        let snapshot = self.snapshot()?;
+        let snapshot = lock(&self.snapshot).clone()?;
         if snapshot.remaining > 0 {
             return None;
         }
@@ -243,6 +296,8 @@ impl Limiter {
             return None;
         }
         *paused = Some(until);
+        drop(paused);
+        self.wait_for_reset(snapshot.reset);
         Some(wait)
     }
 }
@@ -301,6 +356,7 @@ mod tests {
             read_points_per_minute: 720,
             write_points_per_minute: 720,
             concurrency: 2,
+            max_wait: Duration::from_secs(900),
         })
     }
 
@@ -394,5 +450,26 @@ mod tests {
         // A new window: the budget really comes back.
         l.observe(&snap("4999", NOW + 4200));
         assert_eq!(l.snapshot().unwrap().remaining, 4999);
+    }
+
+    /// Regression: a reset 10 s away was waited out, yet the budget check read the
+    /// spent window's `remaining: 0` and left everything for the next run.
+    #[test]
+    fn spent_window_within_max_wait_shows_the_next_budget() {
+        let l = limiter();
+        let now = Timestamp::now().as_second();
+        let spent = |reset: i64| {
+            headers(&[
+                ("x-ratelimit-limit", "5000"),
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", &reset.to_string()),
+            ])
+        };
+        l.observe(&spent(now + 10));
+        assert_eq!(l.snapshot().unwrap().remaining, 5000);
+        // A reset beyond the longest wait: nothing is coming back this run.
+        let l = limiter();
+        l.observe(&spent(now + 3600));
+        assert_eq!(l.snapshot().unwrap().remaining, 0);
     }
 }

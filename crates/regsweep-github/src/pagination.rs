@@ -5,12 +5,16 @@
 //! `parse_link_header` crate (never by substring: a package called
 //! `next-last-prev-first` must not confuse it); when a response has no `Link`
 //! header, keep requesting the next page number while pages come back full, and stop
-//! on a short or empty page. There is no cap on the number of pages.
+//! on a short or empty page.
 //!
 //! "Full" means `per_page` entries, or exactly GitHub's default page size (30): some
 //! endpoints (`/users/{username}/…/versions`) document no `per_page`, and a server
 //! that ignores it must not make us stop after its first page. The price is one
 //! extra request for a listing of exactly 30 entries without `Link` headers.
+//!
+//! How many pages a listing may take is `regsweep-transport`'s page budget, applied
+//! by `transport.rs`: the pages the package's `version_count` needs at 30 a page,
+//! plus slack. `Link` parsing itself is `regsweep-transport`'s.
 
 use url::Url;
 
@@ -28,38 +32,13 @@ pub enum NextPage {
     Done,
 }
 
-/// Why a `Link` header could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the Link header `{header}` is malformed ({detail}); expected `<URL>; rel=\"next\", …`")]
-pub struct LinkError {
-    pub header: String,
-    pub detail: String,
-}
+pub use regsweep_transport::LinkError;
 
 /// The `rel="next"` target of a `Link` header, resolved against the URL of the
-/// request that returned it. `Ok(None)` when the header lists no next page.
+/// request that returned it (parsed by `regsweep-transport`). `Ok(None)` when the
+/// header lists no next page.
 pub fn next_link(header: &str, request_url: &Url) -> Result<Option<Url>, LinkError> {
-    let err = |detail: String| LinkError {
-        header: header.to_string(),
-        detail,
-    };
-    if header.trim().is_empty() {
-        return Ok(None);
-    }
-    let links = parse_link_header::parse(header).map_err(|e| err(e.to_string()))?;
-    for link in links.values() {
-        let is_next = link.params.get("rel").is_some_and(|rel| {
-            rel.split_whitespace()
-                .any(|r| r.eq_ignore_ascii_case("next"))
-        });
-        if is_next {
-            let url = request_url
-                .join(&link.raw_uri)
-                .map_err(|e| err(format!("next URL `{}`: {e}", link.raw_uri)))?;
-            return Ok(Some(url));
-        }
-    }
-    Ok(None)
+    regsweep_transport::next_link(&[header], request_url)
 }
 
 /// The page to request after the page `page` (numbered from 1) at `request_url`,

@@ -81,26 +81,7 @@ impl RateLimitSnapshot {
     }
 }
 
-/// `retry-after` as a duration: delay-seconds, or an HTTP date relative to `now`.
-pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
-    let value = header_str(headers, "retry-after")?;
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = jiff::fmt::rfc2822::DateTimeParser::new()
-        .parse_timestamp(value)
-        .ok()?;
-    Some(Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO))
-}
-
-/// The server's clock from the `Date` header (`Tue, 14 Nov 2023 22:13:20 GMT`), so
-/// waits until `x-ratelimit-reset` do not depend on the local clock being right.
-pub fn server_now(headers: &HeaderMap) -> Option<Timestamp> {
-    let value = header_str(headers, "date")?;
-    jiff::fmt::rfc2822::DateTimeParser::new()
-        .parse_timestamp(value)
-        .ok()
-}
+pub use regsweep_transport::{retry_after, server_now};
 
 /// What a response says about rate limits.
 #[derive(Clone, PartialEq, Eq, Debug)]

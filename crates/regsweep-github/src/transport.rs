@@ -1,7 +1,12 @@
 //! Sending one request to the GitHub REST API and reading its answer: headers (the
-//! token is exposed only in [`Inner::attempt`]), the retry loop around every
-//! request, rate-limit waits, pagination of list endpoints, and turning unsuccessful
-//! answers into errors. [`crate::client::GithubClient`] builds on it.
+//! token is exposed only in [`Inner::attempt`], and only to the configured API
+//! origin), the retry loop around every request, rate-limit waits, pagination of
+//! list endpoints within the page budget, and turning unsuccessful answers into
+//! errors. [`crate::client::GithubClient`] builds on it.
+//!
+//! The edge rules are `regsweep-transport`'s: redirects stay within the API's origin
+//! (a cross-origin one fails the request, never a success), bodies are read up to
+//! [`MAX_PAGE_BODY`], a listing stops with an error past its page budget.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -11,10 +16,15 @@ use reqwest::header::{HeaderMap, LINK};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
+use regsweep_transport::defaults::MAX_PAGE_BODY;
+use regsweep_transport::{
+    cross_origin_error, read_capped, BodyError, CredentialPolicy, PageBudget,
+};
+
 use crate::config::ClientConfig;
 use crate::error::{classify_delete, github_message, status_help, DeleteError, GithubError};
 use crate::pacing::Limiter;
-use crate::pagination::{next_page, page_of, NextPage};
+use crate::pagination::{next_page, page_of, NextPage, SERVER_DEFAULT_PER_PAGE};
 use crate::ratelimit::{classify, human_duration, human_time, retry_after, server_now, Limited};
 use crate::retry::{is_transient_status, jittered};
 use crate::stats::Recorder;
@@ -29,6 +39,7 @@ pub(crate) struct Inner {
     pub(crate) urls: Urls,
     pub(crate) config: ClientConfig,
     pub(crate) limiter: Limiter,
+    pub(crate) credentials: CredentialPolicy,
     pub(crate) stats: Recorder,
     pub(crate) scopes: Mutex<Option<Vec<String>>>,
 }
@@ -76,6 +87,15 @@ pub(crate) fn parse_scopes(headers: &HeaderMap) -> Option<Vec<String>> {
     )
 }
 
+/// Why one attempt got no answer.
+pub(crate) enum Failure {
+    /// Worth another attempt (connection, timeout), unless a builder error.
+    Http(reqwest::Error),
+    /// Never retried: the edge refused (cross-origin redirect, oversized body,
+    /// credentials for another origin).
+    Edge(String),
+}
+
 /// A list request that did not succeed: an unclassified answer, or an error.
 pub(crate) enum PageError {
     Answer(Answer),
@@ -96,25 +116,35 @@ impl Inner {
             .clone()
     }
 
-    /// One attempt: the only place the token is read.
-    pub(crate) async fn attempt(
-        &self,
-        method: &Method,
-        url: &Url,
-    ) -> Result<Answer, reqwest::Error> {
+    /// One attempt: the only place the token is read, attached only to a URL on the
+    /// configured API origin.
+    pub(crate) async fn attempt(&self, method: &Method, url: &Url) -> Result<Answer, Failure> {
+        self.credentials
+            .check_target(url)
+            .map_err(|e| Failure::Edge(e.to_string()))?;
         let response = self
             .http
             .request(method.clone(), url.clone())
             .bearer_auth(self.config.token.expose())
             .send()
-            .await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await?.to_vec();
+            .await
+            .map_err(|e| match cross_origin_error(&e) {
+                Some(redirect) => Failure::Edge(format!(
+                    "{redirect}\n  expected an answer from the API at {}\n  help: check the API URL; a proxy or a hostile server is redirecting requests",
+                    self.credentials.origin()
+                )),
+                None => Failure::Http(e),
+            })?;
+        let answer = read_capped(response, MAX_PAGE_BODY, "a GitHub API answer")
+            .await
+            .map_err(|e| match e {
+                BodyError::Read(e) => Failure::Http(e),
+                e @ BodyError::TooLarge { .. } => Failure::Edge(e.to_string()),
+            })?;
         Ok(Answer {
-            status,
-            headers,
-            body,
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body.to_vec(),
         })
     }
 
@@ -137,7 +167,14 @@ impl Inner {
             drop(permit);
             let answer = match result {
                 Ok(answer) => answer,
-                Err(e) => {
+                Err(Failure::Edge(detail)) => {
+                    self.stats.request(method.as_str(), route.endpoint, None);
+                    return Err(GithubError::Edge {
+                        request: request_name(method, route),
+                        detail,
+                    });
+                }
+                Err(Failure::Http(e)) => {
                     self.stats.request(method.as_str(), route.endpoint, None);
                     if retries < max_retries && !e.is_builder() {
                         retries += 1;
@@ -272,7 +309,18 @@ impl Inner {
         let mut page = page_of(&url).unwrap_or(1);
         let mut seen = HashSet::new();
         let mut total: u64 = 0;
+        // Bounded by the announced size at the smallest page size GitHub may use.
+        let budget = PageBudget::new(expected, SERVER_DEFAULT_PER_PAGE as u64);
+        let mut pages: u64 = 0;
         loop {
+            pages += 1;
+            if let Err(e) = budget.admit(pages) {
+                return Err(GithubError::Edge {
+                    request: request_name(&Method::GET, route),
+                    detail: e.to_string(),
+                }
+                .into());
+            }
             if !seen.insert(url.to_string()) {
                 return Err(GithubError::PaginationLoop {
                     request: request_name(&Method::GET, route),

@@ -6,6 +6,11 @@
 //! token per scope and retry once; once the realm is known, tokens for new scopes are
 //! fetched before the first request. A `Basic` challenge makes it send Basic
 //! credentials. Token fetches are single-flight. Secrets never reach a log.
+//!
+//! Credentials follow `regsweep-transport`'s rule: a challenge naming a realm on
+//! another host (not allow-listed) or over plain http off loopback is an error, and
+//! the credentials are not sent; without credentials any http(s) realm is used (an
+//! anonymous token request carries nothing to leak).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +21,11 @@ use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
+use regsweep_transport::defaults::MAX_TOKEN_BODY;
+use regsweep_transport::RealmError;
+
 use crate::challenge::parse_challenges;
-use crate::client::{Answer, Call, Counters, RegistryClient};
+use crate::client::{Answer, Call, Counters, Read, RegistryClient};
 use crate::error::OciError;
 
 /// The credentials of a client.
@@ -211,6 +219,7 @@ impl RegistryClient {
                 tracing::warn!(request = %call.label(), "Bearer challenge without a realm");
                 return Ok(false);
             };
+            self.check_realm(call, realm)?;
             let endpoint = TokenEndpoint {
                 realm: realm.to_string(),
                 service: bearer.param("service").map(str::to_string),
@@ -230,6 +239,9 @@ impl RegistryClient {
             return Ok(true);
         }
         if challenges.iter().any(|c| c.is_basic()) {
+            if self.basic().is_some() {
+                self.credentials_allowed(&call.url)?;
+            }
             let already = matches!(sent, Some(Authorization::Basic { .. }));
             if self.basic().is_some() && !already {
                 self.inner.tokens.wants_basic.store(true, Ordering::Relaxed);
@@ -296,6 +308,11 @@ impl RegistryClient {
                 &HeaderMap::new(),
                 None,
                 self.basic().as_ref(),
+                Read {
+                    cap: MAX_TOKEN_BODY,
+                    what: "a token answer",
+                    content: false,
+                },
             )
             .await?;
         match answer.status {
@@ -336,6 +353,19 @@ impl RegistryClient {
                     "check the registry URL",
                 )
             })
+    }
+
+    /// Whether this client's credentials may go to the token realm a challenge named.
+    fn check_realm(&self, call: &Call, realm: &str) -> Result<(), OciError> {
+        if self.basic().is_none() {
+            return Ok(());
+        }
+        let edge = |e: &RealmError| OciError::Edge {
+            request: call.label(),
+            detail: e.to_string(),
+        };
+        let policy = self.inner.credentials.as_ref().map_err(edge)?;
+        policy.check_realm(realm).map(|_| ()).map_err(|e| edge(&e))
     }
 
     /// How to fix a 401, given the credentials this client holds.

@@ -1,6 +1,11 @@
 //! The registry client handle, its options and counters, and the one request path
-//! every operation goes through: bounded concurrency, retries with backoff, and a
+//! every operation goes through: adaptive concurrency, retries with backoff, and a
 //! single re-authentication on a 401 challenge (see `auth`).
+//!
+//! The edge rules are `regsweep-transport`'s: redirects stay within the origin of the
+//! request, credentials are attached only to the registry's origin or an accepted
+//! token realm (https unless loopback), and bodies are read up to the call's cap
+//! (4 MiB manifests, 16 MiB otherwise, 64 KiB of an error answer).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -10,9 +15,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use regsweep_core::{Digest, ManifestNode, Redactor};
+use regsweep_transport::defaults::{MAX_PAGE_BODY, REGISTRY_BACKOFF};
+use regsweep_transport::{
+    cross_origin_error, read_capped, AdaptiveConcurrency, BodyError, CredentialPolicy, RealmError,
+};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::auth::{Auth, Authorization, Scope, TokenState};
@@ -20,9 +29,6 @@ use crate::disk_cache::DiskCache;
 use crate::error::{registry_detail, Access, OciError};
 use crate::paths::{label, normalise_base};
 use crate::retry;
-
-/// Largest response body read (manifests are at most 4 MiB by the spec).
-const MAX_BODY: usize = 32 * 1024 * 1024;
 
 /// How the client behaves.
 #[derive(Clone, Debug)]
@@ -45,7 +51,7 @@ pub struct OciOptions {
 impl Default for OciOptions {
     fn default() -> Self {
         OciOptions {
-            user_agent: format!("regsweep/{}", env!("CARGO_PKG_VERSION")),
+            user_agent: regsweep_transport::USER_AGENT.to_string(),
             concurrency: 8,
             max_retries: 4,
             cache_dir: None,
@@ -95,10 +101,16 @@ pub(crate) fn cell<T>(cells: &Cells<T>, digest: &Digest) -> Arc<OnceCell<T>> {
 
 pub(crate) struct Inner {
     pub http: reqwest::Client,
+    /// For content-addressed blob downloads, which may be redirected to storage
+    /// elsewhere (without credentials); see `regsweep_transport::origin`.
+    pub content_http: reqwest::Client,
     pub base: Url,
     pub auth: Auth,
     pub options: OciOptions,
-    pub limiter: Semaphore,
+    pub limiter: AdaptiveConcurrency,
+    /// Where credentials may go; an error for an http base off loopback (then only
+    /// anonymous requests are sent).
+    pub credentials: Result<CredentialPolicy, RealmError>,
     pub counters: Counters,
     pub tokens: TokenState,
     pub disk: Option<DiskCache>,
@@ -130,6 +142,19 @@ pub(crate) struct Call {
     pub scope: Scope,
     pub headers: HeaderMap,
     pub body: Option<Bytes>,
+    pub read: Read,
+}
+
+/// How an answer is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Read {
+    /// Largest successful body read.
+    pub cap: usize,
+    /// What the body is, for the error past the cap.
+    pub what: &'static str,
+    /// A content-addressed download (verified by digest): may follow a redirect to
+    /// storage on another origin, without credentials.
+    pub content: bool,
 }
 
 impl Call {
@@ -140,7 +165,23 @@ impl Call {
             scope,
             headers: HeaderMap::new(),
             body: None,
+            read: Read {
+                cap: MAX_PAGE_BODY,
+                what: "a registry answer",
+                content: false,
+            },
         }
+    }
+
+    pub fn content_addressed(mut self) -> Self {
+        self.read.content = true;
+        self
+    }
+
+    pub fn cap(mut self, cap: usize, what: &'static str) -> Self {
+        self.read.cap = cap;
+        self.read.what = what;
+        self
     }
 
     pub fn header(mut self, name: HeaderName, value: &str) -> Self {
@@ -182,20 +223,26 @@ impl RegistryClient {
             Auth::Bearer(token) => options.redactor.add_secret(token),
             Auth::Anonymous => {}
         }
-        let http = reqwest::Client::builder()
+        let http = regsweep_transport::client_builder(options.timeout, Duration::from_secs(10))
             .user_agent(options.user_agent.clone())
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(OciError::Client)?;
+        let content_http =
+            regsweep_transport::content_client_builder(options.timeout, Duration::from_secs(10))
+                .user_agent(options.user_agent.clone())
+                .build()
+                .map_err(OciError::Client)?;
+        let credentials = CredentialPolicy::new(&base);
         let disk = options.cache_dir.as_ref().map(DiskCache::new);
         let permits = options.concurrency.max(1);
         Ok(RegistryClient {
             inner: Arc::new(Inner {
                 http,
+                content_http,
                 base,
                 auth,
-                limiter: Semaphore::new(permits),
+                limiter: AdaptiveConcurrency::new(permits),
+                credentials,
                 options,
                 counters: Counters::default(),
                 tokens: TokenState::default(),
@@ -245,6 +292,7 @@ impl RegistryClient {
                 &call.headers,
                 call.body.as_ref(),
                 sent.as_ref(),
+                call.read,
             )
             .await?;
         if answer.status != StatusCode::UNAUTHORIZED {
@@ -260,8 +308,29 @@ impl RegistryClient {
             &call.headers,
             call.body.as_ref(),
             again.as_ref(),
+            call.read,
         )
         .await
+    }
+
+    /// Whether credentials may be attached to a request to `url`: the registry's
+    /// origin, or a token realm the policy accepts; never over http off loopback.
+    pub(crate) fn credentials_allowed(&self, url: &Url) -> Result<(), OciError> {
+        let edge = |e: RealmError| OciError::Edge {
+            request: label(&Method::GET, url),
+            detail: e.to_string(),
+        };
+        let policy = self
+            .inner
+            .credentials
+            .as_ref()
+            .map_err(|e| edge(e.clone()))?;
+        if policy.check_target(url).is_ok() {
+            return Ok(());
+        }
+        let mut realm = url.clone();
+        realm.set_query(None);
+        policy.check_realm(realm.as_str()).map(|_| ()).map_err(edge)
     }
 
     /// One request, retried on connection errors, 5xx and 429. Each attempt holds a
@@ -273,7 +342,11 @@ impl RegistryClient {
         headers: &HeaderMap,
         body: Option<&Bytes>,
         authorization: Option<&Authorization>,
+        read: Read,
     ) -> Result<Answer, OciError> {
+        if authorization.is_some() {
+            self.credentials_allowed(url)?;
+        }
         let max = self.inner.options.max_retries;
         let mut attempt: u32 = 0;
         loop {
@@ -281,9 +354,12 @@ impl RegistryClient {
             let result = {
                 let _permit = self.inner.limiter.acquire().await;
                 Counters::bump(&self.inner.counters.requests);
-                let mut req = self
-                    .inner
-                    .http
+                let http = if read.content {
+                    &self.inner.content_http
+                } else {
+                    &self.inner.http
+                };
+                let mut req = http
                     .request(method.clone(), url.clone())
                     .headers(headers.clone());
                 if let Some(a) = authorization {
@@ -293,15 +369,46 @@ impl RegistryClient {
                     req = req.body(b.clone());
                 }
                 match req.send().await {
-                    Ok(resp) => read_answer(resp).await,
-                    Err(e) => Err(e),
+                    Ok(resp) => read_capped(resp, read.cap, read.what).await,
+                    Err(e) => Err(BodyError::Read(e)),
                 }
             };
+            let result = match result {
+                Ok(a) => Ok(Answer {
+                    status: a.status,
+                    headers: a.headers,
+                    body: a.body,
+                }),
+                Err(BodyError::Read(e)) => match cross_origin_error(&e) {
+                    Some(redirect) => {
+                        return Err(OciError::Edge {
+                            request: label(method, url),
+                            detail: format!("{redirect}\n  expected an answer from the registry at {}\n  help: check the registry URL; a proxy or a hostile server is redirecting requests", self.inner.base.origin().ascii_serialization()),
+                        })
+                    }
+                    None => Err(e),
+                },
+                Err(e @ BodyError::TooLarge { .. }) => {
+                    return Err(OciError::Edge {
+                        request: label(method, url),
+                        detail: e.to_string(),
+                    })
+                }
+            };
+            if let Ok(answer) = &result {
+                if answer.status == StatusCode::TOO_MANY_REQUESTS {
+                    if let Some((old, new)) = self.inner.limiter.lower() {
+                        tracing::warn!(request = %label(method, url), "the registry answered 429: lowering concurrency from {old} to {new}");
+                    }
+                } else {
+                    self.inner.limiter.on_success();
+                }
+            }
             let retries_left = attempt <= max;
             match result {
                 Ok(answer) if retry::retryable_status(answer.status) && retries_left => {
                     let wait = retry::retry_after(&answer.headers)
-                        .unwrap_or_else(|| retry::jittered(attempt));
+                        .unwrap_or_else(|| REGISTRY_BACKOFF.jittered(attempt));
                     tracing::debug!(request = %label(method, url), status = answer.status.as_u16(), ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                 }
@@ -315,7 +422,7 @@ impl RegistryClient {
                 }
                 Ok(answer) => return Ok(answer),
                 Err(e) if retry::retryable_error(&e) && retries_left => {
-                    let wait = retry::jittered(attempt);
+                    let wait = REGISTRY_BACKOFF.jittered(attempt);
                     tracing::debug!(request = %label(method, url), error = %e, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                 }
@@ -369,22 +476,4 @@ impl RegistryClient {
             },
         }
     }
-}
-
-async fn read_answer(mut resp: reqwest::Response) -> Result<Answer, reqwest::Error> {
-    let status = resp.status();
-    let headers = std::mem::take(resp.headers_mut());
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY {
-            // Keep what fits; the caller's digest check or parser rejects it.
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Answer {
-        status,
-        headers,
-        body: Bytes::from(body),
-    })
 }

@@ -30,6 +30,12 @@ pub enum OciError {
     #[error("invalid registry URL `{url}`: {reason}\n  help: give the registry's base URL, e.g. https://ghcr.io or http://127.0.0.1:5000")]
     InvalidBase { url: String, reason: String },
 
+    /// The transport policy refused: a cross-origin redirect, a body past its cap, a
+    /// listing past its page budget, credentials for another origin or over plain
+    /// http, a token realm on another host.
+    #[error("{request}: {detail}")]
+    Edge { request: String, detail: String },
+
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
 

@@ -1,10 +1,14 @@
 //! Paginated lists: tags of a repository (`/v2/NAME/tags/list`) and the registry
-//! catalog (`/v2/_catalog`), following `Link: <…>; rel="next"` headers, parsed with
-//! `parse_link_header`, relative or absolute, never leaving the registry's origin.
+//! catalog (`/v2/_catalog`), following `Link: <…>; rel="next"` headers (parsed by
+//! `regsweep-transport`), relative or absolute, never leaving the registry's origin,
+//! within `regsweep-transport`'s page budget. A listing that loops or runs past the
+//! budget is an error, never a partial list.
 
 use reqwest::header::{ACCEPT, LINK};
 use reqwest::{Method, StatusCode};
 use url::Url;
+
+use regsweep_transport::{Origin, PageBudget};
 
 use crate::auth::Scope;
 use crate::client::{Answer, Call, RegistryClient};
@@ -17,25 +21,11 @@ pub const PAGE_SIZE: u32 = 1000;
 /// The `rel="next"` target of the `Link` headers of an answer, resolved against
 /// `current`. `Ok(None)` when there is no next page.
 pub fn next_link(current: &Url, link_values: &[&str]) -> Result<Option<Url>, String> {
-    if link_values.is_empty() {
-        return Ok(None);
-    }
-    let joined = link_values.join(", ");
-    let links = parse_link_header::parse_with_rel(&joined)
-        .map_err(|e| format!("cannot parse the Link header `{joined}`: {e}"))?;
-    let Some(next) = links.get("next") else {
-        return Ok(None);
-    };
-    current
-        .join(&next.raw_uri)
-        .map(Some)
-        .map_err(|e| format!("the next-page link `{}` is not a URL: {e}", next.raw_uri))
+    regsweep_transport::next_link(link_values, current).map_err(|e| e.to_string())
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
+    Origin::of(a).is_some_and(|o| o.contains(b))
 }
 
 impl RegistryClient {
@@ -68,10 +58,18 @@ impl RegistryClient {
     ) -> Result<Vec<String>, OciError> {
         let mut out = Vec::new();
         let mut visited = std::collections::HashSet::new();
+        let budget = PageBudget::new(None, 1);
         let mut next = Some(first);
         while let Some(url) = next.take() {
+            let edge = |detail: String| OciError::Edge {
+                request: crate::paths::label(&Method::GET, &url),
+                detail,
+            };
+            budget
+                .admit(visited.len() as u64 + 1)
+                .map_err(|e| edge(e.to_string()))?;
             if !visited.insert(url.to_string()) {
-                break;
+                return Err(edge("the next-page link points at a page already read; the listing would never end\n  help: this is a registry defect; report it".to_string()));
             }
             let call =
                 Call::new(Method::GET, url, scope.clone()).header(ACCEPT, "application/json");

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use regsweep_core::graph::{parse_config_labels, parse_manifest, ACCEPT_MANIFESTS};
 use regsweep_core::{Digest, ManifestNode};
+use regsweep_transport::defaults::MAX_MANIFEST_BODY;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 
@@ -84,7 +85,8 @@ impl RegistryClient {
             manifest_url(&self.inner.base, repo, &r),
             Scope::pull(repo),
         )
-        .header(ACCEPT, &ACCEPT_MANIFESTS.join(", "));
+        .header(ACCEPT, &ACCEPT_MANIFESTS.join(", "))
+        .cap(MAX_MANIFEST_BODY, "a manifest");
         Counters::bump(&self.inner.counters.manifest_fetches);
         let answer = self.execute(&call).await?;
         match answer.status {
@@ -266,7 +268,8 @@ impl RegistryClient {
             Method::GET,
             blob_url(&self.inner.base, repo, config),
             Scope::pull(repo),
-        );
+        )
+        .content_addressed();
         let answer = self.execute(&call).await?;
         match answer.status {
             StatusCode::OK => {}

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use regsweep_core::graph::OCI_INDEX;
 use regsweep_core::Digest;
+use regsweep_transport::defaults::MAX_MANIFEST_BODY;
 use reqwest::header::ACCEPT;
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,9 @@ impl RegistryClient {
             if !visited.insert(url.to_string()) {
                 break;
             }
-            let call = Call::new(Method::GET, url, Scope::pull(repo)).header(ACCEPT, OCI_INDEX);
+            let call = Call::new(Method::GET, url, Scope::pull(repo))
+                .header(ACCEPT, OCI_INDEX)
+                .cap(MAX_MANIFEST_BODY, "a referrers index");
             let answer = self.execute(&call).await?;
             match answer.status {
                 StatusCode::OK => {}
