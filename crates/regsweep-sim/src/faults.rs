@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::options::FaultConfig;
+use crate::options::{FailNext, FaultConfig};
 
 /// What to do with one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +17,30 @@ pub(crate) enum Fault {
     Drop,
     /// Answer with this status.
     Fail(u16),
+    /// Perform the request, then answer with this status instead of its answer.
+    FailAfter(u16),
+}
+
+/// Whether `next` matches the request; counts it down (and clears it) when it does.
+fn take(slot: &mut Option<FailNext>, method: &str, path: &str) -> Option<u16> {
+    let next = slot.as_mut()?;
+    let method_ok = next
+        .method
+        .as_deref()
+        .is_none_or(|m| m.eq_ignore_ascii_case(method));
+    let path_ok = next
+        .path_contains
+        .as_deref()
+        .is_none_or(|p| path.contains(p));
+    if next.count == 0 || !method_ok || !path_ok {
+        return None;
+    }
+    next.count -= 1;
+    let status = next.status;
+    if next.count == 0 {
+        *slot = None;
+    }
+    Some(status)
 }
 
 pub(crate) struct Faults {
@@ -46,23 +70,11 @@ impl Faults {
         };
         let (config, rng) = &mut *g;
         let latency = config.latency;
-        if let Some(next) = config.fail_next.as_mut() {
-            let method_ok = next
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method));
-            let path_ok = next
-                .path_contains
-                .as_deref()
-                .is_none_or(|p| path.contains(p));
-            if next.count > 0 && method_ok && path_ok {
-                next.count -= 1;
-                let status = next.status;
-                if next.count == 0 {
-                    config.fail_next = None;
-                }
-                return (latency, Fault::Fail(status));
-            }
+        if let Some(status) = take(&mut config.fail_next, method, path) {
+            return (latency, Fault::Fail(status));
+        }
+        if let Some(status) = take(&mut config.fail_after_next, method, path) {
+            return (latency, Fault::FailAfter(status));
         }
         if config.drop_rate > 0.0 && rng.random_bool(config.drop_rate.clamp(0.0, 1.0)) {
             return (latency, Fault::Drop);
@@ -78,7 +90,6 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::FailNext;
 
     #[test]
     fn fail_next_matches_then_runs_out() {
@@ -95,6 +106,22 @@ mod tests {
         assert_eq!(f.decide("delete", "/x/versions/1").1, Fault::Fail(502));
         assert_eq!(f.decide("DELETE", "/x/versions/2").1, Fault::Fail(502));
         assert_eq!(f.decide("DELETE", "/x/versions/3").1, Fault::None);
+    }
+
+    #[test]
+    fn fail_after_next_is_its_own_countdown() {
+        let f = Faults::new(FaultConfig {
+            fail_after_next: Some(FailNext {
+                count: 1,
+                status: 502,
+                method: Some("DELETE".into()),
+                path_contains: None,
+            }),
+            ..FaultConfig::default()
+        });
+        assert_eq!(f.decide("GET", "/x").1, Fault::None);
+        assert_eq!(f.decide("DELETE", "/x").1, Fault::FailAfter(502));
+        assert_eq!(f.decide("DELETE", "/x").1, Fault::None);
     }
 
     #[test]

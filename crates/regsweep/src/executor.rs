@@ -8,8 +8,6 @@
 //! deletion ends deleted, failed, skipped or left for the next run, with a reason.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
 use std::sync::Mutex;
 
 use futures::{stream, StreamExt};
@@ -17,6 +15,7 @@ use regsweep_core::plan::{Plan, PlanRef};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::journal::{Journal, Recorded};
 use crate::progress::Progress;
 use crate::source::{DeleteOutcome, Source};
 
@@ -40,6 +39,9 @@ pub struct Execution {
     /// One entry per element of `plan.order`, same index.
     pub outcomes: Vec<Outcome>,
     pub interrupted: bool,
+    /// The journal write that failed and stopped the deletions, if one did.
+    #[serde(skip)]
+    pub journal_error: Option<String>,
 }
 
 impl Execution {
@@ -60,16 +62,6 @@ impl Execution {
 pub struct Limits {
     pub concurrency: usize,
     pub reserve_requests: u32,
-}
-
-/// An entry of the journal, for `regsweep restore`.
-#[derive(Serialize, serde::Deserialize, Debug, Clone)]
-pub struct JournalEntry {
-    pub package: String,
-    pub id: u64,
-    pub digest: String,
-    pub tags: Vec<String>,
-    pub deleted_at: String,
 }
 
 /// The primary-limit budget shared by concurrent deletions. `remaining` (from the last
@@ -122,21 +114,12 @@ pub async fn execute(
     source: &Source,
     limits: Limits,
     cancel: CancellationToken,
-    journal: Option<&Path>,
+    journal: Option<&Journal>,
     progress: &Progress,
 ) -> anyhow::Result<Execution> {
     let n = plan.order.len();
     let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; n]);
-    let journal = match journal {
-        Some(p) => Some(Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| anyhow::anyhow!("cannot open the journal {}: {e}\n  help: check the directory exists and is writable", p.display()))?,
-        )),
-        None => None,
-    };
+    let journal_error: Mutex<Option<String>> = Mutex::new(None);
     // Set once something means no further deletion may start (budget, limits).
     let stop: Mutex<Option<String>> = Mutex::new(None);
     // Packages the token may not delete in (learnt from the first refusal): their
@@ -161,8 +144,17 @@ pub async fn execute(
         .map(|run| {
             let bar = bar.clone();
             let cancel = cancel.clone();
-            let (stopped, stop_with, journal, set, budget, forbidden) =
-                (&stopped, &stop_with, &journal, &set, &budget, &forbidden);
+            let (stopped, stop_with, set, budget, forbidden, journal_error) =
+                (&stopped, &stop_with, &set, &budget, &forbidden, &journal_error);
+            // A journal write failed: no deletion may start after it.
+            let journal_failed = move |e: crate::journal::JournalError| {
+                let msg = e.to_string();
+                journal_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert_with(|| msg.clone());
+                stop_with(&format!("not attempted: {msg}; deletions stopped so none goes unrecorded"))
+            };
             async move {
                 for k in run.clone() {
                     if cancel.is_cancelled() {
@@ -197,26 +189,24 @@ pub async fn execute(
                     let r: PlanRef = plan.order[k];
                     let pkg = &plan.packages[r.package].name;
                     let d = plan.decision(r);
+                    // Write-ahead: the intent is durable before the DELETE is sent.
+                    if let Some(j) = journal {
+                        if let Err(e) = j.intent(pkg, d) {
+                            drop(claim);
+                            set(k, Outcome::Left(journal_failed(e)));
+                            continue;
+                        }
+                    }
                     let outcome = source.delete(pkg, d).await;
                     drop(claim);
                     bar.inc(1);
-                    let o = match outcome {
-                        DeleteOutcome::Deleted => {
-                            if let Some(j) = journal {
-                                let entry = JournalEntry {
-                                    package: pkg.clone(),
-                                    id: d.id.0,
-                                    digest: d.digest.to_string(),
-                                    tags: d.tags.clone(),
-                                    deleted_at: jiff::Timestamp::now().to_string(),
-                                };
-                                let mut f = j.lock().unwrap_or_else(|e| e.into_inner());
-                                if let Ok(line) = serde_json::to_string(&entry) {
-                                    let _ = writeln!(f, "{line}");
-                                }
-                            }
-                            Outcome::Deleted
+                    if let Some(j) = journal {
+                        if let Err(e) = j.outcome(pkg, d.id.0, recorded(&outcome)) {
+                            journal_failed(e);
                         }
+                    }
+                    let o = match outcome {
+                        DeleteOutcome::Deleted => Outcome::Deleted,
                         DeleteOutcome::AlreadyGone => Outcome::AlreadyGone,
                         DeleteOutcome::Refused(m) => Outcome::Skipped(m),
                         DeleteOutcome::Failed(m) => Outcome::Failed(m),
@@ -255,6 +245,14 @@ pub async fn execute(
         .collect::<Vec<()>>()
         .await;
     bar.finish();
+    if let Some(j) = journal {
+        if let Err(e) = j.sync() {
+            journal_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert_with(|| e.to_string());
+        }
+    }
     let outcomes = outcomes
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -264,7 +262,20 @@ pub async fn execute(
     Ok(Execution {
         outcomes,
         interrupted: cancel.is_cancelled(),
+        journal_error: journal_error
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
     })
+}
+
+/// What the journal records of a deletion's answer.
+fn recorded(o: &DeleteOutcome) -> Recorded {
+    match o {
+        DeleteOutcome::Deleted => Recorded::Deleted,
+        DeleteOutcome::AlreadyGone => Recorded::AlreadyGone,
+        DeleteOutcome::Refused(_) | DeleteOutcome::Forbidden(_) => Recorded::Refused,
+        DeleteOutcome::Failed(_) | DeleteOutcome::BudgetExhausted(_) => Recorded::Failed,
+    }
 }
 
 #[cfg(test)]

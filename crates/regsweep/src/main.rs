@@ -14,6 +14,7 @@ mod demo;
 mod executor;
 mod exit;
 mod explain;
+mod journal;
 mod progress;
 mod report;
 mod settings;

@@ -349,4 +349,21 @@ impl GithubSource {
     ) -> Result<(), DeleteError> {
         self.client.restore_version(&self.owner, package, id).await
     }
+
+    /// The ids of the active (not deleted) versions of `package`.
+    pub async fn active_ids(
+        &self,
+        package: &str,
+    ) -> Result<std::collections::HashSet<u64>, regsweep_github::GithubError> {
+        let versions = self
+            .client
+            .list_versions(
+                &self.owner,
+                package,
+                regsweep_github::VersionState::Active,
+                &|_| {},
+            )
+            .await?;
+        Ok(versions.into_iter().map(|v| v.id.0).collect())
+    }
 }
