@@ -16,21 +16,54 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::journal::{Journal, Recorded};
+use crate::outcome::{FailCode, LeftCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::source::{DeleteOutcome, Source};
 
-/// What happened to one planned deletion.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+/// What happened to one planned deletion. Serialised as `{status}` or
+/// `{status, code, reason}` (docs/json-output.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Deleted,
     /// Gone before we got to it; counts as deleted.
     AlreadyGone,
     /// GitHub refused for a documented reason.
-    Skipped(String),
-    Failed(String),
+    Skipped(Why<SkipCode>),
+    Failed(Why<FailCode>),
     /// Not attempted: budget, interruption, or an earlier failure in its run.
-    Left(String),
+    Left(Why<LeftCode>),
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        fn with<S: serde::Serializer, C: Serialize>(
+            s: S,
+            status: &str,
+            why: &Why<C>,
+        ) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(3))?;
+            m.serialize_entry("status", status)?;
+            m.serialize_entry("code", &why.code)?;
+            m.serialize_entry("reason", &why.message)?;
+            m.end()
+        }
+        match self {
+            Outcome::Deleted | Outcome::AlreadyGone => {
+                let mut m = s.serialize_map(Some(1))?;
+                let status = if *self == Outcome::Deleted {
+                    "deleted"
+                } else {
+                    "already_gone"
+                };
+                m.serialize_entry("status", status)?;
+                m.end()
+            }
+            Outcome::Skipped(w) => with(s, "skipped", w),
+            Outcome::Failed(w) => with(s, "failed", w),
+            Outcome::Left(w) => with(s, "left", w),
+        }
+    }
 }
 
 /// The result of executing a plan.
@@ -121,10 +154,10 @@ pub async fn execute(
     let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; n]);
     let journal_error: Mutex<Option<String>> = Mutex::new(None);
     // Set once something means no further deletion may start (budget, limits).
-    let stop: Mutex<Option<String>> = Mutex::new(None);
+    let stop: Mutex<Option<Why<LeftCode>>> = Mutex::new(None);
     // Packages the token may not delete in (learnt from the first refusal): their
     // other deletions are left, not sent to fail the same way.
-    let forbidden: Mutex<HashMap<usize, String>> = Mutex::new(HashMap::new());
+    let forbidden: Mutex<HashMap<usize, Why<LeftCode>>> = Mutex::new(HashMap::new());
     let bar = progress.bar("deleting", n as u64);
     let budget = Budget::new(limits.reserve_requests);
 
@@ -134,10 +167,10 @@ pub async fn execute(
     };
 
     let stopped = || stop.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let stop_with = |why: &str| {
+    let stop_with = |why: Why<LeftCode>| {
         stop.lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert_with(|| why.to_string())
+            .get_or_insert(why)
             .clone()
     };
     stream::iter(plan.run_ranges())
@@ -153,12 +186,21 @@ pub async fn execute(
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .get_or_insert_with(|| msg.clone());
-                stop_with(&format!("not attempted: {msg}; deletions stopped so none goes unrecorded"))
+                stop_with(Why::new(
+                    LeftCode::JournalWriteFailed,
+                    format!("not attempted: {msg}; deletions stopped so none goes unrecorded"),
+                ))
             };
             async move {
                 for k in run.clone() {
                     if cancel.is_cancelled() {
-                        set(k, Outcome::Left("interrupted before this deletion".into()));
+                        set(
+                            k,
+                            Outcome::Left(Why::new(
+                                LeftCode::Interrupted,
+                                "interrupted before this deletion",
+                            )),
+                        );
                         continue;
                     }
                     if let Some(why) = stopped() {
@@ -178,11 +220,11 @@ pub async fn execute(
                     let claim = match budget.claim(|| source.remaining_requests()) {
                         Ok(claim) => claim,
                         Err(left) => {
-                            let why = format!(
+                            let why = Why::new(LeftCode::RateLimitReserve, format!(
                                 "rate-limit budget spent: {left} requests left this hour, reserve is {}; run again after the reset",
                                 limits.reserve_requests
-                            );
-                            set(k, Outcome::Left(stop_with(&why)));
+                            ));
+                            set(k, Outcome::Left(stop_with(why)));
                             continue;
                         }
                     };
@@ -216,14 +258,16 @@ pub async fn execute(
                                 .unwrap_or_else(|e| e.into_inner())
                                 .entry(r.package)
                                 .or_insert_with(|| {
-                                    format!(
+                                    Why::new(LeftCode::TokenForbidden, format!(
                                         "not attempted: the token may not delete versions of `{pkg}` (version {} was refused)",
                                         d.id
-                                    )
+                                    ))
                                 });
-                            Outcome::Failed(m)
+                            Outcome::Failed(Why::new(FailCode::Forbidden, m))
                         }
-                        DeleteOutcome::BudgetExhausted(m) => Outcome::Left(stop_with(&m)),
+                        DeleteOutcome::BudgetExhausted(m) => {
+                            Outcome::Left(stop_with(Why::new(LeftCode::RateLimitWait, m)))
+                        }
                     };
                     let failed = !matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
                     tracing::debug!("{pkg} {} ({}): {o:?}", d.id, d.digest.short());
@@ -231,10 +275,10 @@ pub async fn execute(
                     if failed {
                         // Stop the rest of this run: what follows depends on this one.
                         for rest in k + 1..run.end {
-                            set(rest, Outcome::Left(format!(
+                            set(rest, Outcome::Left(Why::new(LeftCode::EarlierFailure, format!(
                                 "not attempted: version {} before it in the same image was not deleted",
                                 d.id
-                            )));
+                            ))));
                         }
                         break;
                     }
@@ -257,7 +301,14 @@ pub async fn execute(
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| Outcome::Left("not attempted".into())))
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                Outcome::Left(Why::new(
+                    LeftCode::Interrupted,
+                    "not attempted: the run ended first",
+                ))
+            })
+        })
         .collect();
     Ok(Execution {
         outcomes,

@@ -15,6 +15,7 @@ mod executor;
 mod exit;
 mod explain;
 mod journal;
+mod outcome;
 mod progress;
 mod report;
 mod settings;

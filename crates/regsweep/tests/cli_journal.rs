@@ -251,6 +251,12 @@ async fn journal_write_error_stops_deleting() {
     let doc = run.json();
     assert_eq!(doc["totals"]["deleted"], 0, "{doc}");
     assert!(doc["totals"]["left"].as_u64().unwrap() > 0, "{doc}");
+    for (_, d) in common::decisions(&doc) {
+        if d["action"] == "delete" {
+            assert_eq!(d["outcome"]["status"], "left", "{d}");
+            assert_eq!(d["outcome"]["code"], "journal_write_failed", "{d}");
+        }
+    }
     s.shutdown().await;
 }
 
