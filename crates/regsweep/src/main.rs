@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, PolicyCommand, RunArgs};
-use crate::exit::{Exit, UsageError};
+use crate::exit::{Exit, Failure};
 
 fn init_logging(filter: Option<&str>) {
     let filter = filter
@@ -99,13 +99,9 @@ fn main() -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(e) => {
-            if let Some(u) = e.downcast_ref::<UsageError>() {
-                eprintln!("{u}");
-                Exit::Usage.into()
-            } else {
-                eprintln!("error: {e:#}");
-                Exit::Partial.into()
-            }
+            let failure = Failure::of(&e);
+            eprintln!("{}", failure.message());
+            failure.exit().into()
         }
     }
 }
