@@ -23,6 +23,30 @@ pub(crate) enum Fault {
     Drop,
     /// Answer with this status.
     Fail(u16),
+    /// Perform the request, then answer with this status instead of its answer.
+    FailAfter(u16),
+}
+
+/// Whether `next` matches the request; counts it down (and clears it) when it does.
+fn take(slot: &mut Option<FailNext>, method: &str, path: &str) -> Option<u16> {
+    let next = slot.as_mut()?;
+    let method_ok = next
+        .method
+        .as_deref()
+        .is_none_or(|m| m.eq_ignore_ascii_case(method));
+    let path_ok = next
+        .path_contains
+        .as_deref()
+        .is_none_or(|p| path.contains(p));
+    if next.count == 0 || !method_ok || !path_ok {
+        return None;
+    }
+    next.count -= 1;
+    let status = next.status;
+    if next.count == 0 {
+        *slot = None;
+    }
+    Some(status)
 }
 
 pub(crate) struct Faults {
@@ -52,8 +76,11 @@ impl Faults {
         };
         let (config, rng) = &mut *g;
         let latency = config.latency;
-        if let Some(status) = take_next(&mut config.fail_next, method, path) {
+        if let Some(status) = take(&mut config.fail_next, method, path) {
             return (latency, Fault::Fail(status));
+        }
+        if let Some(status) = take(&mut config.fail_after_next, method, path) {
+            return (latency, Fault::FailAfter(status));
         }
         if config.drop_rate > 0.0 && rng.random_bool(config.drop_rate.clamp(0.0, 1.0)) {
             return (latency, Fault::Drop);
@@ -70,7 +97,7 @@ impl Faults {
     pub fn decide_registry(&self, method: &str, path: &str) -> Option<(u16, Option<String>)> {
         let mut g = self.inner.lock().ok()?;
         let config = &mut g.0;
-        let status = take_next(&mut config.registry_fail_next, method, path)?;
+        let status = take(&mut config.registry_fail_next, method, path)?;
         Some((status, config.registry_challenge.clone()))
     }
 
@@ -81,25 +108,6 @@ impl Faults {
             .map(|g| g.0.echo_credentials)
             .unwrap_or(false)
     }
-}
-
-/// Counts down `next` when it matches; its status if so.
-fn take_next(next: &mut Option<FailNext>, method: &str, path: &str) -> Option<u16> {
-    let n = next.as_mut()?;
-    let method_ok = n
-        .method
-        .as_deref()
-        .is_none_or(|m| m.eq_ignore_ascii_case(method));
-    let path_ok = n.path_contains.as_deref().is_none_or(|p| path.contains(p));
-    if n.count == 0 || !method_ok || !path_ok {
-        return None;
-    }
-    n.count -= 1;
-    let status = n.status;
-    if n.count == 0 {
-        *next = None;
-    }
-    Some(status)
 }
 
 /// What a request presented, for [`echo`]: the `Authorization` value and the
@@ -195,6 +203,22 @@ mod tests {
         assert_eq!(f.decide("delete", "/x/versions/1").1, Fault::Fail(502));
         assert_eq!(f.decide("DELETE", "/x/versions/2").1, Fault::Fail(502));
         assert_eq!(f.decide("DELETE", "/x/versions/3").1, Fault::None);
+    }
+
+    #[test]
+    fn fail_after_next_is_its_own_countdown() {
+        let f = Faults::new(FaultConfig {
+            fail_after_next: Some(FailNext {
+                count: 1,
+                status: 502,
+                method: Some("DELETE".into()),
+                path_contains: None,
+            }),
+            ..FaultConfig::default()
+        });
+        assert_eq!(f.decide("GET", "/x").1, Fault::None);
+        assert_eq!(f.decide("DELETE", "/x").1, Fault::FailAfter(502));
+        assert_eq!(f.decide("DELETE", "/x").1, Fault::None);
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub struct FaultConfig {
     pub drop_rate: f64,
     /// Deterministic faults: the next `count` matching requests get `status`.
     pub fail_next: Option<FailNext>,
+    /// Lost answers: the next `count` matching requests take effect (a DELETE
+    /// deletes), then are answered `status` as if a proxy had failed after the fact.
+    pub fail_after_next: Option<FailNext>,
     /// Seed of the random faults, so a run can be repeated.
     pub seed: u64,
     /// Deterministic faults of the registry surface (`/token`, `/v2/…`): the next

@@ -199,8 +199,12 @@ async fn api_request(
         status,
         token_kind: caller.kind().to_string(),
     };
+    let lost_answer = match fault {
+        Fault::FailAfter(status) => Some(status),
+        _ => None,
+    };
     match fault {
-        Fault::None => {}
+        Fault::None | Fault::FailAfter(_) => {}
         Fault::Drop => {
             s.recorder.record(log(None), Outcome::Dropped);
             return dropped();
@@ -214,6 +218,11 @@ async fn api_request(
         s, &method, prefix, full_path, query, routed, &caller, &template,
     )
     .await;
+    if let Some(status) = lost_answer {
+        // The request took effect; its answer is lost and replaced.
+        s.recorder.record(log(Some(status)), Outcome::Fault);
+        return injected(s, status);
+    }
     if reply.status == 204 {
         reply.body = None;
     }

@@ -157,6 +157,11 @@ impl Sim {
         self.shared.recorder.stats()
     }
 
+    /// Requests being served right now (API surface).
+    pub fn in_flight(&self) -> u32 {
+        self.shared.recorder.in_flight()
+    }
+
     /// Every request served, in order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.shared.recorder.requests()

@@ -257,7 +257,8 @@ pub struct RunArgs {
     /// Directory caching manifests by digest between runs (e.g. with actions/cache).
     #[arg(long, env = "REGSWEEP_CACHE_DIR", help_heading = "Execution")]
     pub cache_dir: Option<PathBuf>,
-    /// Append every deleted version to this journal (JSON lines), for `regsweep restore`.
+    /// Write-ahead journal (JSON lines), for `regsweep restore`: each deletion is
+    /// recorded (fsynced) before it is sent. The directory must exist.
     #[arg(long, env = "REGSWEEP_JOURNAL_FILE", help_heading = "Execution")]
     pub journal: Option<PathBuf>,
 

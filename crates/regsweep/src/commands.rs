@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::executor::{self, Execution, Limits};
 use crate::exit::{Exit, UsageError};
+use crate::journal::{self, Journal};
 use crate::output;
 use crate::progress::Progress;
 use crate::report::{self, Report, Timings};
@@ -141,6 +142,12 @@ pub async fn run_resolved(
     cancel: CancellationToken,
     progress: &Progress,
 ) -> anyhow::Result<Exit> {
+    // The journal is opened before any request: a path that cannot be written is a
+    // configuration error found before anything is listed or deleted.
+    let journal = match (&settings.journal, apply) {
+        (Some(p), true) => Some(Journal::open(p).map_err(|e| UsageError::new(e.to_string()))?),
+        _ => None,
+    };
     let source = Source::connect(settings, apply).await?;
     let mut planned = compute_plan(settings, &source, progress).await?;
     let mut execution: Option<Execution> = None;
@@ -154,7 +161,7 @@ pub async fn run_resolved(
                 reserve_requests: settings.reserve_requests,
             },
             cancel.clone(),
-            settings.journal.as_deref(),
+            journal.as_ref(),
             progress,
         )
         .await?;
@@ -185,6 +192,11 @@ pub async fn run_resolved(
         other => other.context("could not write the report to stdout")?,
     }
     write_actions_outputs(settings, &r)?;
+    if let Some(msg) = execution.as_ref().and_then(|e| e.journal_error.as_deref()) {
+        eprintln!(
+            "error: {msg}\n  deletions stopped at the first failed journal write, so every deletion made is recorded\n  help: free space or fix the journal's file system, then run again"
+        );
+    }
     let exit = match &execution {
         Some(e) if e.interrupted => {
             eprintln!(
@@ -284,42 +296,63 @@ pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
     }
 }
 
-/// `restore --journal FILE`.
+/// `restore --journal FILE`: brings back every version the journal says was or may
+/// have been deleted, children before their index (reverse deletion order). A version
+/// already present is counted "already restored", so running it twice is harmless.
 pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
     let settings = settings::resolve(args, &Env::read(), false)?;
-    let Some(journal) = settings.journal.as_deref() else {
+    let Some(path) = settings.journal.as_deref() else {
         return Err(UsageError::new(
             "error: restore needs the journal of the run to undo\n  help: pass --journal FILE, the file given to `apply --journal FILE`",
         )
         .into());
     };
-    let text = std::fs::read_to_string(journal).map_err(|e| {
-        UsageError::new(format!("error: cannot read the journal {}: {e}\n  help: pass the file written by `apply --journal`", journal.display()))
-    })?;
+    let replay = journal::read(path).map_err(|e| UsageError::new(e.to_string()))?;
+    for w in &replay.warnings {
+        eprintln!("{w}");
+    }
     let source = Source::connect(&settings, true).await?;
     let Source::Github(gh) = &source else {
         return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into());
     };
-    let mut entries = Vec::new();
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let e: executor::JournalEntry = serde_json::from_str(line).map_err(|e| {
-            UsageError::new(format!(
-                "error: {}:{}: not a journal entry: {e}",
-                journal.display(),
-                n + 1
-            ))
-        })?;
-        entries.push(e);
+    // What is there now, per package: those versions need no restoring.
+    let mut present: std::collections::HashMap<&str, Option<std::collections::HashSet<u64>>> =
+        std::collections::HashMap::new();
+    for e in replay.candidates() {
+        if present.contains_key(e.package.as_str()) {
+            continue;
+        }
+        let ids = match gh.active_ids(&e.package).await {
+            Ok(ids) => Some(ids),
+            Err(err) => {
+                tracing::warn!(
+                    "cannot list the versions of `{}` to skip those already present: {err}",
+                    e.package
+                );
+                None
+            }
+        };
+        present.insert(e.package.as_str(), ids);
     }
     // The journal is in deletion order (an index before its children, an artifact
     // before its subject); restoring in reverse brings children and subjects back
     // first, so no restored tag ever points at an incomplete image.
-    let (mut ok, mut failed) = (0, 0);
-    for e in entries.iter().rev() {
+    let (mut ok, mut already, mut failed) = (0, 0, 0);
+    for e in replay.candidates().rev() {
+        let is_present =
+            |p: &std::collections::HashMap<&str, Option<std::collections::HashSet<u64>>>| {
+                p.get(e.package.as_str())
+                    .and_then(|s| s.as_ref())
+                    .is_some_and(|s| s.contains(&e.id))
+            };
+        if is_present(&present) {
+            already += 1;
+            let _ = output::print(&format!(
+                "already restored {}:{} ({})\n",
+                e.package, e.id, e.digest
+            ));
+            continue;
+        }
         match gh.restore(&e.package, regsweep_core::VersionId(e.id)).await {
             Ok(()) => {
                 ok += 1;
@@ -332,7 +365,9 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    let _ = output::print(&format!("restored {ok}, failed {failed}\n"));
+    let _ = output::print(&format!(
+        "restored {ok}, already restored {already}, failed {failed}\n"
+    ));
     Ok(if failed > 0 {
         Exit::Partial
     } else {

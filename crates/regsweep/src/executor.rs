@@ -8,8 +8,6 @@
 //! deletion ends deleted, failed, skipped or left for the next run, with a reason.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
 use std::sync::Mutex;
 
 use futures::{stream, StreamExt};
@@ -17,21 +15,55 @@ use regsweep_core::plan::{Plan, PlanRef};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::journal::{Journal, Recorded};
+use crate::outcome::{FailCode, LeftCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::source::{DeleteOutcome, Source};
 
-/// What happened to one planned deletion.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+/// What happened to one planned deletion. Serialised as `{status}` or
+/// `{status, code, reason}` (docs/json-output.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Deleted,
     /// Gone before we got to it; counts as deleted.
     AlreadyGone,
     /// GitHub refused for a documented reason.
-    Skipped(String),
-    Failed(String),
+    Skipped(Why<SkipCode>),
+    Failed(Why<FailCode>),
     /// Not attempted: budget, interruption, or an earlier failure in its run.
-    Left(String),
+    Left(Why<LeftCode>),
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        fn with<S: serde::Serializer, C: Serialize>(
+            s: S,
+            status: &str,
+            why: &Why<C>,
+        ) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(3))?;
+            m.serialize_entry("status", status)?;
+            m.serialize_entry("code", &why.code)?;
+            m.serialize_entry("reason", &why.message)?;
+            m.end()
+        }
+        match self {
+            Outcome::Deleted | Outcome::AlreadyGone => {
+                let mut m = s.serialize_map(Some(1))?;
+                let status = if *self == Outcome::Deleted {
+                    "deleted"
+                } else {
+                    "already_gone"
+                };
+                m.serialize_entry("status", status)?;
+                m.end()
+            }
+            Outcome::Skipped(w) => with(s, "skipped", w),
+            Outcome::Failed(w) => with(s, "failed", w),
+            Outcome::Left(w) => with(s, "left", w),
+        }
+    }
 }
 
 /// The result of executing a plan.
@@ -40,6 +72,9 @@ pub struct Execution {
     /// One entry per element of `plan.order`, same index.
     pub outcomes: Vec<Outcome>,
     pub interrupted: bool,
+    /// The journal write that failed and stopped the deletions, if one did.
+    #[serde(skip)]
+    pub journal_error: Option<String>,
 }
 
 impl Execution {
@@ -60,16 +95,6 @@ impl Execution {
 pub struct Limits {
     pub concurrency: usize,
     pub reserve_requests: u32,
-}
-
-/// An entry of the journal, for `regsweep restore`.
-#[derive(Serialize, serde::Deserialize, Debug, Clone)]
-pub struct JournalEntry {
-    pub package: String,
-    pub id: u64,
-    pub digest: String,
-    pub tags: Vec<String>,
-    pub deleted_at: String,
 }
 
 /// The primary-limit budget shared by concurrent deletions. `remaining` (from the last
@@ -122,26 +147,17 @@ pub async fn execute(
     source: &Source,
     limits: Limits,
     cancel: CancellationToken,
-    journal: Option<&Path>,
+    journal: Option<&Journal>,
     progress: &Progress,
 ) -> anyhow::Result<Execution> {
     let n = plan.order.len();
     let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; n]);
-    let journal = match journal {
-        Some(p) => Some(Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| anyhow::anyhow!("cannot open the journal {}: {e}\n  help: check the directory exists and is writable", p.display()))?,
-        )),
-        None => None,
-    };
+    let journal_error: Mutex<Option<String>> = Mutex::new(None);
     // Set once something means no further deletion may start (budget, limits).
-    let stop: Mutex<Option<String>> = Mutex::new(None);
+    let stop: Mutex<Option<Why<LeftCode>>> = Mutex::new(None);
     // Packages the token may not delete in (learnt from the first refusal): their
     // other deletions are left, not sent to fail the same way.
-    let forbidden: Mutex<HashMap<usize, String>> = Mutex::new(HashMap::new());
+    let forbidden: Mutex<HashMap<usize, Why<LeftCode>>> = Mutex::new(HashMap::new());
     let bar = progress.bar("deleting", n as u64);
     let budget = Budget::new(limits.reserve_requests);
 
@@ -151,22 +167,40 @@ pub async fn execute(
     };
 
     let stopped = || stop.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let stop_with = |why: &str| {
+    let stop_with = |why: Why<LeftCode>| {
         stop.lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert_with(|| why.to_string())
+            .get_or_insert(why)
             .clone()
     };
     stream::iter(plan.run_ranges())
         .map(|run| {
             let bar = bar.clone();
             let cancel = cancel.clone();
-            let (stopped, stop_with, journal, set, budget, forbidden) =
-                (&stopped, &stop_with, &journal, &set, &budget, &forbidden);
+            let (stopped, stop_with, set, budget, forbidden, journal_error) =
+                (&stopped, &stop_with, &set, &budget, &forbidden, &journal_error);
+            // A journal write failed: no deletion may start after it.
+            let journal_failed = move |e: crate::journal::JournalError| {
+                let msg = e.to_string();
+                journal_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert_with(|| msg.clone());
+                stop_with(Why::new(
+                    LeftCode::JournalWriteFailed,
+                    format!("not attempted: {msg}; deletions stopped so none goes unrecorded"),
+                ))
+            };
             async move {
                 for k in run.clone() {
                     if cancel.is_cancelled() {
-                        set(k, Outcome::Left("interrupted before this deletion".into()));
+                        set(
+                            k,
+                            Outcome::Left(Why::new(
+                                LeftCode::Interrupted,
+                                "interrupted before this deletion",
+                            )),
+                        );
                         continue;
                     }
                     if let Some(why) = stopped() {
@@ -186,37 +220,35 @@ pub async fn execute(
                     let claim = match budget.claim(|| source.remaining_requests()) {
                         Ok(claim) => claim,
                         Err(left) => {
-                            let why = format!(
+                            let why = Why::new(LeftCode::RateLimitReserve, format!(
                                 "rate-limit budget spent: {left} requests left this hour, reserve is {}; run again after the reset",
                                 limits.reserve_requests
-                            );
-                            set(k, Outcome::Left(stop_with(&why)));
+                            ));
+                            set(k, Outcome::Left(stop_with(why)));
                             continue;
                         }
                     };
                     let r: PlanRef = plan.order[k];
                     let pkg = &plan.packages[r.package].name;
                     let d = plan.decision(r);
+                    // Write-ahead: the intent is durable before the DELETE is sent.
+                    if let Some(j) = journal {
+                        if let Err(e) = j.intent(pkg, d) {
+                            drop(claim);
+                            set(k, Outcome::Left(journal_failed(e)));
+                            continue;
+                        }
+                    }
                     let outcome = source.delete(pkg, d).await;
                     drop(claim);
                     bar.inc(1);
-                    let o = match outcome {
-                        DeleteOutcome::Deleted => {
-                            if let Some(j) = journal {
-                                let entry = JournalEntry {
-                                    package: pkg.clone(),
-                                    id: d.id.0,
-                                    digest: d.digest.to_string(),
-                                    tags: d.tags.clone(),
-                                    deleted_at: jiff::Timestamp::now().to_string(),
-                                };
-                                let mut f = j.lock().unwrap_or_else(|e| e.into_inner());
-                                if let Ok(line) = serde_json::to_string(&entry) {
-                                    let _ = writeln!(f, "{line}");
-                                }
-                            }
-                            Outcome::Deleted
+                    if let Some(j) = journal {
+                        if let Err(e) = j.outcome(pkg, d.id.0, recorded(&outcome)) {
+                            journal_failed(e);
                         }
+                    }
+                    let o = match outcome {
+                        DeleteOutcome::Deleted => Outcome::Deleted,
                         DeleteOutcome::AlreadyGone => Outcome::AlreadyGone,
                         DeleteOutcome::Refused(m) => Outcome::Skipped(m),
                         DeleteOutcome::Failed(m) => Outcome::Failed(m),
@@ -226,14 +258,16 @@ pub async fn execute(
                                 .unwrap_or_else(|e| e.into_inner())
                                 .entry(r.package)
                                 .or_insert_with(|| {
-                                    format!(
+                                    Why::new(LeftCode::TokenForbidden, format!(
                                         "not attempted: the token may not delete versions of `{pkg}` (version {} was refused)",
                                         d.id
-                                    )
+                                    ))
                                 });
-                            Outcome::Failed(m)
+                            Outcome::Failed(Why::new(FailCode::Forbidden, m))
                         }
-                        DeleteOutcome::BudgetExhausted(m) => Outcome::Left(stop_with(&m)),
+                        DeleteOutcome::BudgetExhausted(m) => {
+                            Outcome::Left(stop_with(Why::new(LeftCode::RateLimitWait, m)))
+                        }
                     };
                     let failed = !matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
                     tracing::debug!("{pkg} {} ({}): {o:?}", d.id, d.digest.short());
@@ -241,10 +275,10 @@ pub async fn execute(
                     if failed {
                         // Stop the rest of this run: what follows depends on this one.
                         for rest in k + 1..run.end {
-                            set(rest, Outcome::Left(format!(
+                            set(rest, Outcome::Left(Why::new(LeftCode::EarlierFailure, format!(
                                 "not attempted: version {} before it in the same image was not deleted",
                                 d.id
-                            )));
+                            ))));
                         }
                         break;
                     }
@@ -255,16 +289,44 @@ pub async fn execute(
         .collect::<Vec<()>>()
         .await;
     bar.finish();
+    if let Some(j) = journal {
+        if let Err(e) = j.sync() {
+            journal_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert_with(|| e.to_string());
+        }
+    }
     let outcomes = outcomes
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| Outcome::Left("not attempted".into())))
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                Outcome::Left(Why::new(
+                    LeftCode::Interrupted,
+                    "not attempted: the run ended first",
+                ))
+            })
+        })
         .collect();
     Ok(Execution {
         outcomes,
         interrupted: cancel.is_cancelled(),
+        journal_error: journal_error
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
     })
+}
+
+/// What the journal records of a deletion's answer.
+fn recorded(o: &DeleteOutcome) -> Recorded {
+    match o {
+        DeleteOutcome::Deleted => Recorded::Deleted,
+        DeleteOutcome::AlreadyGone => Recorded::AlreadyGone,
+        DeleteOutcome::Refused(_) | DeleteOutcome::Forbidden(_) => Recorded::Refused,
+        DeleteOutcome::Failed(_) | DeleteOutcome::BudgetExhausted(_) => Recorded::Failed,
+    }
 }
 
 #[cfg(test)]

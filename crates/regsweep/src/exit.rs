@@ -1,4 +1,5 @@
-//! Exit codes: one enum, documented in README.md.
+//! Exit codes: one enum, documented in README.md, and the one place a command's
+//! error becomes an exit code ([`Failure`]).
 
 use std::process::ExitCode;
 
@@ -41,4 +42,63 @@ impl UsageError {
 /// Shorthand for returning a usage error.
 pub fn usage<T>(message: impl Into<String>) -> anyhow::Result<T> {
     Err(UsageError::new(message).into())
+}
+
+/// How a command failed, decided once at the binary's edge. Each kind has one exit
+/// code (README.md, "Exit codes").
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input, configuration or credentials ([`UsageError`]): exit 2.
+    Usage(String),
+    /// The API or the registry could not be reached (connection refused or reset,
+    /// DNS, TLS, timeout) before anything was deleted: exit 2. A deletion that meets
+    /// a network failure is an outcome (`failed`, code `network`), not a `Failure`.
+    Network(String),
+    /// Anything else, such as an unexpected answer while listing: exit 1.
+    Other(String),
+}
+
+impl Failure {
+    /// Classifies a command's error by what is in its chain.
+    pub fn of(e: &anyhow::Error) -> Failure {
+        if let Some(u) = e.downcast_ref::<UsageError>() {
+            return Failure::Usage(u.message.clone());
+        }
+        let network = e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<regsweep_github::GithubError>(),
+                Some(regsweep_github::GithubError::Transport { .. })
+            ) || matches!(
+                c.downcast_ref::<regsweep_oci::OciError>(),
+                Some(regsweep_oci::OciError::Transport { .. })
+            )
+        });
+        let text = format!("error: {e:#}");
+        if network {
+            // The note goes before the `help:` line, which stays last.
+            let note = "\n  nothing was deleted: the API or registry could not be reached";
+            let text = match text.find("\n  help:") {
+                Some(i) => format!("{}{note}{}", &text[..i], &text[i..]),
+                None => format!("{text}{note}"),
+            };
+            Failure::Network(text)
+        } else {
+            Failure::Other(text)
+        }
+    }
+
+    /// The exit code.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Failure::Usage(_) | Failure::Network(_) => Exit::Usage,
+            Failure::Other(_) => Exit::Partial,
+        }
+    }
+
+    /// The message for stderr.
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Usage(m) | Failure::Network(m) | Failure::Other(m) => m,
+        }
+    }
 }

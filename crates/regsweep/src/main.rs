@@ -20,7 +20,9 @@ mod escape;
 mod executor;
 mod exit;
 mod explain;
+mod journal;
 mod manual;
+mod outcome;
 mod output;
 mod progress;
 mod report;
@@ -35,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, PolicyCommand, RunArgs};
-use crate::exit::{Exit, UsageError};
+use crate::exit::{Exit, Failure};
 
 /// Logs on stderr: coloured only on a terminal and never with `NO_COLOR`; every
 /// field (the message too) with its control characters escaped, since messages
@@ -124,13 +126,9 @@ fn main() -> ExitCode {
         // stdout was closed by its reader (`regsweep plan | head`): a normal end.
         Err(e) if output::is_broken_pipe(&e) => Exit::Success.into(),
         Err(e) => {
-            if let Some(u) = e.downcast_ref::<UsageError>() {
-                eprintln!("{}", escape::control_lines(&u.to_string()));
-                Exit::Usage.into()
-            } else {
-                eprintln!("error: {}", escape::control_lines(&format!("{e:#}")));
-                Exit::Partial.into()
-            }
+            let failure = Failure::of(&e);
+            eprintln!("{}", escape::control_lines(&failure.message()));
+            failure.exit().into()
         }
     }
 }

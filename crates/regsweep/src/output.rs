@@ -6,8 +6,9 @@
 
 use std::io::Write;
 
-/// Writes `text` to stdout and flushes it.
+/// Writes `text` to stdout, redacted (`crate::redact`), and flushes it.
 pub fn print(text: &str) -> std::io::Result<()> {
+    let text = crate::redact::global().redact(text);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()

@@ -107,6 +107,7 @@ pub fn write_fmt(to_stderr: bool, args: std::fmt::Arguments<'_>) {
 }
 
 /// `print!`, redacted.
+#[allow(unused_macros)]
 macro_rules! print {
     ($($arg:tt)*) => {
         $crate::redact::write_fmt(false, format_args!($($arg)*))

@@ -272,15 +272,15 @@ fn app_older_than_a_week(selection: &str) -> [&str; 8] {
     ]
 }
 
-/// Digests in the order the journal recorded their deletion.
+/// Digests in the order the journal recorded their deletion (its intent lines,
+/// docs/journal.md).
 fn journal_order(path: &std::path::Path) -> Vec<String> {
     common::read(path)
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("journal line is JSON");
-            v["digest"].as_str().expect("digest").to_string()
-        })
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("journal line is JSON"))
+        .filter(|v| v["kind"] == "intent")
+        .map(|v| v["digest"].as_str().expect("digest").to_string())
         .collect()
 }
 

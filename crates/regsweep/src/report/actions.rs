@@ -147,6 +147,7 @@ mod tests {
         let execution = crate::executor::Execution {
             outcomes: vec![Outcome::Deleted],
             interrupted: false,
+            journal_error: None,
         };
         let r = Report {
             account: "acme",

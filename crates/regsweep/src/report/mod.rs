@@ -261,8 +261,8 @@ pub fn outcome_label(o: &Outcome) -> String {
     match o {
         Outcome::Deleted => "deleted".into(),
         Outcome::AlreadyGone => "already gone".into(),
-        Outcome::Skipped(m) => format!("skipped: {m}"),
-        Outcome::Failed(m) => format!("FAILED: {m}"),
-        Outcome::Left(m) => format!("left: {m}"),
+        Outcome::Skipped(w) => format!("skipped: {}", w.message),
+        Outcome::Failed(w) => format!("FAILED: {}", w.message),
+        Outcome::Left(w) => format!("left: {}", w.message),
     }
 }

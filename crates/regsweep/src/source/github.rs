@@ -21,6 +21,7 @@ use url::Url;
 use super::{DeleteOutcome, Listing, ListingStats};
 use crate::cli::GraphMode;
 use crate::exit::UsageError;
+use crate::outcome::{FailCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
 
@@ -319,14 +320,28 @@ impl GithubSource {
         match self.client.delete_version(&self.owner, package, d.id).await {
             Ok(()) => DeleteOutcome::Deleted,
             Err(DeleteError::NotFound) => DeleteOutcome::AlreadyGone,
-            Err(
-                e @ (DeleteError::LastTaggedVersion { .. } | DeleteError::TooManyDownloads { .. }),
-            ) => DeleteOutcome::Refused(e.to_string()),
+            Err(e @ DeleteError::LastTaggedVersion { .. }) => {
+                DeleteOutcome::Refused(Why::new(SkipCode::LastTaggedVersion, e.to_string()))
+            }
+            Err(e @ DeleteError::TooManyDownloads { .. }) => {
+                DeleteOutcome::Refused(Why::new(SkipCode::TooManyDownloads, e.to_string()))
+            }
             Err(e @ DeleteError::RateLimited { .. }) => {
                 DeleteOutcome::BudgetExhausted(e.to_string())
             }
             Err(e @ DeleteError::Forbidden { .. }) => DeleteOutcome::Forbidden(e.to_string()),
-            Err(e) => DeleteOutcome::Failed(e.to_string()),
+            Err(e) => {
+                let code = match &e {
+                    DeleteError::Other(regsweep_github::GithubError::Transport { .. }) => {
+                        FailCode::Network
+                    }
+                    DeleteError::Other(regsweep_github::GithubError::Status { .. }) => {
+                        FailCode::HttpStatus
+                    }
+                    _ => FailCode::Other,
+                };
+                DeleteOutcome::Failed(Why::new(code, e.to_string()))
+            }
         }
     }
 
@@ -349,5 +364,22 @@ impl GithubSource {
         id: regsweep_core::VersionId,
     ) -> Result<(), DeleteError> {
         self.client.restore_version(&self.owner, package, id).await
+    }
+
+    /// The ids of the active (not deleted) versions of `package`.
+    pub async fn active_ids(
+        &self,
+        package: &str,
+    ) -> Result<std::collections::HashSet<u64>, regsweep_github::GithubError> {
+        let versions = self
+            .client
+            .list_versions(
+                &self.owner,
+                package,
+                regsweep_github::VersionState::Active,
+                &|_| {},
+            )
+            .await?;
+        Ok(versions.into_iter().map(|v| v.id.0).collect())
     }
 }

@@ -13,6 +13,7 @@ use regsweep_core::plan::Decision;
 use regsweep_core::planner::{PlanOptions, PullRequests};
 use regsweep_core::{Inventory, ManifestGraph};
 
+use crate::outcome::{FailCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
 
@@ -41,9 +42,9 @@ pub enum DeleteOutcome {
     /// Already gone (deleted by someone else meanwhile).
     AlreadyGone,
     /// GitHub refused for a documented reason: skipped, not failed.
-    Refused(String),
+    Refused(Why<SkipCode>),
     /// Failed; the message says why and how to fix.
-    Failed(String),
+    Failed(Why<FailCode>),
     /// The token may not delete in this package: every other deletion in it would
     /// fail the same way.
     Forbidden(String),

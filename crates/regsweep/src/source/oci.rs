@@ -18,6 +18,7 @@ use regsweep_core::{Digest, Inventory, ManifestGraph, Package, PackageGraph, Ver
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 
 use super::{DeleteOutcome, Listing, ListingStats};
+use crate::outcome::{FailCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
 
@@ -143,7 +144,15 @@ impl OciSource {
         match self.client.delete_manifest(repo, &d.digest).await {
             Ok(()) => DeleteOutcome::Deleted,
             Err(e) if e.is_not_found() => DeleteOutcome::AlreadyGone,
-            Err(e) => DeleteOutcome::Failed(e.to_string()),
+            Err(e) => {
+                let code = match &e {
+                    regsweep_oci::OciError::Transport { .. } => FailCode::Network,
+                    regsweep_oci::OciError::Status { .. } => FailCode::HttpStatus,
+                    regsweep_oci::OciError::Forbidden { .. } => FailCode::Forbidden,
+                    _ => FailCode::Other,
+                };
+                DeleteOutcome::Failed(Why::new(code, e.to_string()))
+            }
         }
     }
 
