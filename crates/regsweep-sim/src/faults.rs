@@ -222,6 +222,54 @@ mod tests {
     }
 
     #[test]
+    fn registry_fail_next_is_separate_from_the_api() {
+        let f = Faults::new(FaultConfig {
+            registry_fail_next: Some(FailNext {
+                count: 1,
+                status: 401,
+                method: None,
+                path_contains: Some("/manifests/".into()),
+            }),
+            registry_challenge: Some("Basic realm=\"x\"".into()),
+            ..FaultConfig::default()
+        });
+        assert_eq!(f.decide("GET", "/v2/a/b/manifests/v1").1, Fault::None);
+        assert_eq!(f.decide_registry("GET", "/v2/a/b/blobs/x"), None);
+        assert_eq!(
+            f.decide_registry("GET", "/v2/a/b/manifests/v1"),
+            Some((401, Some("Basic realm=\"x\"".into())))
+        );
+        assert_eq!(f.decide_registry("GET", "/v2/a/b/manifests/v1"), None);
+    }
+
+    #[test]
+    fn presented_credentials_are_read_from_authorization() {
+        let mut h = HeaderMap::new();
+        assert_eq!(presented(&h), None);
+        h.insert("authorization", HeaderValue::from_static("Bearer abc123"));
+        assert_eq!(
+            presented(&h),
+            Some(("Bearer abc123".into(), "abc123".into()))
+        );
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("me:pw1234")
+        );
+        h.insert("authorization", HeaderValue::from_str(&basic).unwrap());
+        assert_eq!(presented(&h), Some((basic, "me:pw1234".into())));
+    }
+
+    #[test]
+    fn echo_is_appended_to_messages() {
+        let mut doc = serde_json::json!({"errors": [{"code": "X", "message": "m"}]});
+        append_to_messages(&mut doc, " +e");
+        assert_eq!(doc["errors"][0]["message"], "m +e");
+        let mut doc = serde_json::json!({"message": "Not Found"});
+        append_to_messages(&mut doc, " +e");
+        assert_eq!(doc["message"], "Not Found +e");
+    }
+
+    #[test]
     fn error_rate_one_always_fails() {
         let f = Faults::new(FaultConfig {
             error_rate: 1.0,

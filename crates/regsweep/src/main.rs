@@ -72,6 +72,18 @@ fn init_logging(filter: Option<&str>) {
         .try_init();
 }
 
+/// Panics are rendered through the redaction too: a panic message may quote data
+/// from a server.
+fn init_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("regsweep {info}\n  this is a bug: please report it");
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            eprintln!("{trace}");
+        }
+    }));
+}
+
 fn run_args(cmd: &Command) -> Option<&RunArgs> {
     match cmd {
         Command::Plan(a) | Command::Apply(a) | Command::Validate(a) => Some(a),
@@ -82,6 +94,7 @@ fn run_args(cmd: &Command) -> Option<&RunArgs> {
 
 fn main() -> ExitCode {
     cli::forget_empty_env();
+    init_panic_hook();
     let cli = Cli::parse();
     init_logging(run_args(&cli.command).and_then(|a| a.log.as_deref()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
