@@ -209,7 +209,7 @@ pub async fn run_resolved(
 /// `validate`: every tagged image in the selection must be complete.
 pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
     let (exit, text) = validation(args).await?;
-    output::print(&text)?;
+    output::print(&crate::escape::control_lines(&text))?;
     Ok(exit)
 }
 
