@@ -223,7 +223,7 @@ pub async fn run_resolved(
 /// `validate`: every tagged image in the selection must be complete.
 pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
     let (exit, text) = validation(args).await?;
-    output::print(&text)?;
+    output::print(&crate::escape::control_lines(&text))?;
     Ok(exit)
 }
 
@@ -356,18 +356,23 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
         match gh.restore(&e.package, regsweep_core::VersionId(e.id)).await {
             Ok(()) => {
                 ok += 1;
-                // A closed stdout must not stop an undo half-way: keep restoring.
-                let _ = output::print(&format!("restored {}:{} ({})\n", e.package, e.id, e.digest));
+                // A closed stdout does not stop an undo half-way: keep restoring.
+                output::print(&format!("restored {}:{} ({})\n", e.package, e.id, e.digest))?;
             }
             Err(err) => {
                 failed += 1;
-                eprintln!("error: cannot restore {}:{}: {err}", e.package, e.id);
+                eprintln!(
+                    "error: cannot restore {}:{}: {}",
+                    crate::escape::control(&e.package),
+                    e.id,
+                    crate::escape::control_lines(&err.to_string())
+                );
             }
         }
     }
-    let _ = output::print(&format!(
+    output::print(&format!(
         "restored {ok}, already restored {already}, failed {failed}\n"
-    ));
+    ))?;
     Ok(if failed > 0 {
         Exit::Partial
     } else {

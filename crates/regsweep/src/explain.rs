@@ -69,7 +69,8 @@ pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
         ))
         .into()),
         [(p, d)] => {
-            crate::output::print(&explain_one(&planned, p, d))?;
+            // Tags and names come from the server: control characters escaped.
+            crate::output::print(&crate::escape::control_lines(&explain_one(&planned, p, d)))?;
             Ok(Exit::Success)
         }
         many => Err(UsageError::new(format!(

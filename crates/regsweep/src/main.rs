@@ -39,11 +39,25 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{Cli, Command, PolicyCommand, RunArgs};
 use crate::exit::{Exit, Failure};
 
-/// Logs on stderr: coloured only on a terminal and never with `NO_COLOR`; every
-/// field (the message too) with its control characters escaped, since messages
-/// carry tags, names and error bodies from servers.
-fn init_logging(filter: Option<&str>) {
+/// How a log event's fields are written: the message and every other field with
+/// their control characters escaped, since messages carry tags, names and error
+/// bodies from servers.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
     use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            write!(w, "{}", escape::control(&text))
+        } else {
+            write!(w, "{}={}", field.name(), escape::control(&text))
+        }
+    })
+    .delimited(" ")
+}
+
+/// Logs on stderr: coloured only on a terminal and never with `NO_COLOR`, fields
+/// escaped ([`escaped_fields`]).
+fn init_logging(filter: Option<&str>) {
     let filter = filter
         .map(String::from)
         .or_else(|| {
@@ -53,18 +67,9 @@ fn init_logging(filter: Option<&str>) {
         })
         .unwrap_or_else(|| "regsweep=info,warn".to_string());
     let env = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("regsweep=info,warn"));
-    let fields = tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
-        let text = format!("{value:?}");
-        if field.name() == "message" {
-            write!(w, "{}", escape::control(&text))
-        } else {
-            write!(w, "{}={}", field.name(), escape::control(&text))
-        }
-    })
-    .delimited(" ");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(env)
-        .fmt_fields(fields)
+        .fmt_fields(escaped_fields())
         .with_writer(redact::LogWriter)
         .with_ansi(terminal::stderr_colour())
         .with_target(false)
@@ -143,5 +148,48 @@ fn main() -> ExitCode {
             eprintln!("{}", escape::control_lines(&failure.message()));
             failure.exit().into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    /// A log line's writer that keeps what was written.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn control_characters_in_log_messages_are_escaped() {
+        let out = Captured::default();
+        let w = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(super::escaped_fields())
+            .with_writer(move || w.clone())
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let tag = "v1\x1b[2J\0\nforged";
+            tracing::warn!(
+                package = "a\u{202e}b",
+                "cannot read the manifest of tag {tag}"
+            );
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text:?}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\0'), "{text:?}");
+        assert!(text.contains("tag v1\\x1b[2J\\0\\nforged"), "{text:?}");
+        assert!(text.contains("package=\"a\\u{202e}b\""), "{text:?}");
     }
 }

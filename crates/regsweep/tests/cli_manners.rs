@@ -360,6 +360,33 @@ async fn control_characters_in_tags_are_escaped() {
             "{output}: a tag forged a line"
         );
     }
+    // `explain` shows the tag escaped too.
+    let mut explain = against(
+        &s,
+        &[
+            "explain",
+            &old.digest.to_string(),
+            "--account",
+            "acme",
+            "--token",
+            "ghp_admin",
+            "--image-names",
+            "app",
+            "--cut-off",
+            "30d",
+            "--graph",
+            "skip",
+        ],
+    );
+    explain.env("REGSWEEP_LOG", "warn");
+    let run = finish(explain).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains('\u{1b}') && !run.stdout.contains('\0'),
+        "{:?}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("evil\\x1b[31m"), "{}", run.stdout);
     // JSON carries the tag exactly (JSON escapes it itself).
     let run = finish(plan("json")).await;
     assert!(run.stdout.contains("\\u001b[31m"), "{}", run.stdout);

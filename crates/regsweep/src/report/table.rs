@@ -42,13 +42,8 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(s.width())))
 }
 
-/// Renders the table with every cell in full.
-#[allow(dead_code)] // the full-width form, for tests and callers without a terminal
-pub fn render(r: &Report<'_>) -> String {
-    render_fitted(r, None)
-}
-
-/// Renders the table; with `width`, every line fits in that many columns.
+/// Renders the table; with `width`, every line fits in that many columns (`None`:
+/// every cell in full).
 pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
     let mut out = String::new();
     let _ = writeln!(
