@@ -407,6 +407,13 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
     let all = snippets::all(&repo_root());
     assert!(all.len() >= 6, "found {} snippets", all.len());
     let mut seen = BTreeSet::new();
+    let origins: Vec<&str> = all.iter().map(|s| s.origin.as_str()).collect();
+    assert!(
+        origins
+            .iter()
+            .any(|o| o.starts_with("examples/research-group.yaml")),
+        "{origins:?}"
+    );
     for s in &all {
         let case = Case::of(s);
         let step = case.action_step();
@@ -459,6 +466,7 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
                 {
                     // README: keep releases, delete the rest after 30 days.
                     assert_eq!(deleted(o), items(&ran, &["pr", "loose"]), "{}", case.origin);
+                    seen.insert("README policy, exact result");
                 }
             }
             (false, true) => {
@@ -466,6 +474,7 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
                 if with.get("keep-n-most-recent").is_some_and(|k| k == "10") {
                     // README: the 10 newest tagged are spared: only the untagged go.
                     assert_eq!(deleted(o), items(&ran, &["loose"]), "{}", case.origin);
+                    seen.insert("README snok inputs, exact result");
                 }
             }
             (false, false) => panic!("{}: neither policy nor cut-off", case.origin),
@@ -485,6 +494,8 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
         "dry-run",
         "GITHUB_TOKEN",
         "App token",
+        "README policy, exact result",
+        "README snok inputs, exact result",
     ] {
         assert!(
             seen.contains(case),
