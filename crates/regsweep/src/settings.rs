@@ -16,7 +16,7 @@ use regsweep_core::{Secret, TimestampField};
 use url::Url;
 
 use crate::cli::{BackendKind, GraphMode, OutputFormat, RunArgs};
-use crate::exit::{usage, UsageError};
+use crate::exit::{usage, Exit, UsageError};
 
 /// Where the policy came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +168,40 @@ impl Names {
     }
 }
 
+/// Ends the process for a command line clap rejected. In GitHub Actions a rejected
+/// value came from an input (`dry-run: yes` arrives as `REGSWEEP_DRY_RUN`), so the
+/// error names that input as the workflow author wrote it, and exits 2 before any
+/// request; everything else is clap's own message.
+pub fn exit_on_clap_error(e: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let actions = Env::read().actions;
+    if actions
+        && matches!(
+            e.kind(),
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation
+        )
+    {
+        if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
+            let flag = arg.split_whitespace().next().unwrap_or(arg);
+            let input = Names { actions }.of(flag);
+            let rendered = e.render().to_string();
+            let message = rendered
+                .replacen(
+                    &format!("for '{arg}'"),
+                    &format!("for the input {input}"),
+                    1,
+                )
+                .replace("\nFor more information, try '--help'.\n", "");
+            eprintln!(
+                "{}\n  help: correct {input} in the step's `with:` (see the Action's inputs in README.md)",
+                message.trim_end()
+            );
+            std::process::exit(Exit::Usage as i32);
+        }
+    }
+    e.exit()
+}
+
 /// Parses a humantime duration with a message in the house style.
 pub fn parse_duration(what: &str, s: &str) -> Result<Duration, UsageError> {
     humantime::parse_duration(s.trim()).map_err(|e| {
@@ -249,11 +283,11 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
                 });
             };
             let api_url = parse_url(
-                "--api-url",
+                &names.of("--api-url"),
                 args.api_url.as_deref().unwrap_or("https://api.github.com"),
             )?;
             let registry_url = parse_url(
-                "--registry-url",
+                &names.of("--registry-url"),
                 args.registry_url.as_deref().unwrap_or("https://ghcr.io"),
             )?;
             Backend::Github {
@@ -270,7 +304,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
                 );
             };
             Backend::Oci {
-                registry_url: parse_url("--registry-url", reg)?,
+                registry_url: parse_url(&names.of("--registry-url"), reg)?,
                 username: args.registry_username.clone(),
                 password: args.registry_password.clone().map(Secret::new),
             }
@@ -308,8 +342,8 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
     if args.delete_orphans {
         let mut r = Rule::new("delete-orphans", RuleAction::Delete);
         r.orphans_only = true;
-        if let Some(names) = &args.image_names {
-            r.packages = parse_patterns("--image-names", names)?;
+        if let Some(list) = &args.image_names {
+            r.packages = parse_patterns(&names.of("--image-names"), list)?;
         }
         policy.rules.push(r);
     }
@@ -318,8 +352,8 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
     if policy_source != PolicySource::Flags || policy.rules.is_empty() {
         // With a policy file, --image-names narrows which packages are listed; with no
         // rules at all (validate, restore) it names them, all packages by default.
-        if let Some(names) = &args.image_names {
-            packages = vec![parse_patterns("--image-names", names)?];
+        if let Some(list) = &args.image_names {
+            packages = vec![parse_patterns(&names.of("--image-names"), list)?];
         } else if policy.rules.is_empty() {
             packages = vec![PatternList::any()];
         }
@@ -332,7 +366,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         None => Timestamp::now(),
     };
     let max_wait = match args.max_wait.as_deref() {
-        Some(s) => parse_duration("--max-wait", s)?,
+        Some(s) => parse_duration(&names.of("--max-wait"), s)?,
         None => Duration::from_secs(15 * 60),
     };
     let concurrency = args.concurrency.unwrap_or(8);
@@ -413,11 +447,15 @@ pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
             if names.actions { "a `policy`" } else { "a --policy file" }
         )));
     }
-    let image_names = parse_snok_patterns("--image-names", image_names)?;
-    let image_tags = parse_snok_patterns("--image-tags", args.image_tags.as_deref().unwrap_or(""))?;
+    let image_names = parse_snok_patterns(&names.of("--image-names"), image_names)?;
+    let image_tags = parse_snok_patterns(
+        &names.of("--image-tags"),
+        args.image_tags.as_deref().unwrap_or(""),
+    )?;
     let skip_shas = parse_skip_shas(args.skip_shas.as_deref().unwrap_or("")).map_err(|e| {
         UsageError::new(format!(
-            "error: --skip-shas: {e}\n  help: separate digests with commas or spaces"
+            "error: {}: {e}\n  help: separate digests with commas or spaces",
+            names.of("--skip-shas")
         ))
     })?;
     let tag_selection: TagSelection = args
@@ -425,13 +463,17 @@ pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
         .as_deref()
         .unwrap_or("both")
         .parse()
-        .map_err(|e: String| UsageError::new(format!("error: --tag-selection: {e}")))?;
+        .map_err(|e: String| {
+            UsageError::new(format!("error: {}: {e}", names.of("--tag-selection")))
+        })?;
     let timestamp: TimestampField = args
         .timestamp_to_use
         .as_deref()
         .unwrap_or("updated_at")
         .parse()
-        .map_err(|e: String| UsageError::new(format!("error: --timestamp-to-use: {e}")))?;
+        .map_err(|e: String| {
+            UsageError::new(format!("error: {}: {e}", names.of("--timestamp-to-use")))
+        })?;
     let Some(cut_off) = args.cut_off.as_deref().filter(|s| !s.trim().is_empty()) else {
         return Err(UsageError::new(format!(
             "error: no cut-off given\n  versions newer than the cut-off are never deleted, so regsweep needs one\n  help: give {} (e.g. `1w`, `2w 3d`), or use {}",
@@ -439,9 +481,13 @@ pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
             if names.actions { "a `policy`" } else { "a --policy file" }
         )));
     };
-    let cut_off = parse_duration("--cut-off", cut_off)?;
+    let cut_off = parse_duration(&names.of("--cut-off"), cut_off)?;
     if !image_tags.is_empty() && tag_selection == TagSelection::Untagged {
-        tracing::warn!("--image-tags has no effect with --tag-selection untagged");
+        tracing::warn!(
+            "{} has no effect with {} untagged",
+            names.of("--image-tags"),
+            names.of("--tag-selection")
+        );
     }
     Ok(SnokInputs {
         image_names,

@@ -407,6 +407,13 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
     let all = snippets::all(&repo_root());
     assert!(all.len() >= 6, "found {} snippets", all.len());
     let mut seen = BTreeSet::new();
+    let origins: Vec<&str> = all.iter().map(|s| s.origin.as_str()).collect();
+    assert!(
+        origins
+            .iter()
+            .any(|o| o.starts_with("examples/research-group.yaml")),
+        "{origins:?}"
+    );
     for s in &all {
         let case = Case::of(s);
         let step = case.action_step();
@@ -459,6 +466,7 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
                 {
                     // README: keep releases, delete the rest after 30 days.
                     assert_eq!(deleted(o), items(&ran, &["pr", "loose"]), "{}", case.origin);
+                    seen.insert("README policy, exact result");
                 }
             }
             (false, true) => {
@@ -466,6 +474,7 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
                 if with.get("keep-n-most-recent").is_some_and(|k| k == "10") {
                     // README: the 10 newest tagged are spared: only the untagged go.
                     assert_eq!(deleted(o), items(&ran, &["loose"]), "{}", case.origin);
+                    seen.insert("README snok inputs, exact result");
                 }
             }
             (false, false) => panic!("{}: neither policy nor cut-off", case.origin),
@@ -485,6 +494,8 @@ async fn every_documented_snippet_runs_as_the_runner_runs_it() {
         "dry-run",
         "GITHUB_TOKEN",
         "App token",
+        "README policy, exact result",
+        "README snok inputs, exact result",
     ] {
         assert!(
             seen.contains(case),
@@ -509,55 +520,104 @@ async fn own_retention_workflow_keeps_releases_and_their_supply_chain() {
     assert_eq!(deleted(&ran.outputs[0]), items(&ran, &["loose"]));
 }
 
-/// A policy together with snok-style inputs stops before any request, naming the
-/// inputs as the workflow author wrote them, and how to fix it.
+/// Inputs given in `with:`, and what the error must say.
+type BadInputs = (
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+/// Combinations that cannot work stop before any request (exit 2), naming the
+/// inputs as the workflow author wrote them in `with:`, and how to fix it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn policy_with_snok_inputs_names_the_inputs() {
+async fn bad_inputs_stop_before_any_request_naming_the_inputs() {
     let s = common::sim(
         &scenario("acme", &["app".into()], None),
         SimOptions::default(),
     )
     .await;
     let ctx = context(&s);
-    let with: BTreeMap<String, String> = [
-        ("account", "acme"),
-        ("token", CLASSIC),
-        ("policy", "rules: [{action: delete, older_than: 30d}]"),
-        ("keep-n-most-recent", "3"),
-        ("registry-url", s.registry_url().as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let before = s.stats();
-    let job = Job::new();
-    let r = tokio::task::block_in_place(|| {
-        runner::run_docker_step(
-            &action(),
-            &runner::action_image(&repo_root().join("Dockerfile")),
-            &with,
-            &BTreeMap::new(),
-            &ctx,
-            &job,
-        )
-    });
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("`keep-n-most-recent` cannot be combined with `policy`"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("help: remove `keep-n-most-recent`"),
-        "{}",
-        r.stderr
-    );
-    assert_eq!(
-        format!("{:?}", s.stats()),
-        format!("{before:?}"),
-        "no request"
-    );
+    const POLICY: &str = "rules: [{action: delete, older_than: 30d}]";
+    let cases: [BadInputs; 7] = [
+        (
+            &[("policy", POLICY), ("keep-n-most-recent", "3")],
+            &[
+                "`keep-n-most-recent` cannot be combined with `policy`",
+                "help: remove `keep-n-most-recent`",
+            ],
+        ),
+        (
+            &[
+                ("policy", POLICY),
+                ("tag-selection", "both"),
+                ("cut-off", "1w"),
+            ],
+            &["`tag-selection` and `cut-off` cannot be combined with `policy`"],
+        ),
+        (
+            &[("image-names", "app")],
+            &["no cut-off given", "give `cut-off`"],
+        ),
+        (
+            &[("cut-off", "1w")],
+            &["no image names given", "give `image-names`"],
+        ),
+        (
+            &[
+                ("image-names", "app"),
+                ("cut-off", "1w"),
+                ("dry-run", "yes"),
+            ],
+            &[
+                "invalid value 'yes' for the input `dry-run`",
+                "help: correct `dry-run`",
+            ],
+        ),
+        (
+            &[
+                ("image-names", "app"),
+                ("cut-off", "1w"),
+                ("keep-n-most-recent", "ten"),
+            ],
+            &["for the input `keep-n-most-recent`"],
+        ),
+        (
+            &[("image-names", "app"), ("cut-off", "soon")],
+            &["`cut-off` `soon` is not a duration"],
+        ),
+    ];
+    let a = action();
+    let image = runner::action_image(&repo_root().join("Dockerfile"));
+    for (given, expected) in cases {
+        let mut with: BTreeMap<String, String> = [
+            ("account", "acme"),
+            ("token", CLASSIC),
+            ("registry-url", s.registry_url().as_str()),
+        ]
+        .into_iter()
+        .chain(given.iter().copied())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        with.retain(|_, v| !v.is_empty());
+        let before = s.requests().len();
+        let job = Job::new();
+        let r = tokio::task::block_in_place(|| {
+            runner::run_docker_step(&a, &image, &with, &BTreeMap::new(), &ctx, &job)
+        });
+        assert_eq!(r.code, 2, "{given:?}: {}", r.stderr);
+        for e in expected {
+            assert!(
+                r.stderr.contains(e),
+                "{given:?}: expected `{e}` in:\n{}",
+                r.stderr
+            );
+        }
+        assert!(
+            !r.stderr.contains("--"),
+            "{given:?}: a flag named: {}",
+            r.stderr
+        );
+        assert_eq!(s.requests().len(), before, "{given:?}: a request was sent");
+    }
     s.shutdown().await;
 }
 

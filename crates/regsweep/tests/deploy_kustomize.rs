@@ -17,7 +17,7 @@ use serde_json::Value;
 
 /// The example organisations: each overlay directory is named after its account.
 const OVERLAYS: [&str; 3] = ["acme", "globex", "initech"];
-const IMAGE: &str = "ghcr.io/regsweep/regsweep:v0";
+const IMAGE: &str = "ghcr.io/regsweep/regsweep:v0-nonroot";
 
 fn deploy() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
