@@ -134,6 +134,7 @@ impl OciSource {
                 manifest_requests: s.manifest_fetches,
                 manifest_cache_hits: s.cache_hits,
             },
+            unreadable: Vec::new(),
         })
     }
 
