@@ -62,6 +62,9 @@ pub enum UnreadableKind {
     DuplicateDigest,
     /// A listing page (or a registry's list) that is not what the API sends.
     MalformedBody,
+    /// A tagged manifest that could not be parsed (`--backend oci`, where the
+    /// inventory is read from the manifests).
+    UnreadableManifest,
 }
 
 /// Request counts for the report.
