@@ -368,3 +368,40 @@ async fn forbidden_package_exits_2() {
     assert!(requests_with(&s, "DELETE").is_empty());
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_in_unreadable_package_exits_1() {
+    let s = sim(&acme(APP_GRAPH), SimOptions::default()).await;
+    let v1 = root_id(&s, "v1");
+    s.set_faults(hostile(vec![corrupt(
+        "app",
+        Some(v1),
+        "/id",
+        Some(json!("x")),
+    )]));
+    let r = regsweep(
+        &s,
+        &args(
+            "explain",
+            &[
+                &["app:v1"],
+                &ACME_ADMIN,
+                &["--image-names", "app", "--cut-off", "1w"],
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("package `app` cannot be read"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("1 package could not be read"),
+        "{}",
+        r.stderr
+    );
+    s.shutdown().await;
+}
