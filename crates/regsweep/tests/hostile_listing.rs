@@ -405,3 +405,46 @@ async fn explain_in_unreadable_package_exits_1() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_digest_keeps_package() {
+    let s = sim(&acme(APP_GRAPH), SimOptions::default()).await;
+    let v1 = s.image("acme", "app", "v1").expect("v1 pushed").root.1;
+    let orphan = root_id(&s, "orphan");
+    s.set_faults(hostile(vec![corrupt(
+        "app",
+        Some(orphan),
+        "/name",
+        Some(json!(v1.as_str())),
+    )]));
+    let v1_id = root_id(&s, "v1");
+    let before = s.versions("acme", "app").len();
+    let r = apply_untagged(&s, "app", &[]).await;
+    // The second of the two entries in listing order is named.
+    let named = r.json()["unreadable_packages"][0]["version"].as_u64();
+    assert!(named == Some(orphan) || named == Some(v1_id), "{named:?}");
+    assert_app_untouched(&s, before, &r, "name", named);
+    assert_eq!(
+        r.json()["unreadable_packages"][0]["problem"],
+        "duplicate_digest"
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn package_entry_without_name_is_reported() {
+    let s = sim(&acme(&two_packages()), SimOptions::default()).await;
+    s.set_faults(hostile(vec![corrupt("lib", None, "/name", None)]));
+    let r = apply_untagged(&s, "*", &[]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    let u = &doc["unreadable_packages"][0];
+    assert_eq!(u["package"], "(a package entry without a name)", "{doc}");
+    assert_eq!(u["field"], "name", "{u}");
+    assert!(r.stderr.contains("`name` is missing"), "{}", r.stderr);
+    assert!(
+        doc["totals"]["deleted"].as_u64().unwrap() > 0,
+        "app is handled"
+    );
+    s.shutdown().await;
+}
