@@ -3,6 +3,7 @@
 //! pagination are `transport.rs`; URLs come from `urls.rs`, pacing from `pacing.rs`,
 //! rate-limit answers from `ratelimit.rs`, error classification from `error.rs`.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -13,14 +14,15 @@ use reqwest::Method;
 use regsweep_transport::CredentialPolicy;
 
 use crate::config::ClientConfig;
-use crate::error::{has_scope, DeleteError, GithubError, READ_SCOPES};
+use crate::error::{has_scope, DeleteError, GithubError, ListingProblem, READ_SCOPES};
+use crate::names::check_package_name;
 use crate::owner::Owner;
 use crate::pacing::{Budgets, Limiter};
 use crate::ratelimit::RateLimitSnapshot;
 use crate::stats::{ClientStats, Recorder};
 use crate::transport::{error_chain, parse_scopes, request_name, Inner, PageError};
 use crate::urls::{PullState, Urls, VersionState};
-use crate::wire::{self, PackageSummary, PullRequest};
+use crate::wire::{self, BadPackageEntry, PackageSummary, PullRequest};
 
 /// The REST API version this client speaks.
 pub const API_VERSION: &str = "2022-11-28";
@@ -168,21 +170,28 @@ impl GithubClient {
         self.inner.urls.get_package(owner, package).path
     }
 
-    /// All container packages of `owner`.
-    pub async fn list_packages(&self, owner: &Owner) -> Result<Vec<PackageSummary>, GithubError> {
+    /// The path of `owner`'s package listing (`/orgs/acme/packages`), for messages.
+    pub fn packages_path(&self, owner: &Owner) -> String {
+        self.inner.urls.list_packages(owner).path
+    }
+
+    /// All container packages of `owner`. An entry that cannot be read (no name, a
+    /// name against GitHub's rules, a field of the wrong type) is returned as a
+    /// [`BadPackageEntry`], never dropped: the caller reports it.
+    pub async fn list_packages(
+        &self,
+        owner: &Owner,
+    ) -> Result<Vec<Result<PackageSummary, BadPackageEntry>>, GithubError> {
         let route = self.inner.urls.list_packages(owner);
         let mut packages = Vec::new();
         let result = self
             .inner
             .for_each_page(&route, None, |values| {
                 for value in values {
-                    match wire::package(value) {
-                        Ok(p) => packages.push(p),
-                        Err(e) => tracing::warn!(
-                            "skipping a package entry of {} that cannot be read: {e}",
-                            route.path
-                        ),
-                    }
+                    packages.push(wire::package(&value).map_err(|error| BadPackageEntry {
+                        name: wire::package_name(&value).map(str::to_string),
+                        error,
+                    }));
                 }
             })
             .await;
@@ -213,16 +222,18 @@ impl GithubClient {
         owner: &Owner,
         name: &str,
     ) -> Result<Option<PackageSummary>, GithubError> {
+        check_package_name(name)?;
         let route = self.inner.urls.get_package(owner, name);
         let answer = self.inner.send(&Method::GET, &route, &route.url).await?;
         match answer.status.as_u16() {
             200..=299 => {
                 let value: serde_json::Value = self.inner.decode(&route, &answer)?;
-                wire::package(value)
+                wire::package(&value)
                     .map(Some)
-                    .map_err(|e| GithubError::Decode {
+                    .map_err(|e| GithubError::Unreadable {
+                        package: name.to_string(),
                         request: request_name(&Method::GET, &route),
-                        detail: e.to_string(),
+                        problem: ListingProblem::Entry(e),
                     })
             }
             404 => Ok(None),
@@ -232,9 +243,11 @@ impl GithubClient {
         }
     }
 
-    /// Every version of a package (all pages, no cap). Versions whose name is not a
-    /// digest are skipped with a warning. `on_page` gets the number of versions
-    /// listed so far after every page.
+    /// Every version of a package (all pages, no cap), or none: an entry that cannot
+    /// be read, a duplicate id or digest, or a page that is not a list makes the
+    /// whole listing [`GithubError::Unreadable`] (planning on the rest could delete
+    /// what the unread entry needs). `on_page` gets the number of versions listed so
+    /// far after every page.
     pub async fn list_versions(
         &self,
         owner: &Owner,
@@ -259,28 +272,48 @@ impl GithubClient {
         expected: Option<u64>,
         on_page: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<Vec<Version>, GithubError> {
+        check_package_name(package)?;
         let route = self.inner.urls.list_versions(owner, package, state);
         // Sized once from the package's version_count: 100,000 versions grown by
         // doubling would briefly hold twice their size.
         let mut versions = Vec::with_capacity(expected.unwrap_or(0).min(1 << 20) as usize);
+        let mut checker = UniqueVersions::default();
+        let mut problem: Option<ListingProblem> = None;
         let result = self
             .inner
             .for_each_page(&route, expected, |values| {
                 for value in values {
-                    match wire::version(value) {
-                        Ok(v) => versions.push(v),
-                        Err(e) => tracing::warn!("package `{package}`: skipping {e}"),
+                    if problem.is_some() {
+                        break;
+                    }
+                    match wire::version(&value) {
+                        Ok(v) => match checker.check(&v) {
+                            Ok(()) => versions.push(v),
+                            Err(p) => problem = Some(p),
+                        },
+                        Err(e) => problem = Some(ListingProblem::Entry(e)),
                     }
                 }
                 on_page(versions.len());
             })
             .await;
+        let unreadable = |problem| GithubError::Unreadable {
+            package: package.to_string(),
+            request: request_name(&Method::GET, &route),
+            problem,
+        };
         match result {
-            Ok(()) => Ok(versions),
+            Ok(()) => match problem {
+                None => Ok(versions),
+                Some(p) => Err(unreadable(p)),
+            },
             Err(PageError::Answer(answer)) => {
                 Err(self
                     .inner
                     .error_for(&Method::GET, &route, &answer, "read:packages"))
+            }
+            Err(PageError::Github(GithubError::Decode { detail, .. })) => {
+                Err(unreadable(ListingProblem::Body(detail)))
             }
             Err(PageError::Github(e)) => Err(e),
         }
@@ -293,6 +326,7 @@ impl GithubClient {
         package: &str,
         id: VersionId,
     ) -> Result<(), DeleteError> {
+        check_package_name(package).map_err(|e| DeleteError::Other(e.into()))?;
         let route = self.inner.urls.delete_version(owner, package, id);
         self.inner.change(Method::DELETE, &route).await
     }
@@ -304,6 +338,7 @@ impl GithubClient {
         package: &str,
         id: VersionId,
     ) -> Result<(), DeleteError> {
+        check_package_name(package).map_err(|e| DeleteError::Other(e.into()))?;
         let route = self.inner.urls.restore_version(owner, package, id);
         self.inner.change(Method::POST, &route).await
     }
@@ -378,6 +413,30 @@ impl GithubClient {
     }
 }
 
+/// Checks that no version id or digest is listed twice.
+#[derive(Default)]
+struct UniqueVersions {
+    ids: HashSet<u64>,
+    digests: HashMap<String, u64>,
+}
+
+impl UniqueVersions {
+    fn check(&mut self, v: &Version) -> Result<(), ListingProblem> {
+        if !self.ids.insert(v.id.0) {
+            return Err(ListingProblem::DuplicateId { id: v.id.0 });
+        }
+        if let Some(&first) = self.digests.get(v.digest.as_str()) {
+            return Err(ListingProblem::DuplicateDigest {
+                digest: v.digest.to_string(),
+                first,
+                second: v.id.0,
+            });
+        }
+        self.digests.insert(v.digest.to_string(), v.id.0);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +450,38 @@ mod tests {
             Url::parse("https://ghe.example.com/api/v3/").unwrap(),
             Secret::new(token),
         )
+    }
+
+    fn version(id: u64, hex: char) -> Version {
+        let t: jiff::Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
+        Version {
+            id: VersionId(id),
+            digest: regsweep_core::Digest::parse(&format!("sha256:{}", hex.to_string().repeat(64)))
+                .unwrap(),
+            tags: vec![],
+            created_at: t,
+            updated_at: t,
+            downloads: None,
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_and_digests_are_refused() {
+        let mut c = UniqueVersions::default();
+        assert_eq!(c.check(&version(1, 'a')), Ok(()));
+        assert_eq!(c.check(&version(2, 'b')), Ok(()));
+        assert_eq!(
+            c.check(&version(1, 'c')),
+            Err(ListingProblem::DuplicateId { id: 1 })
+        );
+        assert!(matches!(
+            c.check(&version(3, 'a')),
+            Err(ListingProblem::DuplicateDigest {
+                first: 1,
+                second: 3,
+                ..
+            })
+        ));
     }
 
     #[test]

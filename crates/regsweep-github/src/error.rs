@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::names::{NameError, NAME_RULES};
 use crate::pagination::LinkError;
 use crate::ratelimit::{human_duration, human_time};
 use crate::urls::UrlError;
+use crate::wire::EntryError;
 
 /// Scope a classic PAT needs to delete or restore package versions.
 pub const DELETE_SCOPE: &str = "delete:packages";
@@ -92,11 +94,65 @@ pub enum GithubError {
     #[error("{request}: {detail}")]
     Edge { request: String, detail: String },
 
+    #[error("package `{package}` cannot be read: {request} answered {problem}\n  nothing in this package is planned or deleted: its inventory is unknown\n  help: GitHub does not send such answers; check that nothing between regsweep and the API (a proxy, a mirror) rewrites them, and run again")]
+    Unreadable {
+        package: String,
+        request: String,
+        problem: ListingProblem,
+    },
+
+    #[error("{0}\n  help: {NAME_RULES}")]
+    PackageName(#[from] NameError),
+
     #[error(transparent)]
     Url(#[from] UrlError),
 
     #[error("invalid client configuration: {detail}\n  help: {help}")]
     Config { detail: String, help: String },
+}
+
+/// Why a package's listing cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListingProblem {
+    /// One entry does not have the fields GitHub always sends.
+    #[error("an entry that cannot be read: {0}")]
+    Entry(EntryError),
+    /// The same version id twice (the listing changed while it was read, or the
+    /// server is wrong): which entry is meant cannot be told.
+    #[error("two entries with `id` {id}")]
+    DuplicateId { id: u64 },
+    /// Two versions with the same digest: the manifest graph cannot tell them apart.
+    #[error("versions {first} and {second} with the same `name` (digest) {digest}")]
+    DuplicateDigest {
+        digest: String,
+        first: u64,
+        second: u64,
+    },
+    /// The body is not a list of entries.
+    #[error("a body that is not a list of entries: {0}")]
+    Body(String),
+}
+
+impl ListingProblem {
+    /// The version id concerned, where known.
+    pub fn version(&self) -> Option<u64> {
+        match self {
+            ListingProblem::Entry(e) => e.id,
+            ListingProblem::DuplicateId { id } => Some(*id),
+            ListingProblem::DuplicateDigest { second, .. } => Some(*second),
+            ListingProblem::Body(_) => None,
+        }
+    }
+
+    /// The field concerned, where one is: `id`, `name`, `metadata.container.tags`…
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ListingProblem::Entry(e) => Some(&e.field),
+            ListingProblem::DuplicateId { .. } => Some("id"),
+            ListingProblem::DuplicateDigest { .. } => Some("name"),
+            ListingProblem::Body(_) => None,
+        }
+    }
 }
 
 fn rate_limited_detail(wait: Duration, max_wait: Duration, waits: u32) -> String {

@@ -4,7 +4,8 @@
 //! It owns the HTTP side of GitHub: URLs (`urls.rs`), pagination by `Link` headers
 //! (`pagination.rs`), rate limits and pacing (`ratelimit.rs`), retries (`retry.rs`),
 //! and the classification of GitHub's answers into typed errors (`error.rs`). It
-//! converts GitHub's bodies into `regsweep_core`'s model (`wire.rs`).
+//! converts GitHub's bodies into `regsweep_core`'s model, strictly (`wire.rs`), and
+//! checks package names before they become URL segments (`names.rs`).
 //!
 //! It must not decide anything about retention (that is the core's planner), must
 //! not read the environment, and must never print or log the token.
@@ -28,6 +29,7 @@
 mod client;
 mod config;
 mod error;
+mod names;
 mod owner;
 mod pacing;
 mod pagination;
@@ -40,10 +42,11 @@ mod wire;
 
 pub use client::{GithubClient, TokenInfo, API_VERSION};
 pub use config::ClientConfig;
-pub use error::{classify_delete, DeleteError, GithubError, DELETE_SCOPE};
+pub use error::{classify_delete, DeleteError, GithubError, ListingProblem, DELETE_SCOPE};
+pub use names::{check_package_name, NameError, NAME_RULES};
 pub use owner::Owner;
 pub use pagination::{next_link, LinkError};
 pub use ratelimit::{Limited, RateLimitSnapshot};
 pub use stats::ClientStats;
 pub use urls::{Endpoint, PullState, UrlError, VersionState, PER_PAGE};
-pub use wire::{PackageSummary, PullRequest};
+pub use wire::{BadPackageEntry, EntryError, PackageSummary, PullRequest};

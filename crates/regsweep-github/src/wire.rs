@@ -1,12 +1,18 @@
 //! GitHub's JSON bodies and their conversion into regsweep's model.
 //!
-//! Only the fields regsweep uses are read; unknown fields are ignored. One entry
-//! that cannot be converted (a version whose `name` is not a digest) is skipped with
-//! a warning by the caller, never fatal to the listing.
+//! Only the fields regsweep uses are read; unknown fields are ignored. Package and
+//! version entries are read strictly: a field that is missing, null or of the wrong
+//! type is an [`EntryError`] naming the field, never a default. In particular a
+//! version without `metadata.container.tags` is not "untagged" (GitHub always sends
+//! that array, empty when untagged): a caller must treat the package's inventory as
+//! unknown rather than drop the entry or guess.
 
 use jiff::Timestamp;
 use regsweep_core::{Digest, Version, VersionId, Visibility};
 use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::names::check_package_name;
 
 /// A package as listed, reduced to what regsweep needs.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -28,37 +34,6 @@ pub struct PullRequest {
     pub closed_at: Option<Timestamp>,
     /// GitHub always sends it; `None` when a server (an emulator, a proxy) leaves it out.
     pub updated_at: Option<Timestamp>,
-}
-
-#[derive(Deserialize)]
-struct PackageWire {
-    name: String,
-    #[serde(default)]
-    visibility: Option<String>,
-    #[serde(default)]
-    version_count: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct VersionWire {
-    id: u64,
-    name: String,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    #[serde(default)]
-    metadata: Option<MetadataWire>,
-}
-
-#[derive(Deserialize)]
-struct MetadataWire {
-    #[serde(default)]
-    container: Option<ContainerWire>,
-}
-
-#[derive(Deserialize)]
-struct ContainerWire {
-    #[serde(default)]
-    tags: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,13 +60,152 @@ pub(crate) struct UserWire {
     pub login: String,
 }
 
-/// Why one listed entry was skipped.
+/// Why one listed entry (a package or a version) cannot be read: which version, when
+/// its id could be read, which field, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SkipReason {
-    #[error("entry is not a package version ({0})")]
-    Shape(String),
-    #[error("version {id}: its name `{name}` is not a manifest digest, so it is not a container image version")]
-    NotADigest { id: u64, name: String },
+#[error("{}`{field}` {problem}", id.map(|i| format!("version {i}: ")).unwrap_or_default())]
+pub struct EntryError {
+    /// The version id, when the entry has a readable one.
+    pub id: Option<u64>,
+    /// The field, as a path (`metadata.container.tags`); `entry` for the whole entry.
+    pub field: String,
+    /// What is wrong, e.g. "is missing" or "is a string, expected an array of tags".
+    pub problem: String,
+}
+
+/// What a JSON value is, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads fields of one entry, naming the field in every error.
+struct Fields<'a> {
+    id: Option<u64>,
+    object: &'a Map<String, Value>,
+    /// The path of `object` (`metadata.container`), empty at the top.
+    at: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    fn top(value: &'a Value) -> Result<Self, EntryError> {
+        match value {
+            Value::Object(object) => Ok(Fields {
+                id: None,
+                object,
+                at: "",
+            }),
+            other => Err(EntryError {
+                id: None,
+                field: "entry".to_string(),
+                problem: format!("is {}, expected an object", kind(other)),
+            }),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        if self.at.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.at)
+        }
+    }
+
+    fn error(&self, name: &str, problem: String) -> EntryError {
+        EntryError {
+            id: self.id,
+            field: self.path(name),
+            problem,
+        }
+    }
+
+    /// A field that must be present and not null.
+    fn required(&self, name: &str, expected: &str) -> Result<&'a Value, EntryError> {
+        match self.object.get(name) {
+            None => Err(self.error(name, format!("is missing, expected {expected}"))),
+            Some(Value::Null) => Err(self.error(name, format!("is null, expected {expected}"))),
+            Some(v) => Ok(v),
+        }
+    }
+
+    fn wrong(&self, name: &str, v: &Value, expected: &str) -> EntryError {
+        self.error(name, format!("is {}, expected {expected}", kind(v)))
+    }
+
+    fn id(&self, name: &str) -> Result<u64, EntryError> {
+        const EXPECTED: &str = "a positive integer";
+        let v = self.required(name, EXPECTED)?;
+        v.as_u64().filter(|&n| n > 0).ok_or_else(|| match v {
+            Value::Number(n) => self.error(name, format!("is {n}, expected {EXPECTED}")),
+            _ => self.wrong(name, v, EXPECTED),
+        })
+    }
+
+    fn string(&self, name: &str) -> Result<&'a str, EntryError> {
+        let v = self.required(name, "a string")?;
+        v.as_str().ok_or_else(|| self.wrong(name, v, "a string"))
+    }
+
+    fn optional_string(&self, name: &str) -> Result<Option<&'a str>, EntryError> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => Err(self.wrong(name, v, "a string")),
+        }
+    }
+
+    fn optional_count(&self, name: &str) -> Result<Option<u64>, EntryError> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| self.wrong(name, v, "a count")),
+        }
+    }
+
+    fn time(&self, name: &str) -> Result<Timestamp, EntryError> {
+        let s = self.string(name)?;
+        s.parse().map_err(|_| {
+            self.error(
+                name,
+                format!("is `{}`, expected an RFC 3339 time", s.escape_debug()),
+            )
+        })
+    }
+
+    fn object(&self, name: &str, at: &'static str) -> Result<Fields<'a>, EntryError> {
+        let v = self.required(name, "an object")?;
+        match v {
+            Value::Object(object) => Ok(Fields {
+                id: self.id,
+                object,
+                at,
+            }),
+            _ => Err(self.wrong(name, v, "an object")),
+        }
+    }
+
+    fn strings(&self, name: &str, expected: &str) -> Result<Vec<String>, EntryError> {
+        let v = self.required(name, expected)?;
+        let Value::Array(items) = v else {
+            return Err(self.wrong(name, v, expected));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(self.wrong(&format!("{name}[{i}]"), other, "a string")),
+            })
+            .collect()
+    }
 }
 
 fn visibility(s: &str) -> Option<Visibility> {
@@ -103,35 +217,61 @@ fn visibility(s: &str) -> Option<Visibility> {
     }
 }
 
-/// One package entry.
-pub fn package(value: serde_json::Value) -> Result<PackageSummary, serde_json::Error> {
-    let p: PackageWire = serde_json::from_value(value)?;
+/// A package entry of a listing that cannot be read, with its name when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadPackageEntry {
+    pub name: Option<String>,
+    pub error: EntryError,
+}
+
+/// One package entry. Its name must follow GitHub's package-name rules: it becomes
+/// a URL segment.
+pub fn package(value: &Value) -> Result<PackageSummary, EntryError> {
+    let f = Fields::top(value)?;
+    let name = f.string("name")?;
+    check_package_name(name).map_err(|e| f.error("name", format!("is {e}")))?;
     Ok(PackageSummary {
-        name: p.name,
-        visibility: p.visibility.as_deref().and_then(visibility),
-        version_count: p.version_count,
+        name: name.to_string(),
+        visibility: f.optional_string("visibility")?.and_then(visibility),
+        version_count: f.optional_count("version_count")?,
     })
 }
 
-/// One version entry, converted to the model.
-pub fn version(value: serde_json::Value) -> Result<Version, SkipReason> {
-    let v: VersionWire =
-        serde_json::from_value(value).map_err(|e| SkipReason::Shape(e.to_string()))?;
-    let digest = Digest::parse(&v.name).map_err(|_| SkipReason::NotADigest {
-        id: v.id,
-        name: v.name.clone(),
+/// The `name` of a package entry, when it has a string one (to name an entry that
+/// cannot be read otherwise).
+pub fn package_name(value: &Value) -> Option<&str> {
+    value.get("name")?.as_str()
+}
+
+/// One version entry, converted to the model. Every field regsweep reads must be
+/// there with its type: `id`, `name` (a manifest digest), `created_at`,
+/// `updated_at` and `metadata.container.tags`.
+pub fn version(value: &Value) -> Result<Version, EntryError> {
+    let mut f = Fields::top(value)?;
+    let id = f.id("id")?;
+    f.id = Some(id);
+    let name = f.string("name")?;
+    let digest = Digest::parse(name).map_err(|_| {
+        f.error(
+            "name",
+            format!(
+                "is `{}`, expected a manifest digest (sha256:…): this is not a container image version",
+                name.escape_debug()
+            ),
+        )
     })?;
-    let tags = v
-        .metadata
-        .and_then(|m| m.container)
-        .map(|c| c.tags)
-        .unwrap_or_default();
+    let created_at = f.time("created_at")?;
+    let updated_at = f.time("updated_at")?;
+    let container = f
+        .object("metadata", "metadata")?
+        .object("container", "metadata.container")?;
+    let tags = container.strings("tags", "an array of tags (empty when untagged)")?;
     Ok(Version {
-        id: VersionId(v.id),
+        id: VersionId(id),
         digest,
         tags,
-        created_at: v.created_at,
-        updated_at: v.updated_at,
+        created_at,
+        updated_at,
         downloads: None,
     })
 }
@@ -159,7 +299,7 @@ mod tests {
     #[test]
     fn reference_versions_convert() {
         let values: Vec<serde_json::Value> = serde_json::from_str(VERSIONS).unwrap();
-        let versions: Vec<Version> = values.into_iter().map(|v| version(v).unwrap()).collect();
+        let versions: Vec<Version> = values.iter().map(|v| version(v).unwrap()).collect();
         assert_eq!(versions.len(), 2);
         assert_eq!(versions[0].id, VersionId(214880827));
         assert_eq!(versions[0].tags, vec!["multi-arch", "v1.2.0"]);
@@ -177,8 +317,7 @@ mod tests {
     #[test]
     fn reference_packages_convert() {
         let values: Vec<serde_json::Value> = serde_json::from_str(PACKAGES).unwrap();
-        let packages: Vec<PackageSummary> =
-            values.into_iter().map(|v| package(v).unwrap()).collect();
+        let packages: Vec<PackageSummary> = values.iter().map(|v| package(v).unwrap()).collect();
         assert_eq!(
             packages[0],
             PackageSummary {
@@ -189,33 +328,160 @@ mod tests {
         );
     }
 
-    #[test]
-    fn non_digest_names_are_skipped_not_fatal() {
-        let v = serde_json::json!({
-            "id": 5, "name": "latest",
-            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
-            "metadata": {"package_type": "container", "container": {"tags": ["latest"]}}
-        });
-        assert_eq!(
-            version(v),
-            Err(SkipReason::NotADigest {
-                id: 5,
-                name: "latest".into()
-            })
-        );
-        assert!(matches!(
-            version(serde_json::json!({"id": "x"})),
-            Err(SkipReason::Shape(_))
-        ));
+    fn digest() -> String {
+        format!("sha256:{}", "a".repeat(64))
+    }
+
+    /// A well-formed tagged version entry.
+    fn entry() -> Value {
+        serde_json::json!({
+            "id": 6, "name": digest(),
+            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z",
+            "metadata": {"package_type": "container", "container": {"tags": ["v1"]}}
+        })
+    }
+
+    /// `entry()` with the field at `pointer` set to `value`, or removed (`None`).
+    fn with(pointer: &str, value: Option<Value>) -> Value {
+        let mut v = entry();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let obj = v.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+        match value {
+            Some(x) => obj.insert(key.to_string(), x),
+            None => obj.remove(key),
+        };
+        v
+    }
+
+    fn fails(v: &Value) -> (Option<u64>, String, String) {
+        let e = version(v).expect_err("must not parse");
+        (e.id, e.field, e.problem)
     }
 
     #[test]
-    fn missing_metadata_means_untagged() {
-        let v = serde_json::json!({
-            "id": 6, "name": format!("sha256:{}", "a".repeat(64)),
-            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z"
-        });
-        assert!(version(v).unwrap().tags.is_empty());
+    fn well_formed_entry_converts() {
+        let v = version(&entry()).unwrap();
+        assert_eq!(v.tags, vec!["v1"]);
+        let untagged = with("/metadata/container/tags", Some(serde_json::json!([])));
+        assert!(version(&untagged).unwrap().tags.is_empty());
+    }
+
+    #[test]
+    fn tags_string_is_refused() {
+        let v = with("/metadata/container/tags", Some(serde_json::json!("v1")));
+        let (id, field, problem) = fails(&v);
+        assert_eq!((id, field.as_str()), (Some(6), "metadata.container.tags"));
+        assert!(problem.contains("is a string"), "{problem}");
+        let err = version(&v).unwrap_err().to_string();
+        assert!(
+            err.starts_with("version 6: `metadata.container.tags` is a string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tag_not_a_string_is_refused() {
+        let v = with(
+            "/metadata/container/tags",
+            Some(serde_json::json!(["v1", 2])),
+        );
+        assert_eq!(fails(&v).1, "metadata.container.tags[1]");
+    }
+
+    #[test]
+    fn id_string_is_refused() {
+        let (id, field, problem) = fails(&with("/id", Some(serde_json::json!("6"))));
+        assert_eq!((id, field.as_str()), (None, "id"));
+        assert!(problem.contains("is a string"), "{problem}");
+        for bad in [
+            serde_json::json!(0),
+            serde_json::json!(-1),
+            serde_json::json!(1.5),
+        ] {
+            assert_eq!(fails(&with("/id", Some(bad))).1, "id");
+        }
+        assert_eq!(fails(&with("/id", None)).1, "id");
+    }
+
+    #[test]
+    fn missing_metadata_is_not_untagged() {
+        let (id, field, problem) = fails(&with("/metadata", None));
+        assert_eq!((id, field.as_str()), (Some(6), "metadata"));
+        assert!(problem.contains("missing"), "{problem}");
+        assert_eq!(
+            fails(&with("/metadata", Some(serde_json::json!({})))).1,
+            "metadata.container"
+        );
+        assert_eq!(fails(&with("/metadata", Some(Value::Null))).1, "metadata");
+    }
+
+    #[test]
+    fn null_container_metadata_is_not_untagged() {
+        assert_eq!(
+            fails(&with("/metadata/container", Some(Value::Null))).1,
+            "metadata.container"
+        );
+        assert_eq!(
+            fails(&with("/metadata/container", Some(serde_json::json!({})))).1,
+            "metadata.container.tags"
+        );
+        assert_eq!(
+            fails(&with("/metadata/container/tags", Some(Value::Null))).1,
+            "metadata.container.tags"
+        );
+        assert_eq!(
+            fails(&with("/metadata/container", Some(serde_json::json!([])))).1,
+            "metadata.container"
+        );
+    }
+
+    #[test]
+    fn non_digest_name_is_refused() {
+        let (id, field, problem) = fails(&with("/name", Some(serde_json::json!("latest"))));
+        assert_eq!((id, field.as_str()), (Some(6), "name"));
+        assert!(problem.contains("`latest`"), "{problem}");
+        assert_eq!(fails(&with("/name", None)).1, "name");
+    }
+
+    #[test]
+    fn bad_times_are_refused() {
+        assert_eq!(
+            fails(&with("/created_at", Some(serde_json::json!("yesterday")))).1,
+            "created_at"
+        );
+        assert_eq!(fails(&with("/updated_at", None)).1, "updated_at");
+    }
+
+    #[test]
+    fn entry_not_an_object_is_refused() {
+        let (id, field, _) = fails(&serde_json::json!([1]));
+        assert_eq!((id, field.as_str()), (None, "entry"));
+    }
+
+    #[test]
+    fn package_entries_are_read_strictly() {
+        let ok =
+            serde_json::json!({"name": "team/app", "visibility": "public", "version_count": 3});
+        assert_eq!(package(&ok).unwrap().version_count, Some(3));
+        let bare = serde_json::json!({"name": "app"});
+        assert_eq!(package(&bare).unwrap().visibility, None);
+        for (bad, field) in [
+            (serde_json::json!({"name": ".."}), "name"),
+            (serde_json::json!({"name": "a\nb"}), "name"),
+            (serde_json::json!({"name": 5}), "name"),
+            (serde_json::json!({}), "name"),
+            (
+                serde_json::json!({"name": "app", "version_count": "3"}),
+                "version_count",
+            ),
+            (
+                serde_json::json!({"name": "app", "visibility": 1}),
+                "visibility",
+            ),
+        ] {
+            assert_eq!(package(&bad).unwrap_err().field, field, "{bad}");
+        }
+        assert_eq!(package_name(&serde_json::json!({"name": ".."})), Some(".."));
     }
 
     #[test]

@@ -437,7 +437,7 @@ async fn packages_owners_and_pulls() {
         .await
         .unwrap()
         .into_iter()
-        .map(|p| p.name)
+        .map(|p| p.expect("every listed package entry reads").name)
         .collect();
     names.sort();
     assert_eq!(

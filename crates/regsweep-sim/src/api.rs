@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use crate::auth::{has_scope, package_access, Access};
+use crate::options::CorruptEntry;
 use crate::render;
 use crate::scenario::{AccountKind, PullState, TokenKind, TokenSpec};
 use crate::world::{Package, Refusal, Restored, World};
@@ -163,9 +164,39 @@ pub(crate) struct Ctx<'a> {
     pub token: &'a TokenSpec,
     pub now: Timestamp,
     pub omit_link: bool,
+    /// Entry rewrites of hostile listings (`FaultConfig::corrupt_entries`).
+    pub corrupt: &'a [CorruptEntry],
+    /// Packages answered with a plain 403 (`FaultConfig::forbidden_packages`).
+    pub forbidden: &'a [String],
 }
 
 impl Ctx<'_> {
+    /// `entry` (of `package`, and of `version_id` for a version) with the configured
+    /// rewrites applied.
+    fn corrupted(&self, package: &str, version_id: Option<u64>, mut entry: Value) -> Value {
+        for c in self
+            .corrupt
+            .iter()
+            .filter(|c| c.targets(package, version_id))
+        {
+            c.apply(&mut entry);
+        }
+        entry
+    }
+
+    /// A plain permission 403 when `target` is one of the forbidden packages.
+    fn forbidden(&self, target: &Target) -> Option<Reply> {
+        self.forbidden
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(&target.name))
+            .then(|| {
+                Reply::error(
+                    403,
+                    "Permission denied: this token has no access to the package.",
+                )
+            })
+    }
+
     fn param(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
@@ -244,6 +275,11 @@ impl Ctx<'_> {
 pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply, Effects) {
     let plain = |r: Reply| (r, Effects::default());
     let t = ctx.token;
+    if let Route::GetPackage(target) | Route::ListVersions(target) = route {
+        if let Some(refused) = ctx.forbidden(target) {
+            return plain(refused);
+        }
+    }
     match route {
         Route::Me => plain(me(ctx, world)),
         Route::RateLimit => plain(Reply::error(500, "rate_limit is answered by the server")),
@@ -254,7 +290,8 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
             Err(e) => e,
             Ok((a, p)) => {
                 let (a, p) = (&world.accounts[&a], &world.accounts[&a].packages[&p]);
-                Reply::json(200, &render::package(ctx.api, a, p))
+                let entry = render::package(ctx.api, a, p);
+                Reply::json(200, &ctx.corrupted(&p.name, None, entry))
             }
         }),
         Route::ListVersions(target) => plain(match resolve(ctx, world, target, Need::Read) {
@@ -264,7 +301,8 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
                 let acc = &world.accounts[&a];
                 let pkg = &acc.packages[&p];
                 ctx.page(pkg.listed(deleted), pkg.listed_count(deleted), |v| {
-                    render::version(ctx.api, acc, pkg, v)
+                    let entry = render::version(ctx.api, acc, pkg, v);
+                    ctx.corrupted(&pkg.name, Some(v.id), entry)
                 })
             }
         }),
@@ -583,7 +621,7 @@ fn list_packages(ctx: &Ctx<'_>, world: &World, owner: &Owner) -> Reply {
         .collect();
     let total = visible.len();
     ctx.page(visible.into_iter(), total, |p| {
-        render::package(ctx.api, acc, p)
+        ctx.corrupted(&p.name, None, render::package(ctx.api, acc, p))
     })
 }
 

@@ -1,6 +1,8 @@
 //! Injected faults: latency, dropped connections, 502/503 answers at a rate, and the
 //! deterministic `fail_next` answers tests ask for (API and registry surface), and the
-//! echo of presented credentials in answers. Seeded, so runs repeat.
+//! echo of presented credentials in answers. Seeded, so runs repeat. Also hands out
+//! the hostile-listing settings (entry rewrites, forbidden packages) that `api.rs`
+//! applies to its answers.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -66,6 +68,14 @@ impl Faults {
         if let Ok(mut g) = self.inner.lock() {
             let rng = StdRng::seed_from_u64(config.seed);
             *g = (config, rng);
+        }
+    }
+
+    /// The entry rewrites and forbidden packages configured now.
+    pub fn hostile(&self) -> (Vec<crate::options::CorruptEntry>, Vec<String>) {
+        match self.inner.lock() {
+            Ok(g) => (g.0.corrupt_entries.clone(), g.0.forbidden_packages.clone()),
+            Err(_) => Default::default(),
         }
     }
 

@@ -31,7 +31,7 @@ mod sim;
 pub mod stats;
 mod world;
 
-pub use options::{FailNext, FaultConfig, SimOptions};
+pub use options::{CorruptEntry, FailNext, FaultConfig, SimOptions};
 pub use registry::{LocalRegistry, RegistryError};
 pub use scenario::{Scenario, ScenarioError};
 pub use sim::Sim;

@@ -90,6 +90,68 @@ pub struct FaultConfig {
     /// `message` with the token (or Basic `user:password`) it holds. For tests that
     /// no output shows a secret.
     pub echo_credentials: bool,
+    /// Listed entries rewritten into shapes GitHub never sends (hostile listings).
+    pub corrupt_entries: Vec<CorruptEntry>,
+    /// Packages (names, case-insensitive) whose `GET` and versions listing answer a
+    /// plain permission 403 (no rate-limit headers), as for a token without access.
+    pub forbidden_packages: Vec<String>,
+}
+
+/// Rewrites one field of one listed entry: a version entry in the versions listing
+/// of `package`, or with no `version_id` the package's own entry (in the package
+/// listing and `GET` of the package).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorruptEntry {
+    /// The package, by name (case-insensitive).
+    pub package: String,
+    /// The version whose entry to rewrite; `None`: the package entry.
+    #[serde(default)]
+    pub version_id: Option<u64>,
+    /// A JSON pointer into the entry, e.g. `/metadata/container/tags`.
+    pub pointer: String,
+    /// The value to put there (`null` included), unless `remove`.
+    #[serde(default)]
+    pub value: serde_json::Value,
+    /// Remove the field instead of setting it.
+    #[serde(default)]
+    pub remove: bool,
+}
+
+impl CorruptEntry {
+    /// Whether this rewrite applies to the entry of `package` (and `version_id`).
+    pub(crate) fn targets(&self, package: &str, version_id: Option<u64>) -> bool {
+        self.package.eq_ignore_ascii_case(package) && self.version_id == version_id
+    }
+
+    /// Applies the rewrite to `entry`; a pointer whose parent is not an object or
+    /// array leaves the entry as it is.
+    pub(crate) fn apply(&self, entry: &mut serde_json::Value) {
+        let (parent, key) = match self.pointer.rsplit_once('/') {
+            Some(split) => split,
+            None => return,
+        };
+        let key = key.replace("~1", "/").replace("~0", "~");
+        match entry.pointer_mut(parent) {
+            Some(serde_json::Value::Object(map)) => {
+                if self.remove {
+                    map.remove(&key);
+                } else {
+                    map.insert(key, self.value.clone());
+                }
+            }
+            Some(serde_json::Value::Array(items)) => {
+                if let Ok(i) = key.parse::<usize>() {
+                    if self.remove && i < items.len() {
+                        items.remove(i);
+                    } else if let Some(slot) = items.get_mut(i) {
+                        *slot = self.value.clone();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The next `count` requests matching `method` and `path_contains` are answered `status`.
@@ -141,6 +203,30 @@ mod tests {
         assert_eq!(back, f);
         let partial: FaultConfig = serde_json::from_str(r#"{"error_rate":1.0}"#).unwrap();
         assert_eq!(partial.error_rate, 1.0);
+    }
+
+    #[test]
+    fn corrupt_entries_set_null_or_remove() {
+        let mut entry = serde_json::json!({"id": 1, "metadata": {"container": {"tags": ["a"]}}});
+        let set = |pointer: &str, value, remove| CorruptEntry {
+            package: "app".into(),
+            version_id: Some(1),
+            pointer: pointer.into(),
+            value,
+            remove,
+        };
+        set("/metadata/container/tags", serde_json::json!("a"), false).apply(&mut entry);
+        assert_eq!(entry["metadata"]["container"]["tags"], "a");
+        set("/metadata/container", serde_json::Value::Null, false).apply(&mut entry);
+        assert!(entry["metadata"]["container"].is_null());
+        set("/metadata", serde_json::Value::Null, true).apply(&mut entry);
+        assert_eq!(entry, serde_json::json!({"id": 1}));
+        assert!(set("/x", serde_json::Value::Null, false).targets("APP", Some(1)));
+        assert!(!set("/x", serde_json::Value::Null, false).targets("app", None));
+        let parsed: CorruptEntry =
+            serde_json::from_str(r#"{"package":"app","version_id":1,"pointer":"/id","value":"1"}"#)
+                .unwrap();
+        assert_eq!(parsed.value, "1");
     }
 
     #[test]

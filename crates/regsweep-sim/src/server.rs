@@ -346,6 +346,7 @@ async fn answer(
         .unwrap_or_default();
     let api_base = format!("{}{prefix}", s.origin);
     let self_url = format!("{}{full_path}", s.origin);
+    let (corrupt, forbidden) = s.faults.hostile();
     let ctx = Ctx {
         api: &api_base,
         self_url: &self_url,
@@ -353,6 +354,8 @@ async fn answer(
         token: &token,
         now: s.now(),
         omit_link: s.options.omit_link_headers,
+        corrupt: &corrupt,
+        forbidden: &forbidden,
     };
     let (reply, effects) = {
         let mut world = s.world();

@@ -184,6 +184,7 @@ pub async fn run_resolved(
         timings: planned.timings,
         policy: &settings.policy,
         policy_source: settings.policy_source.to_string(),
+        unreadable: &planned.listing.unreadable,
     };
     // A reader that closed stdout early (`| head`) does not change what was done:
     // the Actions outputs are still written and the exit code stays the run's.
@@ -197,6 +198,7 @@ pub async fn run_resolved(
             "error: {msg}\n  deletions stopped at the first failed journal write, so every deletion made is recorded\n  help: free space or fix the journal's file system, then run again"
         );
     }
+    let unreadable = report_unreadable(&planned.listing);
     let exit = match &execution {
         Some(e) if e.interrupted => {
             eprintln!(
@@ -215,9 +217,25 @@ pub async fn run_resolved(
             );
             Exit::Partial
         }
+        _ if unreadable => Exit::Partial,
         _ => Exit::Success,
     };
     Ok(exit)
+}
+
+/// Writes every unreadable package's message to stderr; whether there was one
+/// (the run then exits 1: those packages were left untouched, not cleaned).
+fn report_unreadable(listing: &Listing) -> bool {
+    for u in &listing.unreadable {
+        eprintln!("{}", u.message);
+    }
+    if !listing.unreadable.is_empty() {
+        eprintln!(
+            "error: {} could not be read; the others were handled, nothing in these was deleted",
+            report::count(listing.unreadable.len(), "package")
+        );
+    }
+    !listing.unreadable.is_empty()
 }
 
 /// `validate`: every tagged image in the selection must be complete.
@@ -256,18 +274,36 @@ pub async fn validation(args: &RunArgs) -> anyhow::Result<(Exit, String)> {
         .iter()
         .map(|p| p.tagged_count())
         .sum();
+    for u in &planned.listing.unreadable {
+        out.push_str(&format!(
+            "UNREADABLE  {}\n",
+            u.message.strip_prefix("error: ").unwrap_or(&u.message)
+        ));
+    }
+    let unreadable = planned.listing.unreadable.len();
+    let verdict = match (broken, unreadable) {
+        (0, 0) => "all complete".to_string(),
+        (0, n) => format!(
+            "none broken, but {} could not be checked",
+            report::count(n, "package")
+        ),
+        (b, 0) => format!("{b} broken"),
+        (b, n) => format!(
+            "{b} broken, and {} could not be checked",
+            report::count(n, "package")
+        ),
+    };
     out.push_str(&format!(
-        "{} in {} checked: {}\n",
+        "{} in {} checked: {verdict}\n",
         report::count(images, "tagged version"),
         report::count(planned.listing.inventory.packages.len(), "package"),
-        if broken == 0 {
-            "all complete".to_string()
-        } else {
-            format!("{broken} broken")
-        }
     ));
+    // Broken beats unknown: 3 says a kept image is broken. A package that could
+    // not be read was not checked, which is 1 (the check is incomplete), never 0.
     let exit = if broken > 0 {
         Exit::Broken
+    } else if unreadable > 0 {
+        Exit::Partial
     } else {
         Exit::Success
     };

@@ -64,6 +64,16 @@ pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
             ))
             .into())
         }
+        // The version may be in a package that could not be read: not a usage error.
+        [] if !planned.listing.unreadable.is_empty() => {
+            for u in &planned.listing.unreadable {
+                eprintln!("{}", u.message);
+            }
+            Err(anyhow::anyhow!(
+                "no version matches `{target}` among the packages read, and {} could not be read (above)\n  help: run again once the listing can be read",
+                crate::report::count(planned.listing.unreadable.len(), "package")
+            ))
+        }
         [] => Err(UsageError::new(format!(
             "error: no version matches `{target}`\n  expected a digest (sha256:…, at least 12 hex digits), a tag, or PACKAGE:TAG among the listed packages\n  help: run `regsweep plan --show-kept` to see every version"
         ))

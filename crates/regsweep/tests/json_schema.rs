@@ -575,7 +575,12 @@ fn the_schema_is_valid_and_closed() {
              "detail": {"kind": "orphan", "version": vref}}
         ]}],
         "delete_order": [{"package": "app", "id": 1}],
-        "interrupted": false
+        "interrupted": false,
+        "unreadable_packages": [
+            {"package": "lib", "problem": "malformed_entry", "version": 7,
+             "field": "metadata.container.tags", "message": "error: …"},
+            {"package": "..", "problem": "invalid_name", "field": "name", "message": "error: …"}
+        ]
     });
     assert!(
         validator.is_valid(&doc),

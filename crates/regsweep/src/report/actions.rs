@@ -160,6 +160,7 @@ mod tests {
             timings: Default::default(),
             policy: &policy,
             policy_source: "p".into(),
+            unreadable: &[],
         };
         let text = output_lines(&r);
         // Parse as the runner does: `name<<D`, lines up to `D`.

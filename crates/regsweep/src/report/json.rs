@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{Report, Timings, Totals};
 use crate::executor::Outcome;
-use crate::source::ListingStats;
+use crate::source::{ListingStats, UnreadablePackage};
 
 /// Version of the JSON schema; bumped only for incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -34,6 +34,7 @@ struct Doc<'a> {
     packages: Packages<'a>,
     delete_order: DeleteOrder<'a>,
     interrupted: bool,
+    unreadable_packages: &'a [UnreadablePackage],
 }
 
 /// The policy: where it came from and its rules in order.
@@ -193,6 +194,7 @@ pub fn write(r: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
         },
         delete_order: DeleteOrder(r),
         interrupted: r.execution.map(|e| e.interrupted).unwrap_or(false),
+        unreadable_packages: r.unreadable,
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)

@@ -34,6 +34,17 @@ pub fn render(r: &Report<'_>) -> String {
         super::count(t.versions, "version"),
         super::count(r.plan.packages.len(), "package")
     );
+    if !r.unreadable.is_empty() {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> {} could not be read: not planned, nothing in them deleted.\n>",
+            super::count(r.unreadable.len(), "package")
+        );
+        for line in super::unreadable_lines(r) {
+            let _ = writeln!(out, "> - {}", cell(&line));
+        }
+        out.push('\n');
+    }
     let _ = writeln!(out, "| | count |\n|---|---:|");
     let _ = writeln!(
         out,

@@ -28,6 +28,8 @@ pub struct Report<'a> {
     /// The policy that made the plan, and where it came from.
     pub policy: &'a regsweep_core::policy::Policy,
     pub policy_source: String,
+    /// Selected packages that could not be read: not planned, nothing deleted.
+    pub unreadable: &'a [crate::source::UnreadablePackage],
 }
 
 /// Timings of the phases, for reports and benchmarks.
@@ -185,6 +187,18 @@ pub fn kept_summary(p: &regsweep_core::plan::PackagePlan) -> Option<String> {
         .map(|(n, l)| format!("{n} {l}"))
         .collect();
     Some(format!("kept {total}: {}", parts.join(", ")))
+}
+
+/// One line per unreadable package: its name and the first line of the message
+/// (what went wrong), for tables and summaries.
+pub fn unreadable_lines(r: &Report<'_>) -> Vec<String> {
+    r.unreadable
+        .iter()
+        .map(|u| {
+            let first = u.message.lines().next().unwrap_or_default();
+            first.strip_prefix("error: ").unwrap_or(first).to_string()
+        })
+        .collect()
 }
 
 /// `n` and the noun, plural unless `n` is 1: "1 package", "3 packages".

@@ -114,6 +114,17 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
         }
         out.push('\n');
     }
+    if !r.unreadable.is_empty() {
+        let _ = writeln!(
+            out,
+            "UNREADABLE: {} not planned, nothing in them deleted:",
+            super::count(r.unreadable.len(), "package")
+        );
+        for line in super::unreadable_lines(r) {
+            let _ = writeln!(out, "  {line}");
+        }
+        out.push('\n');
+    }
     let t = r.totals();
     let _ = write!(
         out,

@@ -12,13 +12,13 @@ use regsweep_core::plan::Decision;
 use regsweep_core::planner::{self, PlanInput, PlanOptions, PullInfo, PullRequests};
 use regsweep_core::{Inventory, ManifestGraph, Package, Secret};
 use regsweep_github::{
-    ClientConfig, DeleteError, GithubClient, GithubError, Owner, PackageSummary, PullState,
-    TokenInfo, VersionState,
+    check_package_name, BadPackageEntry, ClientConfig, DeleteError, GithubClient, GithubError,
+    ListingProblem, Owner, PackageSummary, PullState, TokenInfo, VersionState, NAME_RULES,
 };
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 use url::Url;
 
-use super::{DeleteOutcome, Listing, ListingStats};
+use super::{DeleteOutcome, Listing, ListingStats, UnreadableKind, UnreadablePackage};
 use crate::cli::GraphMode;
 use crate::exit::UsageError;
 use crate::outcome::{FailCode, SkipCode, Why};
@@ -58,6 +58,16 @@ impl GithubSource {
         else {
             unreachable!("GithubSource::connect on a GitHub backend only");
         };
+        if let Some(names) = settings.exact_package_names() {
+            for name in &names {
+                if let Err(e) = check_package_name(name) {
+                    return Err(UsageError::new(format!(
+                        "error: --image-names: {e}\n  help: {NAME_RULES}"
+                    ))
+                    .into());
+                }
+            }
+        }
         let client = GithubClient::new(ClientConfig {
             api_url: api_url.clone(),
             token: token.clone(),
@@ -115,17 +125,19 @@ impl GithubSource {
         })
     }
 
+    /// The selected packages, and the selected ones that cannot be read.
     async fn package_names(
         &self,
         settings: &Settings,
         progress: &Progress,
-    ) -> anyhow::Result<Vec<PackageSummary>> {
+    ) -> anyhow::Result<(Vec<PackageSummary>, Vec<UnreadablePackage>)> {
+        let mut unreadable = Vec::new();
         if let Some(names) = settings.exact_package_names() {
             let mut out = Vec::new();
             for name in names {
-                match self.client.get_package(&self.owner, &name).await? {
-                    Some(p) => out.push(p),
-                    None => {
+                match self.client.get_package(&self.owner, &name).await {
+                    Ok(Some(p)) => out.push(p),
+                    Ok(None) => {
                         return Err(UsageError::new(format!(
                             "error: package `{name}` of {} was not found\n  GET {} answered 404: it does not exist, or the token may not see it\n  help: check the name (exact, as shown on GitHub), and that the token has access to the package",
                             self.owner.describe(),
@@ -133,9 +145,10 @@ impl GithubSource {
                         ))
                         .into())
                     }
+                    Err(e) => unreadable.push(self.package_error(&name, e)?),
                 }
             }
-            return Ok(out);
+            return Ok((out, unreadable));
         }
         progress.note("listing packages");
         let all = match self.client.list_packages(&self.owner).await {
@@ -145,10 +158,70 @@ impl GithubSource {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(all
-            .into_iter()
-            .filter(|p| settings.selects_package(&p.name))
-            .collect())
+        let mut out = Vec::new();
+        for entry in all {
+            match entry {
+                Ok(p) if settings.selects_package(&p.name) => out.push(p),
+                Ok(_) => {}
+                // A name that is not selected is not ours to report.
+                Err(BadPackageEntry { name: Some(n), .. }) if !settings.selects_package(&n) => {}
+                Err(BadPackageEntry { name, error }) => {
+                    let request = format!("GET {}", self.client.packages_path(&self.owner));
+                    let (package, problem) = match &name {
+                        Some(n) if error.field == "name" => {
+                            (n.escape_debug().to_string(), UnreadableKind::InvalidName)
+                        }
+                        Some(n) => (n.escape_debug().to_string(), UnreadableKind::MalformedEntry),
+                        None => (
+                            "(a package entry without a name)".to_string(),
+                            UnreadableKind::MalformedEntry,
+                        ),
+                    };
+                    unreadable.push(UnreadablePackage {
+                        message: format!(
+                            "error: package `{package}` of {} cannot be read: {request} listed it with {error}\n  it is not planned and nothing in it is deleted\n  help: {}",
+                            self.owner.describe(),
+                            if problem == UnreadableKind::InvalidName { NAME_RULES } else { "GitHub does not send such entries; check that nothing between regsweep and the API rewrites answers, and run again" }
+                        ),
+                        package,
+                        problem,
+                        version: None,
+                        field: Some(error.field),
+                    });
+                }
+            }
+        }
+        Ok((out, unreadable))
+    }
+
+    /// What an error reading package `name` means: a package whose listing cannot
+    /// be trusted is unreadable (the run goes on without it); a 403 is a token that
+    /// cannot do what the inputs need (exit 2); anything else ends the run.
+    fn package_error(&self, name: &str, e: GithubError) -> anyhow::Result<UnreadablePackage> {
+        match e {
+            GithubError::Unreadable {
+                ref package,
+                ref problem,
+                ..
+            } => Ok(UnreadablePackage {
+                package: package.clone(),
+                problem: match problem {
+                    ListingProblem::Entry(_) => UnreadableKind::MalformedEntry,
+                    ListingProblem::DuplicateId { .. } => UnreadableKind::DuplicateId,
+                    ListingProblem::DuplicateDigest { .. } => UnreadableKind::DuplicateDigest,
+                    ListingProblem::Body(_) => UnreadableKind::MalformedBody,
+                },
+                version: problem.version(),
+                field: problem.field().map(str::to_string),
+                message: format!("error: {e}"),
+            }),
+            e @ GithubError::Forbidden { .. } => Err(UsageError::new(format!(
+                "error: the token may not read package `{name}` of {}: reading its versions needs read access to the package\n  {e}",
+                self.owner.describe()
+            ))
+            .into()),
+            e => Err(e.into()),
+        }
     }
 
     /// The packages whose manifests the plan needs: those where some delete rule
@@ -191,10 +264,10 @@ impl GithubSource {
 
     /// Lists packages, versions, the graph and pull requests.
     pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
-        let names = self.package_names(settings, progress).await?;
+        let (names, mut unreadable) = self.package_names(settings, progress).await?;
         let listed = AtomicUsize::new(0);
         let bar = progress.counter("listing versions");
-        let results: Vec<anyhow::Result<Package>> = stream::iter(names)
+        let results: Vec<(String, Result<Package, GithubError>)> = stream::iter(names)
             .map(
                 |PackageSummary {
                      name,
@@ -219,12 +292,13 @@ impl GithubSource {
                                 version_count,
                                 &on_page,
                             )
-                            .await?;
-                        Ok(Package {
-                            name,
+                            .await;
+                        let package = versions.map(|versions| Package {
+                            name: name.clone(),
                             visibility,
                             versions,
-                        })
+                        });
+                        (name, package)
                     }
                 },
             )
@@ -233,10 +307,14 @@ impl GithubSource {
             .await;
         bar.finish();
         let mut inventory = Inventory::default();
-        for r in results {
-            inventory.packages.push(r?);
+        for (name, r) in results {
+            match r {
+                Ok(p) => inventory.packages.push(p),
+                Err(e) => unreadable.push(self.package_error(&name, e)?),
+            }
         }
         inventory.packages.sort_by(|a, b| a.name.cmp(&b.name));
+        unreadable.sort_by(|a, b| a.package.cmp(&b.package));
         tracing::info!(
             "listed {} versions in {} packages",
             inventory.version_count(),
@@ -312,6 +390,7 @@ impl GithubSource {
                 github_refusals: true,
             },
             stats,
+            unreadable,
         })
     }
 

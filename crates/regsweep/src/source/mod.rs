@@ -25,6 +25,47 @@ pub struct Listing {
     pub options: PlanOptions,
     /// Requests made while listing and reading (for the report).
     pub stats: ListingStats,
+    /// Packages whose inventory could not be read: they are not in `inventory`, so
+    /// nothing in them is planned or deleted; reports show them and the exit code
+    /// is 1.
+    pub unreadable: Vec<UnreadablePackage>,
+}
+
+/// A selected package whose listing could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UnreadablePackage {
+    /// The package (or repository) name; for a package entry without a readable
+    /// name, a description of the entry.
+    pub package: String,
+    /// What failed, as a stable code.
+    pub problem: UnreadableKind,
+    /// The version id concerned, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// The field concerned, where known (`metadata.container.tags`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The full message: what happened, what was expected, how to fix.
+    pub message: String,
+}
+
+/// Why a package could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnreadableKind {
+    /// An entry of the listing lacks a field or has one of the wrong type.
+    MalformedEntry,
+    /// The package's name breaks GitHub's package-name rules.
+    InvalidName,
+    /// The same version id listed twice.
+    DuplicateId,
+    /// Two versions with the same digest.
+    DuplicateDigest,
+    /// A listing page (or a registry's list) that is not what the API sends.
+    MalformedBody,
+    /// A tagged manifest that could not be parsed (`--backend oci`, where the
+    /// inventory is read from the manifests).
+    UnreadableManifest,
 }
 
 /// Request counts for the report.

@@ -15,9 +15,9 @@ use regsweep_core::graph::CREATED_LABEL;
 use regsweep_core::plan::Decision;
 use regsweep_core::planner::PlanOptions;
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, PackageGraph, Version, VersionId};
-use regsweep_oci::{Auth, OciOptions, RegistryClient};
+use regsweep_oci::{Auth, OciError, OciOptions, RegistryClient};
 
-use super::{DeleteOutcome, Listing, ListingStats};
+use super::{DeleteOutcome, Listing, ListingStats, UnreadableKind, UnreadablePackage};
 use crate::outcome::{FailCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
@@ -76,8 +76,17 @@ impl OciSource {
         };
         let mut inventory = Inventory::default();
         let mut graph = ManifestGraph::default();
+        let mut unreadable = Vec::new();
         for repo in repos {
-            let tags = self.client.list_tags(&repo).await?;
+            let tags = match self.client.list_tags(&repo).await {
+                Ok(tags) => tags,
+                // A tag list that is not one: this repository's inventory is unknown.
+                Err(e @ OciError::BadResponse { .. }) => {
+                    unreadable.push(unreadable_repo(&repo, UnreadableKind::MalformedBody, &e));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let mut tag_of: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
             for t in tags {
                 if let Some((d, _)) = self.client.head_manifest(&repo, &t).await? {
@@ -86,6 +95,25 @@ impl OciSource {
             }
             let roots: Vec<Digest> = tag_of.keys().cloned().collect();
             let mut pg = self.client.read_graph(&repo, &roots, true).await?;
+            // The inventory is made from the graph: a tagged manifest that could not be
+            // parsed would be absent from it, and what it needs could then be deleted
+            // with another image as unreferenced. Leave such a repository alone.
+            if let Some(d) = roots
+                .iter()
+                .find(|d| !pg.nodes.contains_key(*d) && !pg.missing.contains(*d))
+            {
+                let tags = tag_of.get(d).map(|t| t.join(", ")).unwrap_or_default();
+                unreadable.push(UnreadablePackage {
+                    package: repo.clone(),
+                    problem: UnreadableKind::UnreadableManifest,
+                    version: None,
+                    field: None,
+                    message: format!(
+                        "error: repository `{repo}` cannot be read: the manifest {d} (tagged {tags}) could not be parsed\n  it is not planned and nothing in it is deleted: what that manifest needs is unknown\n  help: check the manifest with `GET /v2/{repo}/manifests/{d}`; regsweep reads OCI and Docker v2 manifests and indexes"
+                    ),
+                });
+                continue;
+            }
             // Referrers of every manifest, where the registry has the API.
             let mut all: BTreeSet<Digest> = pg.nodes.keys().cloned().collect();
             let mut extra = Vec::new();
@@ -136,6 +164,7 @@ impl OciSource {
                 manifest_requests: s.manifest_fetches,
                 manifest_cache_hits: s.cache_hits,
             },
+            unreadable,
         })
     }
 
@@ -159,6 +188,19 @@ impl OciSource {
     /// Registry requests made so far.
     pub fn request_count(&self) -> u64 {
         self.client.stats().requests
+    }
+}
+
+/// A repository whose tag list is not one.
+fn unreadable_repo(repo: &str, problem: UnreadableKind, e: &OciError) -> UnreadablePackage {
+    UnreadablePackage {
+        package: repo.to_string(),
+        problem,
+        version: None,
+        field: None,
+        message: format!(
+            "error: repository `{repo}` cannot be read: {e}\n  it is not planned and nothing in it is deleted\n  help: check the registry URL points at an OCI Distribution registry, and that nothing between regsweep and it rewrites answers"
+        ),
     }
 }
 
