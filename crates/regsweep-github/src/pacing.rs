@@ -4,9 +4,10 @@
 //! many concurrent requests, and restored slowly after), and a shared pause every
 //! request honours once any of them hit a limit.
 //!
-//! While a primary-limit reset is being waited out, [`Limiter::snapshot`] shows the
-//! next window's budget: requests admitted now are sent after the reset, so a budget
-//! check must not read the spent window as "nothing left".
+//! When the primary window resets within the longest accepted wait (or its reset is
+//! being waited out), [`Limiter::snapshot`] counts the next window's budget too:
+//! requests beyond this window's are sent after the reset, so a budget check must
+//! not read a nearly spent window as "nothing left".
 //!
 //! Every wait is a `tokio::time::sleep` in the caller's future, and no lock is held
 //! across it: dropping the future cancels the wait.
@@ -178,22 +179,24 @@ impl Limiter {
         }
     }
 
-    /// The last primary rate-limit headers seen; while the reset of that window is
-    /// being waited out, the next window's budget (`remaining` = `limit`).
+    /// The last primary rate-limit headers seen. When that window resets within
+    /// `max_wait` (or its reset is being waited out), `remaining` also counts the
+    /// next window's `limit`: the budget reachable by waiting.
     pub fn snapshot(&self) -> Option<RateLimitSnapshot> {
         let mut snapshot = lock(&self.snapshot).clone()?;
         let waiting = *lock(&self.waiting_for_reset);
         let reset = Limited::Primary {
             reset: Some(snapshot.reset),
         };
-        // Spent, and the reset near enough that any request now waits for it.
-        let will_wait = snapshot.remaining == 0
-            && wait_for(&reset, Timestamp::now(), 0) <= self.budgets.max_wait;
-        if will_wait
-            || waiting.is_some_and(|reset| reset.as_second() + 1 >= snapshot.reset.as_second())
-        {
-            snapshot.remaining = snapshot.limit;
-            snapshot.used = 0;
+        // The reset near enough that requests past this window wait for it.
+        let near = wait_for(&reset, Timestamp::now(), 0) <= self.budgets.max_wait;
+        let waited = waiting.is_some_and(|r| r.as_second() + 1 >= snapshot.reset.as_second());
+        let turned = snapshot.reset <= Timestamp::now();
+        if waited && turned {
+            // The reset waited for has passed: a fresh budget.
+            snapshot.remaining = snapshot.remaining.max(snapshot.limit);
+        } else if waited || (near && !turned) {
+            snapshot.remaining = snapshot.remaining.saturating_add(snapshot.limit);
         }
         Some(snapshot)
     }
@@ -431,6 +434,8 @@ mod tests {
     #[test]
     fn late_answer_does_not_raise_remaining() {
         let l = limiter();
+        // Resets beyond the longest wait: the raw headers are shown.
+        let far = Timestamp::now().as_second() + 3600;
         let snap = |remaining: &str, reset: i64| {
             headers(&[
                 ("x-ratelimit-limit", "5000"),
@@ -438,17 +443,17 @@ mod tests {
                 ("x-ratelimit-reset", &reset.to_string()),
             ])
         };
-        l.observe(&snap("51", NOW + 600));
+        l.observe(&snap("51", far + 600));
         // An answer to an earlier request, read after the newer one.
-        l.observe(&snap("52", NOW + 600));
+        l.observe(&snap("52", far + 600));
         assert_eq!(l.snapshot().unwrap().remaining, 51);
         // Rounding of the same window's reset is not a new window.
-        l.observe(&snap("53", NOW + 601));
+        l.observe(&snap("53", far + 601));
         assert_eq!(l.snapshot().unwrap().remaining, 51);
-        l.observe(&snap("50", NOW + 600));
+        l.observe(&snap("50", far + 600));
         assert_eq!(l.snapshot().unwrap().remaining, 50);
         // A new window: the budget really comes back.
-        l.observe(&snap("4999", NOW + 4200));
+        l.observe(&snap("4999", far + 4200));
         assert_eq!(l.snapshot().unwrap().remaining, 4999);
     }
 
@@ -467,6 +472,14 @@ mod tests {
         };
         l.observe(&spent(now + 10));
         assert_eq!(l.snapshot().unwrap().remaining, 5000);
+        // Nearly spent: this window's rest and the next one.
+        let l = limiter();
+        l.observe(&headers(&[
+            ("x-ratelimit-limit", "5000"),
+            ("x-ratelimit-remaining", "3"),
+            ("x-ratelimit-reset", &(now + 10).to_string()),
+        ]));
+        assert_eq!(l.snapshot().unwrap().remaining, 5003);
         // A reset beyond the longest wait: nothing is coming back this run.
         let l = limiter();
         l.observe(&spent(now + 3600));
