@@ -92,6 +92,9 @@ impl Faults {
         if let Some(status) = take(&mut config.fail_after_next, method, path) {
             return (latency, Fault::FailAfter(status));
         }
+        if take(&mut config.drop_next, method, path).is_some() {
+            return (latency, Fault::Drop);
+        }
         if config.drop_rate > 0.0 && rng.random_bool(config.drop_rate.clamp(0.0, 1.0)) {
             return (latency, Fault::Drop);
         }
@@ -277,6 +280,22 @@ mod tests {
         let mut doc = serde_json::json!({"message": "Not Found"});
         append_to_messages(&mut doc, " +e");
         assert_eq!(doc["message"], "Not Found +e");
+    }
+
+    #[test]
+    fn drop_next_closes_matching_connections() {
+        let f = Faults::new(FaultConfig {
+            drop_next: Some(FailNext {
+                count: 1,
+                status: 0,
+                method: Some("DELETE".into()),
+                path_contains: None,
+            }),
+            ..FaultConfig::default()
+        });
+        assert_eq!(f.decide("GET", "/x").1, Fault::None);
+        assert_eq!(f.decide("DELETE", "/x").1, Fault::Drop);
+        assert_eq!(f.decide("DELETE", "/x").1, Fault::None);
     }
 
     #[test]

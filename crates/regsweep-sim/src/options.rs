@@ -76,6 +76,9 @@ pub struct FaultConfig {
     /// Lost answers: the next `count` matching requests take effect (a DELETE
     /// deletes), then are answered `status` as if a proxy had failed after the fact.
     pub fail_after_next: Option<FailNext>,
+    /// The next `count` matching requests have their connection closed without an
+    /// answer (`status` is ignored); nothing takes effect.
+    pub drop_next: Option<FailNext>,
     /// Seed of the random faults, so a run can be repeated.
     pub seed: u64,
     /// Deterministic faults of the registry surface (`/token`, `/v2/…`): the next

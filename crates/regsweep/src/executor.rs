@@ -19,6 +19,7 @@ use crate::journal::{Journal, Recorded};
 use crate::outcome::{FailCode, LeftCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::source::{DeleteOutcome, Source};
+use regsweep_core::plan::Decision;
 
 /// What happened to one planned deletion. Serialised as `{status}` or
 /// `{status, code, reason}` (docs/json-output.md).
@@ -91,6 +92,26 @@ impl Execution {
     }
 }
 
+/// What the executor needs from a backend: delete one version, and the primary-limit
+/// requests left. [`Source`] is the real one; tests use an in-memory fake.
+#[allow(async_fn_in_trait)]
+pub trait Deleter: Sync {
+    /// Deletes one version of `package`.
+    async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome;
+    /// Primary-limit requests left, where known.
+    fn remaining_requests(&self) -> Option<u32>;
+}
+
+impl Deleter for Source {
+    async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome {
+        Source::delete(self, package, decision).await
+    }
+
+    fn remaining_requests(&self) -> Option<u32> {
+        Source::remaining_requests(self)
+    }
+}
+
 /// Limits for a run.
 pub struct Limits {
     pub concurrency: usize,
@@ -144,7 +165,7 @@ impl Budget {
 /// Executes the plan's deletions.
 pub async fn execute(
     plan: &Plan,
-    source: &Source,
+    source: &impl Deleter,
     limits: Limits,
     cancel: CancellationToken,
     journal: Option<&Journal>,
@@ -332,6 +353,246 @@ fn recorded(o: &DeleteOutcome) -> Recorded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regsweep_core::plan::{Action, PackagePlan};
+    use regsweep_core::VersionId;
+
+    /// An in-memory backend: scripted answers per version id (deleted otherwise), a
+    /// fixed budget, and the ids it was asked to delete, in order.
+    #[derive(Default)]
+    struct Fake {
+        answers: HashMap<u64, DeleteOutcome>,
+        remaining: Option<u32>,
+        calls: Mutex<Vec<u64>>,
+        /// When set, each DELETE first checks its intent is already in this journal.
+        journal: Option<std::path::PathBuf>,
+    }
+
+    impl Deleter for Fake {
+        async fn delete(&self, _package: &str, d: &Decision) -> DeleteOutcome {
+            if let Some(p) = &self.journal {
+                let text = std::fs::read_to_string(p).unwrap();
+                assert!(
+                    text.lines().any(|l| l.contains(r#""kind":"intent""#)
+                        && l.contains(&format!(r#""id":{},"#, d.id))),
+                    "DELETE of {} sent before its intent was written:\n{text}",
+                    d.id
+                );
+            }
+            self.calls.lock().unwrap().push(d.id.0);
+            self.answers
+                .get(&d.id.0)
+                .cloned()
+                .unwrap_or(DeleteOutcome::Deleted)
+        }
+
+        fn remaining_requests(&self) -> Option<u32> {
+            self.remaining
+        }
+    }
+
+    fn decision(id: u64) -> Decision {
+        Decision {
+            id: VersionId(id),
+            digest: format!("sha256:{id:064x}").parse().unwrap(),
+            tags: vec![],
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+            action: Action::Delete,
+            reasons: vec![],
+        }
+    }
+
+    /// One package; `runs` lists the ids of each run, in deletion order.
+    fn plan(runs: &[&[u64]]) -> Plan {
+        let ids: Vec<u64> = runs.iter().flat_map(|r| r.iter().copied()).collect();
+        Plan {
+            packages: vec![PackagePlan {
+                name: "app".into(),
+                decisions: ids.iter().map(|&id| decision(id)).collect(),
+                findings: vec![],
+            }],
+            order: (0..ids.len())
+                .map(|i| PlanRef {
+                    package: 0,
+                    decision: i,
+                })
+                .collect(),
+            runs: runs.iter().map(|r| r.len()).collect(),
+        }
+    }
+
+    fn run(
+        plan: &Plan,
+        fake: &Fake,
+        cancel: CancellationToken,
+        journal: Option<&Journal>,
+    ) -> Execution {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(execute(
+            plan,
+            fake,
+            Limits {
+                concurrency: 1,
+                reserve_requests: 5,
+            },
+            cancel,
+            journal,
+            &Progress::detect(),
+        ))
+        .unwrap()
+    }
+
+    /// Each outcome as `status` or `status/code`.
+    fn codes(e: &Execution) -> Vec<String> {
+        e.outcomes
+            .iter()
+            .map(|o| {
+                let v = serde_json::to_value(o).unwrap();
+                match v["code"].as_str() {
+                    Some(c) => format!("{}/{c}", v["status"].as_str().unwrap()),
+                    None => v["status"].as_str().unwrap().to_string(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failure_leaves_the_rest_of_its_run_and_only_that() {
+        let fake = Fake {
+            answers: HashMap::from([(
+                1,
+                DeleteOutcome::Failed(Why::new(FailCode::HttpStatus, "500")),
+            )]),
+            ..Fake::default()
+        };
+        let e = run(
+            &plan(&[&[1, 2, 3], &[4]]),
+            &fake,
+            CancellationToken::new(),
+            None,
+        );
+        assert_eq!(
+            codes(&e),
+            [
+                "failed/http_status",
+                "left/earlier_failure",
+                "left/earlier_failure",
+                "deleted"
+            ]
+        );
+        assert_eq!(*fake.calls.lock().unwrap(), [1, 4]);
+        assert!(e.incomplete());
+    }
+
+    #[test]
+    fn a_refusal_is_skipped_and_stops_its_run() {
+        let fake = Fake {
+            answers: HashMap::from([(
+                2,
+                DeleteOutcome::Refused(Why::new(SkipCode::TooManyDownloads, "popular")),
+            )]),
+            ..Fake::default()
+        };
+        let e = run(
+            &plan(&[&[2, 3], &[5]]),
+            &fake,
+            CancellationToken::new(),
+            None,
+        );
+        assert_eq!(
+            codes(&e),
+            [
+                "skipped/too_many_downloads",
+                "left/earlier_failure",
+                "deleted"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_budget_at_the_reserve_sends_nothing() {
+        let fake = Fake {
+            remaining: Some(5),
+            ..Fake::default()
+        };
+        let e = run(&plan(&[&[1], &[2]]), &fake, CancellationToken::new(), None);
+        assert_eq!(
+            codes(&e),
+            ["left/rate_limit_reserve", "left/rate_limit_reserve"]
+        );
+        assert!(fake.calls.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_long_rate_limit_wait_stops_every_run() {
+        let fake = Fake {
+            answers: HashMap::from([(1, DeleteOutcome::BudgetExhausted("wait 2h".into()))]),
+            ..Fake::default()
+        };
+        let e = run(&plan(&[&[1], &[2]]), &fake, CancellationToken::new(), None);
+        assert_eq!(codes(&e), ["left/rate_limit_wait", "left/rate_limit_wait"]);
+        assert_eq!(*fake.calls.lock().unwrap(), [1]);
+    }
+
+    #[test]
+    fn a_forbidden_token_is_not_tried_again_in_the_package() {
+        let fake = Fake {
+            answers: HashMap::from([(1, DeleteOutcome::Forbidden("no admin".into()))]),
+            ..Fake::default()
+        };
+        let e = run(&plan(&[&[1], &[2]]), &fake, CancellationToken::new(), None);
+        assert_eq!(codes(&e), ["failed/forbidden", "left/token_forbidden"]);
+        assert_eq!(*fake.calls.lock().unwrap(), [1]);
+    }
+
+    #[test]
+    fn cancelled_before_starting_deletes_nothing() {
+        let fake = Fake::default();
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let e = run(&plan(&[&[1, 2], &[3]]), &fake, cancel, None);
+        assert_eq!(codes(&e), ["left/interrupted"; 3]);
+        assert!(e.interrupted);
+        assert!(fake.calls.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_delete_is_sent_after_its_intent_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let journal = Journal::open(&p).unwrap();
+        let fake = Fake {
+            answers: HashMap::from([(2, DeleteOutcome::AlreadyGone)]),
+            journal: Some(p.clone()),
+            ..Fake::default()
+        };
+        let e = run(
+            &plan(&[&[1, 2], &[3]]),
+            &fake,
+            CancellationToken::new(),
+            Some(&journal),
+        );
+        assert_eq!(codes(&e), ["deleted", "already_gone", "deleted"]);
+        let replay = crate::journal::read(&p).unwrap();
+        assert_eq!(replay.candidates().count(), 3);
+    }
+
+    #[test]
+    fn a_journal_write_error_stops_before_the_next_delete() {
+        let journal = Journal::open(std::path::Path::new("/dev/full")).unwrap();
+        let fake = Fake::default();
+        let e = run(
+            &plan(&[&[1, 2], &[3]]),
+            &fake,
+            CancellationToken::new(),
+            Some(&journal),
+        );
+        assert_eq!(codes(&e), ["left/journal_write_failed"; 3]);
+        assert!(fake.calls.lock().unwrap().is_empty());
+        assert!(e.journal_error.as_deref().unwrap().contains("/dev/full"));
+    }
 
     #[test]
     fn concurrent_deletions_do_not_spend_the_reserve() {

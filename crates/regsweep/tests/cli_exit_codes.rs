@@ -1,5 +1,5 @@
 //! Exit codes the README documents that no other suite pins down: a network failure
-//! before anything was deleted.
+//! before anything was deleted (exit 2), and one during deletions (exit 1).
 
 mod common;
 
@@ -37,4 +37,49 @@ async fn network_failure_before_deleting_exits_2() {
         run.stderr
     );
     assert!(!run.stderr.contains("ghp_admin"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_failure_during_deletions_is_a_failed_outcome_and_exits_1() {
+    use common::{acme, regsweep, sim};
+    use regsweep_sim::{FailNext, FaultConfig, SimOptions};
+    let s = sim(
+        &acme("      - name: app\n        visibility: private\n        images:\n          - {handle: old, tags: [old], age: 60d}\n          - {handle: new, tags: [new], age: 2d}\n"),
+        SimOptions::default(),
+    )
+    .await;
+    // Every DELETE loses its connection: nothing is deleted, nothing answers.
+    s.set_faults(FaultConfig {
+        drop_next: Some(FailNext {
+            count: 100,
+            status: 0,
+            method: Some("DELETE".into()),
+            path_contains: None,
+        }),
+        ..FaultConfig::default()
+    });
+    let run = regsweep(
+        &s,
+        &args(
+            "apply",
+            &[
+                &ACME_ADMIN,
+                &["--image-names", "app", "--tag-selection", "tagged"],
+                &["--cut-off", "30d", "--max-retries", "0", "--output", "json"],
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let outcomes: Vec<_> = common::decisions(&doc)
+        .into_iter()
+        .filter(|(_, d)| d["action"] == "delete")
+        .map(|(_, d)| d["outcome"].clone())
+        .collect();
+    assert_eq!(outcomes.len(), 1, "{doc}");
+    assert_eq!(outcomes[0]["status"], "failed", "{doc}");
+    assert_eq!(outcomes[0]["code"], "network", "{doc}");
+    s.shutdown().await;
 }

@@ -170,6 +170,9 @@ async fn kill_9_mid_run_journal_names_every_deleted_version() {
     let mut child = cmd.spawn().expect("regsweep starts");
     // Wait for some deletions, then kill -9 with requests in flight.
     while deleted(&s).len() < 4 {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("regsweep ended ({status}) before it could be killed mid-run");
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().expect("SIGKILL");
