@@ -193,3 +193,76 @@ async fn snok_lone_bang_among_exclusions_is_ignored_as_snok_does() {
     assert_eq!(decision(&s, &with, "release")["action"], "keep");
     s.shutdown().await;
 }
+
+/// `{delete, untagged, keep_newest: 2}` on a package whose newest versions are the
+/// platform manifests of tagged multi-arch images: the two newest untagged *images*
+/// are kept, not two platform manifests (which their index keeps anyway).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_newest_untagged_counts_images_not_platforms() {
+    let s = sim(
+        &acme(
+            "      - name: app
+        visibility: private
+        images:
+          - {handle: v2, tags: [v2], age: 1d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v1, tags: [v1], age: 2d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: u1, tags: [], age: 10d}
+          - {handle: u2, tags: [], age: 11d}
+          - {handle: u3, tags: [], age: 12d}
+",
+        ),
+        SimOptions::default(),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nrules:\n  - name: untagged\n    action: delete\n    state: untagged\n    keep_newest: 2\n",
+    )
+    .expect("written");
+    let (_, doc) = plan(&s, &["--policy", path.to_str().expect("utf-8")]).await;
+    for (handle, action, rank) in [
+        ("u1", "keep", Some(1)),
+        ("u2", "keep", Some(2)),
+        ("u3", "delete", None),
+    ] {
+        let d = decision(&s, &doc, handle);
+        assert_eq!(d["action"], action, "{handle}: {d}");
+        if let Some(rank) = rank {
+            assert_eq!(d["reasons"][0]["how"]["rank"], rank, "{handle}: {d}");
+        }
+    }
+    // Platform manifests are kept by their index, never counted.
+    for handle in ["v1", "v2"] {
+        let image = s.image("acme", "app", handle).expect("pushed");
+        for m in image
+            .manifests
+            .iter()
+            .filter(|m| m.role.starts_with("platform"))
+        {
+            let d = decisions(&doc)
+                .into_iter()
+                .map(|(_, d)| d)
+                .find(|d| d["id"].as_u64() == Some(m.id.0))
+                .expect("decided");
+            assert_eq!(d["action"], "keep", "{d}");
+            assert_eq!(d["reasons"][0]["kind"], "protected", "{d}");
+        }
+    }
+    assert_eq!(doc["totals"]["delete"], 1, "{}", doc["totals"]);
+
+    // With the graph skipped, whether an untagged version is an image is unknown:
+    // none is counted and none is deleted.
+    let (_, blind) = plan(
+        &s,
+        &["--policy", path.to_str().expect("utf-8"), "--graph", "skip"],
+    )
+    .await;
+    assert_eq!(blind["totals"]["delete"], 0, "{}", blind["totals"]);
+    assert_eq!(
+        decision(&s, &blind, "u3")["reasons"][0]["kind"],
+        "graph_not_read"
+    );
+    s.shutdown().await;
+}

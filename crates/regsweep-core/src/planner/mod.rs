@@ -280,6 +280,24 @@ impl<'a> PackagePlanner<'a> {
         }
     }
 
+    /// Whether `i` is the root of an image: no other version of the package refers
+    /// to it (not a platform manifest, attestation, nested index, referrer or
+    /// signature) and it is not a cosign / referrers artifact. `keep_newest` counts
+    /// only these.
+    fn is_image_root(&self, i: usize) -> bool {
+        self.inc[i].is_empty() && !is_artifact(self.vs[i])
+    }
+
+    /// Why an untagged version is kept when the package's graph is not fully known.
+    fn graph_unknown_reason(&self) -> Reason {
+        match self.unread.first() {
+            Some(&u) if self.graph_read => Reason::GraphUnknown {
+                unread: self.vref(u),
+            },
+            _ => Reason::GraphNotRead,
+        }
+    }
+
     /// Whether `i` carries a tag that is not a cosign / referrers tag. Such a
     /// version is never deleted unless a rule selects it: going with a deleted
     /// parent would remove tags nobody selected.
@@ -344,15 +362,24 @@ impl<'a> PackagePlanner<'a> {
                 }
             }
             let mut spared = vec![None; n];
+            // Untagged candidates of a keep_newest rule in a package whose graph is
+            // not fully known: whether they are images is unknown, so they are
+            // neither counted nor deleted by this rule.
+            let mut unsure = vec![false; n];
             if let Some(k) = &rule.keep_newest {
                 let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
                 for &(i, _) in &candidates {
-                    if !is_artifact(self.vs[i]) {
-                        groups
-                            .entry(self.group_key(&k.group_by, i))
-                            .or_default()
-                            .push(i);
+                    if !self.is_image_root(i) {
+                        continue;
                     }
+                    if !self.unread.is_empty() && !self.vs[i].is_tagged() {
+                        unsure[i] = true;
+                        continue;
+                    }
+                    groups
+                        .entry(self.group_key(&k.group_by, i))
+                        .or_default()
+                        .push(i);
                 }
                 for (key, mut members) in groups {
                     let ts = |i: usize| self.vs[i].timestamp(rule.timestamp);
@@ -369,6 +396,10 @@ impl<'a> PackagePlanner<'a> {
                 }
             }
             for (i, a) in candidates {
+                if unsure[i] {
+                    keeps[i].push(self.graph_unknown_reason());
+                    continue;
+                }
                 match (spared[i].take(), rule.action) {
                     (Some(how), _) => keeps[i].push(Reason::KeptByRule {
                         rule: rule.name.clone(),
@@ -519,9 +550,9 @@ impl<'a> PackagePlanner<'a> {
         }
 
         let mut findings = self.findings_final();
-        let kept_blind = forced
+        let kept_blind = decisions
             .iter()
-            .filter(|f| matches!(f, Some(Reason::GraphNotRead)))
+            .filter(|d| matches!(d.reasons.first(), Some(Reason::GraphNotRead)))
             .count();
         if kept_blind > 0 {
             findings.push(Finding::NotRead { kept: kept_blind });
