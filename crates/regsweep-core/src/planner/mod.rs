@@ -139,6 +139,9 @@ struct PackagePlanner<'a> {
     /// Reverse of `out`: (from, relation index in out[from]).
     inc: Vec<Vec<(usize, usize)>>,
     unread: Vec<usize>,
+    /// For an index listing manifests the package does not have: how many it
+    /// lists, and the missing digests.
+    broken: Vec<Option<(usize, Vec<Digest>)>>,
     findings: Vec<Finding>,
     /// Whether the package's manifests were read at all (`--graph skip` reads none).
     graph_read: bool,
@@ -166,6 +169,7 @@ impl<'a> PackagePlanner<'a> {
             out: (0..n).map(|_| Vec::new()).collect(),
             inc: vec![Vec::new(); n],
             unread: Vec::new(),
+            broken: vec![None; n],
             findings: Vec::new(),
             graph_blind: false,
             graph_read: input.graph.package(&pkg.name).is_some(),
@@ -231,6 +235,7 @@ impl<'a> PackagePlanner<'a> {
                         }
                     }
                     if !missing.is_empty() {
+                        self.broken[i] = Some((node.children.len(), missing.clone()));
                         let index = self.vref(i);
                         self.findings.push(if missing.len() == node.children.len() {
                             Finding::Ghost { index, missing }
@@ -277,6 +282,24 @@ impl<'a> PackagePlanner<'a> {
                     version: self.vref(u),
                 });
             }
+        }
+    }
+
+    /// How `rule` selected `i`, `a` old: with what is missing when the rule is
+    /// about broken images.
+    fn how(&self, rule: &crate::policy::Rule, i: usize, a: std::time::Duration) -> Selected {
+        match (rule.broken, &self.broken[i]) {
+            (Some(_), Some((listed, missing))) => Selected::Broken {
+                age: a,
+                state: if missing.len() == *listed {
+                    crate::policy::Broken::Ghost
+                } else {
+                    crate::policy::Broken::Partial
+                },
+                listed: *listed,
+                missing: missing.clone(),
+            },
+            _ => Selected::Matched { age: a },
         }
     }
 
@@ -409,13 +432,13 @@ impl<'a> PackagePlanner<'a> {
                     (None, RuleAction::Keep) if rule.keep_newest.is_some() => {}
                     (None, RuleAction::Keep) => keeps[i].push(Reason::KeptByRule {
                         rule: rule.name.clone(),
-                        how: Selected::Matched { age: a },
+                        how: self.how(rule, i, a),
                     }),
                     (None, RuleAction::Delete) => {
                         delete_rules[i].push(rule.name.clone());
                         deletes[i].push(Reason::DeletedByRule {
                             rule: rule.name.clone(),
-                            how: Selected::Matched { age: a },
+                            how: self.how(rule, i, a),
                         })
                     }
                 }

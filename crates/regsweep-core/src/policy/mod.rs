@@ -140,6 +140,42 @@ pub struct SemverLines {
     pub count: usize,
 }
 
+/// Broken images a rule can select (`broken:`): indexes whose listed manifests are
+/// gone from the package.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Broken {
+    /// None of the index's manifests exist.
+    Ghost,
+    /// Some of them are missing, not all.
+    Partial,
+    /// Ghost or partial.
+    Any,
+}
+
+impl Broken {
+    /// Whether an index missing `missing` of its `listed` manifests is selected.
+    pub fn selects(self, missing: usize, listed: usize) -> bool {
+        let ghost = missing > 0 && missing == listed;
+        let partial = missing > 0 && missing < listed;
+        match self {
+            Broken::Ghost => ghost,
+            Broken::Partial => partial,
+            Broken::Any => ghost || partial,
+        }
+    }
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Broken::Ghost => "ghost",
+            Broken::Partial => "partial",
+            Broken::Any => "any",
+        })
+    }
+}
+
 /// One rule of a policy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rule {
@@ -162,6 +198,10 @@ pub struct Rule {
     /// manifests no index, subject or cosign tag accounts for).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub orphans_only: bool,
+    /// Only broken images: indexes some (`partial`) or all (`ghost`) of whose
+    /// manifests are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken: Option<Broken>,
     /// Only versions older than this.
     #[serde(skip_serializing_if = "Option::is_none", with = "opt_duration")]
     pub older_than: Option<Duration>,
@@ -191,6 +231,7 @@ impl Rule {
             digests: Vec::new(),
             labels: Vec::new(),
             orphans_only: false,
+            broken: None,
             older_than: None,
             newer_than: None,
             timestamp: TimestampField::UpdatedAt,
