@@ -8,8 +8,9 @@
 //! Semantics, in short: every rule is evaluated against every version of the packages
 //! it selects. A version is kept when any keep rule selects it (keep beats delete),
 //! deleted when a delete rule selects it and no keep rule does, and kept when no rule
-//! selects it. `keep_newest: N` spares the N newest versions (per group) among those
-//! the rule selects; spared versions are kept. Rule order in the file does not change
+//! selects it; a tagged version only when delete rules select every one of its tags.
+//! `keep_newest: N` spares the N newest images (per group) among those the rule
+//! selects; spared versions are kept. Rule order in the file does not change
 //! any decision; it only orders the reasons shown.
 
 pub mod file;
@@ -184,8 +185,10 @@ pub struct Rule {
     pub action: RuleAction,
     /// Packages the rule applies to (empty = all).
     pub packages: PatternList,
-    /// For tagged versions: which tags select them (snok's rule: one tag matches an
-    /// item, none matches an exclusion). Untagged versions are not affected.
+    /// For tagged versions: which tags select them. No tag may match an exclusion;
+    /// a keep rule needs one tag matching an item, a delete rule every tag (with the
+    /// other delete rules: deleting a version removes all its tags). Untagged
+    /// versions are not affected.
     pub tags: PatternList,
     pub tag_state: TagState,
     /// Only these digests (empty = any).
