@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::graph::{ArtifactTag, Platform};
 use crate::model::{Digest, VersionId};
-use crate::policy::TagState;
+use crate::policy::{Broken, TagState};
 
 /// A short reference to a version, for reasons ("app:v1.2", "app@sha256:0123…").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -124,6 +124,9 @@ pub enum Miss {
     },
     /// The rule only selects orphans.
     NotOrphan,
+    /// The rule only selects broken images (`broken:`), and this is not one of the
+    /// kind it wants.
+    NotBroken { wanted: Broken },
     /// Not in the newest semver lines the rule keeps.
     OlderLine {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,6 +167,10 @@ impl fmt::Display for Miss {
                 found: Some(v),
             } => write!(f, "label `{key}` is `{v}`, which does not match"),
             Miss::NotOrphan => f.write_str("not an orphan"),
+            Miss::NotBroken {
+                wanted: Broken::Any,
+            } => f.write_str("not a broken image"),
+            Miss::NotBroken { wanted } => write!(f, "not a {wanted} image"),
             Miss::PullRequest { detail } => write!(f, "{detail}"),
             Miss::OlderLine {
                 line: Some(l),
@@ -192,6 +199,18 @@ pub enum Selected {
     Matched {
         #[serde(with = "secs")]
         age: Duration,
+    },
+    /// All conditions hold, `broken:` among them: the index lists manifests the
+    /// package no longer has.
+    Broken {
+        #[serde(with = "secs")]
+        age: Duration,
+        /// `ghost` (none of its manifests exist) or `partial`.
+        state: Broken,
+        /// How many manifests the index lists.
+        listed: usize,
+        /// The digests it lists that are gone.
+        missing: Vec<Digest>,
     },
     /// One of the newest N (per group) the rule spares.
     Newest {
@@ -274,6 +293,13 @@ impl fmt::Display for Reason {
                 let verb = if matches!(self, Reason::KeptByRule { .. }) { "kept" } else { "deleted" };
                 match how {
                     Selected::Matched { age } => write!(f, "{verb} by rule `{rule}` ({} old)", human(*age)),
+                    Selected::Broken { age, state, listed, missing } => write!(
+                        f,
+                        "{verb} by rule `{rule}`: {state} image, {} of its {listed} manifests missing ({}) ({} old)",
+                        missing.len(),
+                        missing.iter().map(Digest::short).collect::<Vec<_>>().join(", "),
+                        human(*age)
+                    ),
                     Selected::Newest { rank, count, group } => {
                         write!(f, "kept by rule `{rule}`: newest {rank} of {count}")?;
                         if let Some(g) = group {

@@ -481,3 +481,159 @@ proptest! {
         }
     }
 }
+
+/// One image of [`images_world`]: tagged or not, its age, and how many platform
+/// manifests it has in each of two variants of the same package (0: a plain
+/// manifest in both; otherwise an index with `a` or `b` children, at least one).
+#[derive(Clone, Debug)]
+struct ImageSpec {
+    tagged: bool,
+    age_hours: u16,
+    index: bool,
+    a: u8,
+    b: u8,
+    /// Children's age offset: platform manifests may be newer than their index.
+    child_age: u16,
+}
+
+fn image_spec() -> impl Strategy<Value = ImageSpec> {
+    (
+        any::<bool>(),
+        0u16..2000,
+        any::<bool>(),
+        1u8..4,
+        1u8..4,
+        0u16..2000,
+    )
+        .prop_map(|(tagged, age_hours, index, a, b, child_age)| ImageSpec {
+            tagged,
+            age_hours,
+            index,
+            a,
+            b,
+            child_age,
+        })
+}
+
+/// The package `app` holding `images`, each index with `children(spec)` platform
+/// manifests. Roots get ids 1..; children ids from 1000 up, so roots keep their ids
+/// whatever the children.
+fn images_package(
+    images: &[ImageSpec],
+    children: impl Fn(&ImageSpec) -> u8,
+) -> (Inventory, ManifestGraph) {
+    let mut versions = Vec::new();
+    let mut graph = ManifestGraph::default();
+    let pg = graph.package_mut("app");
+    let mut next_child = 1000u64;
+    let node = |d: &Digest| ManifestNode {
+        digest: d.clone(),
+        media_type: OCI_MANIFEST.to_string(),
+        kind: ManifestKind::Manifest,
+        children: Vec::new(),
+        subject: None,
+        artifact_type: None,
+        config: None,
+        annotations: BTreeMap::new(),
+    };
+    let version = |id: u64, tags: Vec<String>, age: u16| {
+        let ts = now() - SignedDuration::from_hours(i64::from(age));
+        Version {
+            id: VersionId(id),
+            digest: digest(id),
+            tags,
+            created_at: ts,
+            updated_at: ts,
+            downloads: None,
+        }
+    };
+    for (k, s) in images.iter().enumerate() {
+        let id = k as u64 + 1;
+        let tags = if s.tagged {
+            vec![format!("v{id}")]
+        } else {
+            Vec::new()
+        };
+        versions.push(version(id, tags, s.age_hours));
+        let mut root = node(&digest(id));
+        if s.index {
+            root.media_type = OCI_INDEX.to_string();
+            root.kind = ManifestKind::Index;
+            for c in 0..children(s) {
+                let cid = next_child;
+                next_child += 1;
+                versions.push(version(cid, Vec::new(), s.child_age));
+                pg.insert(node(&digest(cid)));
+                root.children.push(ChildRef {
+                    digest: digest(cid),
+                    media_type: Some(OCI_MANIFEST.to_string()),
+                    platform: Some(Platform {
+                        os: "linux".into(),
+                        architecture: format!("arch{c}"),
+                        variant: None,
+                    }),
+                    attests: None,
+                });
+            }
+        }
+        pg.insert(root);
+    }
+    let inventory = Inventory {
+        packages: vec![Package {
+            name: "app".into(),
+            visibility: None,
+            versions,
+        }],
+    };
+    (inventory, graph)
+}
+
+/// The decision of every image root (ids below 1000).
+fn root_actions(p: &Plan) -> BTreeMap<u64, Action> {
+    p.packages[0]
+        .decisions
+        .iter()
+        .filter(|d| d.id.0 < 1000)
+        .map(|d| (d.id.0, d.action))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// `keep_newest` counts images, not versions: adding or removing platform
+    /// manifests of an index never changes which images are kept, for a rule on
+    /// untagged versions and for one on every version.
+    #[test]
+    fn keep_newest_is_blind_to_children(
+        images in proptest::collection::vec(image_spec(), 1..12),
+        count in 1usize..4,
+        state in prop_oneof![Just(TagState::Untagged), Just(TagState::Any)],
+    ) {
+        let mut r = Rule::new("keep-n", RuleAction::Delete);
+        r.tag_state = state;
+        r.keep_newest = Some(KeepNewest { count, group_by: GroupBy::Package });
+        let policy = Policy { rules: vec![r] };
+        let (inv_a, graph_a) = images_package(&images, |s| s.a);
+        let (inv_b, graph_b) = images_package(&images, |s| s.b);
+        let (inv_0, graph_0) = images_package(&images, |_| 0);
+        let a = root_actions(&run(&inv_a, &graph_a, &policy, false));
+        let b = root_actions(&run(&inv_b, &graph_b, &policy, false));
+        let none = root_actions(&run(&inv_0, &graph_0, &policy, false));
+        prop_assert_eq!(&a, &b);
+        prop_assert_eq!(&a, &none);
+        // Exactly min(count, candidates) images are spared.
+        let candidates = images
+            .iter()
+            .filter(|s| state == TagState::Any || !s.tagged)
+            .count();
+        let kept = a
+            .iter()
+            .filter(|(id, act)| {
+                let s = &images[**id as usize - 1];
+                **act == Action::Keep && (state == TagState::Any || !s.tagged)
+            })
+            .count();
+        prop_assert_eq!(kept, candidates.min(count));
+    }
+}

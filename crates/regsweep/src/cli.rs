@@ -228,6 +228,20 @@ pub struct RunArgs {
         help_heading = "Selection (policy)"
     )]
     pub delete_orphans: bool,
+    /// Also delete ghost images: indexes none of whose platform manifests exist.
+    #[arg(
+        long,
+        env = "REGSWEEP_DELETE_GHOST_IMAGES",
+        help_heading = "Selection (policy)"
+    )]
+    pub delete_ghost_images: bool,
+    /// Also delete partial images: indexes some of whose platform manifests are gone.
+    #[arg(
+        long,
+        env = "REGSWEEP_DELETE_PARTIAL_IMAGES",
+        help_heading = "Selection (policy)"
+    )]
+    pub delete_partial_images: bool,
 
     /// Compute and print the plan, delete nothing.
     #[arg(long, env = "REGSWEEP_DRY_RUN", help_heading = "Execution", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]

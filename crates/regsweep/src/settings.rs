@@ -11,7 +11,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use regsweep_core::matcher::PatternList;
 use regsweep_core::policy::snok::{parse_skip_shas, SnokInputs, TagSelection};
-use regsweep_core::policy::{file as policy_file, Policy, Rule, RuleAction};
+use regsweep_core::policy::{file as policy_file, Broken, Policy, Rule, RuleAction};
 use regsweep_core::{Secret, TimestampField};
 use url::Url;
 
@@ -338,6 +338,27 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
     };
     if policy_source != PolicySource::Flags {
         policy_conflicts(args, &policy_source, names)?;
+    }
+    for (flag, name, broken) in [
+        (
+            args.delete_ghost_images,
+            "delete-ghost-images",
+            Broken::Ghost,
+        ),
+        (
+            args.delete_partial_images,
+            "delete-partial-images",
+            Broken::Partial,
+        ),
+    ] {
+        if flag {
+            let mut r = Rule::new(name, RuleAction::Delete);
+            r.broken = Some(broken);
+            if let Some(names) = &args.image_names {
+                r.packages = parse_patterns("--image-names", names)?;
+            }
+            policy.rules.push(r);
+        }
     }
     if args.delete_orphans {
         let mut r = Rule::new("delete-orphans", RuleAction::Delete);

@@ -557,8 +557,8 @@ async fn image_names_wildcards_select_repositories_from_the_catalog() {
 }
 
 /// Distribution deletes a manifest with every tag pointing to it: a version tagged
-/// `w1` and `stable` goes with both tags when a rule selects it (as on GHCR), and
-/// stays when one of its tags is excluded.
+/// `w1` and `stable` stays when one of its tags is excluded or not selected (deleting
+/// it would remove that tag too), and goes with both tags when both are selected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_goes_with_all_its_tags() {
     let w = world().await;
@@ -573,7 +573,17 @@ async fn a_version_goes_with_all_its_tags() {
         tag_list(&w.reg, "acme/worker").await,
         ["stable", "w1"].iter().map(|s| s.to_string()).collect()
     );
-    let del = oci(&w.reg, &args("apply", &[&base, &["--image-tags", "w1"]])).await;
+    let partial = oci(&w.reg, &args("apply", &[&base, &["--image-tags", "w1"]])).await;
+    assert_eq!(partial.code, 0, "{}", partial.stderr);
+    assert_eq!(
+        tag_list(&w.reg, "acme/worker").await,
+        ["stable", "w1"].iter().map(|s| s.to_string()).collect()
+    );
+    let del = oci(
+        &w.reg,
+        &args("apply", &[&base, &["--image-tags", "w1,stable"]]),
+    )
+    .await;
     assert_eq!(del.code, 0, "{}", del.stderr);
     assert!(tag_list(&w.reg, "acme/worker").await.is_empty());
     assert!(!served(&w.reg, "acme/worker", &w.worker.root.digest).await);

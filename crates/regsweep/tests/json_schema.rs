@@ -288,6 +288,10 @@ rules:
     action: delete
     packages: [solo, popular]
     older_than: 30d
+  - name: broken-images
+    action: delete
+    packages: [broken]
+    broken: any
 "#;
 
 /// Deletes versions behind the binary's back (through the emulator's API), to leave

@@ -139,6 +139,9 @@ struct PackagePlanner<'a> {
     /// Reverse of `out`: (from, relation index in out[from]).
     inc: Vec<Vec<(usize, usize)>>,
     unread: Vec<usize>,
+    /// For an index listing manifests the package does not have: how many it
+    /// lists, and the missing digests.
+    broken: Vec<Option<(usize, Vec<Digest>)>>,
     findings: Vec<Finding>,
     /// Whether the package's manifests were read at all (`--graph skip` reads none).
     graph_read: bool,
@@ -166,6 +169,7 @@ impl<'a> PackagePlanner<'a> {
             out: (0..n).map(|_| Vec::new()).collect(),
             inc: vec![Vec::new(); n],
             unread: Vec::new(),
+            broken: vec![None; n],
             findings: Vec::new(),
             graph_blind: false,
             graph_read: input.graph.package(&pkg.name).is_some(),
@@ -231,6 +235,7 @@ impl<'a> PackagePlanner<'a> {
                         }
                     }
                     if !missing.is_empty() {
+                        self.broken[i] = Some((node.children.len(), missing.clone()));
                         let index = self.vref(i);
                         self.findings.push(if missing.len() == node.children.len() {
                             Finding::Ghost { index, missing }
@@ -277,6 +282,42 @@ impl<'a> PackagePlanner<'a> {
                     version: self.vref(u),
                 });
             }
+        }
+    }
+
+    /// How `rule` selected `i`, `a` old: with what is missing when the rule is
+    /// about broken images.
+    fn how(&self, rule: &crate::policy::Rule, i: usize, a: std::time::Duration) -> Selected {
+        match (rule.broken, &self.broken[i]) {
+            (Some(_), Some((listed, missing))) => Selected::Broken {
+                age: a,
+                state: if missing.len() == *listed {
+                    crate::policy::Broken::Ghost
+                } else {
+                    crate::policy::Broken::Partial
+                },
+                listed: *listed,
+                missing: missing.clone(),
+            },
+            _ => Selected::Matched { age: a },
+        }
+    }
+
+    /// Whether `i` is the root of an image: no other version of the package refers
+    /// to it (not a platform manifest, attestation, nested index, referrer or
+    /// signature) and it is not a cosign / referrers artifact. `keep_newest` counts
+    /// only these.
+    fn is_image_root(&self, i: usize) -> bool {
+        self.inc[i].is_empty() && !is_artifact(self.vs[i])
+    }
+
+    /// Why an untagged version is kept when the package's graph is not fully known.
+    fn graph_unknown_reason(&self) -> Reason {
+        match self.unread.first() {
+            Some(&u) if self.graph_read => Reason::GraphUnknown {
+                unread: self.vref(u),
+            },
+            _ => Reason::GraphNotRead,
         }
     }
 
@@ -344,15 +385,24 @@ impl<'a> PackagePlanner<'a> {
                 }
             }
             let mut spared = vec![None; n];
+            // Untagged candidates of a keep_newest rule in a package whose graph is
+            // not fully known: whether they are images is unknown, so they are
+            // neither counted nor deleted by this rule.
+            let mut unsure = vec![false; n];
             if let Some(k) = &rule.keep_newest {
                 let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
                 for &(i, _) in &candidates {
-                    if !is_artifact(self.vs[i]) {
-                        groups
-                            .entry(self.group_key(&k.group_by, i))
-                            .or_default()
-                            .push(i);
+                    if !self.is_image_root(i) {
+                        continue;
                     }
+                    if !self.unread.is_empty() && !self.vs[i].is_tagged() {
+                        unsure[i] = true;
+                        continue;
+                    }
+                    groups
+                        .entry(self.group_key(&k.group_by, i))
+                        .or_default()
+                        .push(i);
                 }
                 for (key, mut members) in groups {
                     let ts = |i: usize| self.vs[i].timestamp(rule.timestamp);
@@ -369,6 +419,10 @@ impl<'a> PackagePlanner<'a> {
                 }
             }
             for (i, a) in candidates {
+                if unsure[i] {
+                    keeps[i].push(self.graph_unknown_reason());
+                    continue;
+                }
                 match (spared[i].take(), rule.action) {
                     (Some(how), _) => keeps[i].push(Reason::KeptByRule {
                         rule: rule.name.clone(),
@@ -378,13 +432,13 @@ impl<'a> PackagePlanner<'a> {
                     (None, RuleAction::Keep) if rule.keep_newest.is_some() => {}
                     (None, RuleAction::Keep) => keeps[i].push(Reason::KeptByRule {
                         rule: rule.name.clone(),
-                        how: Selected::Matched { age: a },
+                        how: self.how(rule, i, a),
                     }),
                     (None, RuleAction::Delete) => {
                         delete_rules[i].push(rule.name.clone());
                         deletes[i].push(Reason::DeletedByRule {
                             rule: rule.name.clone(),
-                            how: Selected::Matched { age: a },
+                            how: self.how(rule, i, a),
                         })
                     }
                 }
@@ -519,9 +573,9 @@ impl<'a> PackagePlanner<'a> {
         }
 
         let mut findings = self.findings_final();
-        let kept_blind = forced
+        let kept_blind = decisions
             .iter()
-            .filter(|f| matches!(f, Some(Reason::GraphNotRead)))
+            .filter(|d| matches!(d.reasons.first(), Some(Reason::GraphNotRead)))
             .count();
         if kept_blind > 0 {
             findings.push(Finding::NotRead { kept: kept_blind });

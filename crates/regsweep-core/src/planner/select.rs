@@ -86,6 +86,14 @@ impl PackagePlanner<'_> {
         if rule.orphans_only && !self.graph_blind && !self.is_orphan(i) {
             return Err(Miss::NotOrphan);
         }
+        if let (Some(wanted), false) = (rule.broken, self.graph_blind) {
+            let selected = self.broken[i]
+                .as_ref()
+                .is_some_and(|(listed, missing)| wanted.selects(missing.len(), *listed));
+            if !selected {
+                return Err(Miss::NotBroken { wanted });
+            }
+        }
         for cond in rule.labels.iter().filter(|_| !self.graph_blind) {
             let found = self.labels(i).and_then(|l| l.get(&cond.key));
             let ok = found.is_some_and(|val| cond.value.as_ref().is_none_or(|p| p.matches(val)));

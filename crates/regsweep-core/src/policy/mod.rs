@@ -8,8 +8,9 @@
 //! Semantics, in short: every rule is evaluated against every version of the packages
 //! it selects. A version is kept when any keep rule selects it (keep beats delete),
 //! deleted when a delete rule selects it and no keep rule does, and kept when no rule
-//! selects it. `keep_newest: N` spares the N newest versions (per group) among those
-//! the rule selects; spared versions are kept. Rule order in the file does not change
+//! selects it; a tagged version only when delete rules select every one of its tags.
+//! `keep_newest: N` spares the N newest images (per group) among those the rule
+//! selects; spared versions are kept. Rule order in the file does not change
 //! any decision; it only orders the reasons shown.
 
 pub mod file;
@@ -140,6 +141,42 @@ pub struct SemverLines {
     pub count: usize,
 }
 
+/// Broken images a rule can select (`broken:`): indexes whose listed manifests are
+/// gone from the package.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Broken {
+    /// None of the index's manifests exist.
+    Ghost,
+    /// Some of them are missing, not all.
+    Partial,
+    /// Ghost or partial.
+    Any,
+}
+
+impl Broken {
+    /// Whether an index missing `missing` of its `listed` manifests is selected.
+    pub fn selects(self, missing: usize, listed: usize) -> bool {
+        let ghost = missing > 0 && missing == listed;
+        let partial = missing > 0 && missing < listed;
+        match self {
+            Broken::Ghost => ghost,
+            Broken::Partial => partial,
+            Broken::Any => ghost || partial,
+        }
+    }
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Broken::Ghost => "ghost",
+            Broken::Partial => "partial",
+            Broken::Any => "any",
+        })
+    }
+}
+
 /// One rule of a policy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rule {
@@ -148,8 +185,10 @@ pub struct Rule {
     pub action: RuleAction,
     /// Packages the rule applies to (empty = all).
     pub packages: PatternList,
-    /// For tagged versions: which tags select them (snok's rule: one tag matches an
-    /// item, none matches an exclusion). Untagged versions are not affected.
+    /// For tagged versions: which tags select them. No tag may match an exclusion;
+    /// a keep rule needs one tag matching an item, a delete rule every tag (with the
+    /// other delete rules: deleting a version removes all its tags). Untagged
+    /// versions are not affected.
     pub tags: PatternList,
     pub tag_state: TagState,
     /// Only these digests (empty = any).
@@ -162,6 +201,10 @@ pub struct Rule {
     /// manifests no index, subject or cosign tag accounts for).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub orphans_only: bool,
+    /// Only broken images: indexes some (`partial`) or all (`ghost`) of whose
+    /// manifests are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken: Option<Broken>,
     /// Only versions older than this.
     #[serde(skip_serializing_if = "Option::is_none", with = "opt_duration")]
     pub older_than: Option<Duration>,
@@ -191,6 +234,7 @@ impl Rule {
             digests: Vec::new(),
             labels: Vec::new(),
             orphans_only: false,
+            broken: None,
             older_than: None,
             newer_than: None,
             timestamp: TimestampField::UpdatedAt,

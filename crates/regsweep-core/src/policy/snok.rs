@@ -1,11 +1,13 @@
 //! Translation of snok/container-retention-policy v3 inputs into a [`Policy`].
 //!
-//! snok's semantics, kept exactly: a version is a candidate when its package matches
+//! snok's semantics: a version is a candidate when its package matches
 //! `image-names`, it is older than `cut-off`, it matches `tag-selection`, and, if
-//! tagged, one of its tags matches `image-tags` and none matches a `!` item; then
-//! `keep-n-most-recent` spares the newest tagged candidates per package; digests in
-//! `skip-shas` are never deleted. The translation is three rules: `skip-shas` (keep),
-//! `tagged` (delete) and `untagged` (delete), shown by `--print-policy`.
+//! tagged, every one of its tags matches `image-tags` and none matches a `!` item (a
+//! partial match is kept); then `keep-n-most-recent` spares the newest tagged
+//! candidates per package; digests in `skip-shas` are never deleted. The translation
+//! is three rules: `skip-shas` (keep), `tagged` (delete) and `untagged` (delete),
+//! shown by `--print-policy`. [`parse_list`] reads snok's lone `!`. Where regsweep
+//! differs from snok is listed in docs/policy.md ("snok-style inputs").
 
 use std::time::Duration;
 

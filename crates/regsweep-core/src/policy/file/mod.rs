@@ -17,8 +17,8 @@ use crate::matcher::{Matcher, PatternList};
 use crate::model::{Digest, TimestampField};
 
 use super::{
-    GroupBy, KeepNewest, LabelCondition, Policy, PullRequestCondition, PullRequestState, Rule,
-    RuleAction, SemverLevel, SemverLines, TagState,
+    Broken, GroupBy, KeepNewest, LabelCondition, Policy, PullRequestCondition, PullRequestState,
+    Rule, RuleAction, SemverLevel, SemverLines, TagState,
 };
 
 /// The only format version so far.
@@ -94,6 +94,8 @@ struct RawRule {
     labels: Vec<LabelCondition>,
     #[serde(default)]
     orphans: bool,
+    #[serde(default, deserialize_with = "de_broken")]
+    broken: Option<Broken>,
     #[serde(default, deserialize_with = "de_opt_duration")]
     older_than: Option<Duration>,
     #[serde(default, deserialize_with = "de_opt_duration")]
@@ -339,6 +341,7 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
         digests: raw.digests,
         labels: raw.labels,
         orphans_only: raw.orphans,
+        broken: raw.broken,
         older_than: raw.older_than,
         newer_than: raw.newer_than,
         timestamp: raw.timestamp,
@@ -367,6 +370,19 @@ fn de_state<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TagState>, D::Erro
         other => Err(with_help(
             format!("`{other}` is not a tag state"),
             "write `state: tagged`, `state: untagged` or `state: any`",
+        )),
+    })
+    .map(Some)
+}
+
+fn de_broken<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Broken>, D::Error> {
+    parsed_str(d, "`ghost`, `partial` or `any`", |s| match s {
+        "ghost" => Ok(Broken::Ghost),
+        "partial" => Ok(Broken::Partial),
+        "any" => Ok(Broken::Any),
+        other => Err(with_help(
+            format!("`{other}` is not a kind of broken image"),
+            "write `broken: ghost` (an index none of whose manifests exist), `broken: partial` (some missing) or `broken: any`",
         )),
     })
     .map(Some)

@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use crate::matcher::PatternList;
 use crate::model::{Digest, TimestampField};
 use crate::policy::{
-    GroupBy, LabelCondition, Policy, PullRequestState, RuleAction, SemverLines, TagState,
+    Broken, GroupBy, LabelCondition, Policy, PullRequestState, RuleAction, SemverLines, TagState,
 };
 
 use super::{default_state, FORMAT_VERSION};
@@ -53,6 +53,8 @@ struct OutRule<'a> {
     labels: OutLabels<'a>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     orphans: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broken: Option<Broken>,
     #[serde(skip_serializing_if = "Option::is_none")]
     older_than: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,6 +132,7 @@ pub fn render(policy: &Policy) -> String {
                 digests: r.digests.iter().map(Digest::as_str).collect(),
                 labels: OutLabels(&r.labels),
                 orphans: r.orphans_only,
+                broken: r.broken,
                 older_than: r.older_than.map(format_duration),
                 newer_than: r.newer_than.map(format_duration),
                 timestamp: r.timestamp,

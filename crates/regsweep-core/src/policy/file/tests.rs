@@ -34,6 +34,7 @@ fn errors_point_at_line_and_column_with_help() {
             ("action: delete\n    state: untagged\n    tags: [v*]\n", (3, 5), "untagged", "labels"),
             ("action: delete\n    state: untagged\n    semver_lines: {count: 2}\n", (3, 5), "`semver_lines`", "state"),
             ("action: delete\n    state: untaged\n", (4, 12), "not a tag state", "untagged"),
+            ("action: delete\n    broken: some\n", (4, 13), "not a kind of broken image", "broken: ghost"),
             ("action: remove\n", (3, 13), "`remove` is not an action", "action: delete"),
             ("tags: [a]\n", (3, 5), "missing field `action`", "action: keep"),
             ("action: delete\n    digests: [\"sha256:abc\"]\n", (4, 15), "not a digest", "64 hex"),
@@ -218,5 +219,19 @@ fn snok_translation_round_trips() {
             let text = render(&p);
             assert_eq!(parse(&text).unwrap(), p, "{text}");
         }
+    }
+}
+
+#[test]
+fn broken_reads_and_renders_back() {
+    for kind in ["ghost", "partial", "any"] {
+        let p = parse(&format!("{HEAD}  - action: delete\n    broken: {kind}\n")).unwrap();
+        assert_eq!(
+            p.rules[0].broken.map(|b| b.to_string()),
+            Some(kind.to_string())
+        );
+        let text = render(&p);
+        assert!(text.contains(&format!("broken: {kind}")), "{text}");
+        assert_eq!(parse(&text).unwrap(), p);
     }
 }
