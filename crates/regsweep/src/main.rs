@@ -145,7 +145,7 @@ fn main() -> ExitCode {
         Err(e) if output::is_broken_pipe(&e) => Exit::Success.into(),
         Err(e) => {
             let failure = Failure::of(&e);
-            eprintln!("{}", escape::control_lines(&failure.message()));
+            eprintln!("{}", escape::control_lines(failure.message()));
             failure.exit().into()
         }
     }

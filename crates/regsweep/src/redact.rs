@@ -115,6 +115,7 @@ macro_rules! print {
 }
 
 /// `println!`, redacted.
+#[allow(unused_macros)]
 macro_rules! println {
     () => {
         $crate::redact::write_fmt(false, format_args!("\n"))
