@@ -9,13 +9,14 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{acme, against, args, regsweep, sim, validate, ACME_ADMIN};
+use common::{
+    acme, against, app_deleted, app_digests, args, journal_intents, regsweep, sim, validate,
+    ACME_ADMIN,
+};
 use regsweep_sim::{FailNext, FaultConfig, Sim, SimOptions};
-use serde_json::Value;
 
 /// `old` signed multi-arch images past the cut-off, one recent image kept.
 fn images(old: usize) -> String {
@@ -36,11 +37,19 @@ fn seed() -> u64 {
         .unwrap_or(1)
 }
 
-/// Random 5xx, the first DELETEs answered 502 after taking effect, some latency.
+/// Random 5xx, the first DELETEs refused with a secondary limit (429) and the next
+/// answered 502 after taking effect, some latency.
 fn chaos(seed: u64) -> FaultConfig {
     FaultConfig {
         error_rate: 0.08,
         latency: Duration::from_millis(20),
+        // Secondary limits as GitHub answers them on DELETE: 429 with retry-after.
+        fail_next: Some(FailNext {
+            count: 3,
+            status: 429,
+            method: Some("DELETE".into()),
+            path_contains: None,
+        }),
         fail_after_next: Some(FailNext {
             count: 4,
             status: 502,
@@ -50,30 +59,6 @@ fn chaos(seed: u64) -> FaultConfig {
         seed,
         ..FaultConfig::default()
     }
-}
-
-fn intents(p: &Path) -> BTreeSet<u64> {
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l["kind"] == "intent")
-        .filter_map(|l| l["id"].as_u64())
-        .collect()
-}
-
-fn deleted(s: &Sim) -> BTreeSet<u64> {
-    s.deleted("acme", "app").iter().map(|v| v.id.0).collect()
-}
-
-fn digests(s: &Sim) -> Vec<String> {
-    let mut v: Vec<String> = s
-        .versions("acme", "app")
-        .into_iter()
-        .map(|v| v.digest.to_string())
-        .collect();
-    v.sort();
-    v
 }
 
 fn apply_args(journal: &Path) -> Vec<String> {
@@ -90,6 +75,9 @@ fn apply_args(journal: &Path) -> Vec<String> {
                 "30d",
                 "--concurrency",
                 "4",
+                // regsweep's own pacing off: the emulator's limit must be met.
+                "--delete-points-per-minute",
+                "60000",
                 "--journal",
                 journal.to_str().unwrap(),
             ],
@@ -128,7 +116,7 @@ async fn chaos_kill_rerun_journal_restore_validate() {
         },
     )
     .await;
-    let before = digests(&s);
+    let before = app_digests(&s);
     s.set_faults(chaos(seed));
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
@@ -140,7 +128,7 @@ async fn chaos_kill_rerun_journal_restore_validate() {
     cmd.stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().expect("regsweep starts");
-    while deleted(&s).len() < kill_after {
+    while app_deleted(&s).len() < kill_after {
         if let Some(status) = child.try_wait().expect("try_wait") {
             panic!("regsweep ended ({status}) before it could be killed mid-run");
         }
@@ -151,8 +139,8 @@ async fn chaos_kill_rerun_journal_restore_validate() {
     while s.in_flight() > 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let gone = deleted(&s);
-    let named = intents(&journal);
+    let gone = app_deleted(&s);
+    let named = journal_intents(&journal);
     assert!(
         gone.is_subset(&named),
         "seed {seed}: deleted but not journaled after kill -9: {:?}",
@@ -161,8 +149,8 @@ async fn chaos_kill_rerun_journal_restore_validate() {
 
     // Re-run (still under faults) until the policy is carried out completely.
     until_ok(&s, "apply", &argv).await;
-    let gone = deleted(&s);
-    let named = intents(&journal);
+    let gone = app_deleted(&s);
+    let named = journal_intents(&journal);
     // Every old tag is gone; what an interrupted image left untagged (platforms
     // deleted after their index) is not selected by a tagged-only policy, and
     // breaks nothing.
@@ -183,7 +171,8 @@ async fn chaos_kill_rerun_journal_restore_validate() {
     );
     // The chaos was real: limits hit, 5xx answered (random and after the fact).
     let stats = s.stats();
-    assert!(stats.secondary_limited > 0, "seed {seed}: {stats:?}");
+    let limited = stats.secondary_limited + stats.by_status.get(&429).copied().unwrap_or(0);
+    assert!(limited >= 3, "seed {seed}: {stats:?}");
     let fives: u64 = [502u16, 503]
         .iter()
         .filter_map(|c| stats.by_status.get(c))
@@ -206,7 +195,11 @@ async fn chaos_kill_rerun_journal_restore_validate() {
     .collect();
     until_ok(&s, "restore", &restore).await;
     s.set_faults(FaultConfig::default());
-    assert_eq!(digests(&s), before, "seed {seed}: every version is back");
+    assert_eq!(
+        app_digests(&s),
+        before,
+        "seed {seed}: every version is back"
+    );
     let v = validate(&s, "app").await;
     assert_eq!(v.code, 0, "seed {seed}: {}{}", v.stdout, v.stderr);
     s.shutdown().await;

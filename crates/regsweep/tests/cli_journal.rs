@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{
-    acme, against, args, fail_next, generated, regsweep, sim, slow, validate, ACME_ADMIN,
-    TAGGED_OLD,
+    acme, against, app_deleted, app_digests, args, fail_next, generated, journal_intents, regsweep,
+    sim, slow, validate, ACME_ADMIN, TAGGED_OLD,
 };
 use regsweep_sim::{FailNext, FaultConfig, Sim, SimOptions};
 use serde_json::Value;
@@ -46,30 +46,6 @@ fn lines(p: &Path) -> Vec<Value> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
-}
-
-/// Ids with an intent line.
-fn intents(p: &Path) -> BTreeSet<u64> {
-    lines(p)
-        .iter()
-        .filter(|l| l["kind"] == "intent")
-        .map(|l| l["id"].as_u64().unwrap())
-        .collect()
-}
-
-/// Ids of `app` the emulator has deleted.
-fn deleted(s: &Sim) -> BTreeSet<u64> {
-    s.deleted("acme", "app").iter().map(|v| v.id.0).collect()
-}
-
-fn digests(s: &Sim) -> Vec<String> {
-    let mut v: Vec<String> = s
-        .versions("acme", "app")
-        .into_iter()
-        .map(|v| v.digest.to_string())
-        .collect();
-    v.sort();
-    v
 }
 
 async fn apply(s: &Sim, journal: &Path, extra: &[&str]) -> common::Run {
@@ -130,10 +106,10 @@ async fn deleted_then_502_is_journaled() {
     )
     .await;
     assert_ne!(run.code, 2, "{}", run.stderr);
-    let gone = deleted(&s);
+    let gone = app_deleted(&s);
     assert!(gone.len() > 3, "the policy deletes old tagged versions");
     assert_eq!(
-        intents(&journal),
+        journal_intents(&journal),
         gone,
         "every deleted version is journaled"
     );
@@ -151,7 +127,7 @@ async fn deleted_then_502_is_journaled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_run_journal_names_every_deleted_version() {
     let s = sim(&acme(&images(6)), slow(150)).await;
-    let before = digests(&s);
+    let before = app_digests(&s);
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("j.jsonl");
     let mut cmd = against(
@@ -169,7 +145,7 @@ async fn kill_9_mid_run_journal_names_every_deleted_version() {
         .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().expect("regsweep starts");
     // Wait for some deletions, then kill -9 with requests in flight.
-    while deleted(&s).len() < 4 {
+    while app_deleted(&s).len() < 4 {
         if let Some(status) = child.try_wait().expect("try_wait") {
             panic!("regsweep ended ({status}) before it could be killed mid-run");
         }
@@ -182,8 +158,8 @@ async fn kill_9_mid_run_journal_names_every_deleted_version() {
     while s.in_flight() > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let gone = deleted(&s);
-    let named = intents(&journal);
+    let gone = app_deleted(&s);
+    let named = journal_intents(&journal);
     assert!(
         gone.is_subset(&named),
         "deleted but not journaled: {:?}",
@@ -192,7 +168,7 @@ async fn kill_9_mid_run_journal_names_every_deleted_version() {
     s.set_faults(FaultConfig::default());
     let restored = restore(&s, &journal).await;
     assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
-    assert_eq!(digests(&s), before, "everything is back");
+    assert_eq!(app_digests(&s), before, "everything is back");
     let v = validate(&s, "app").await;
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     s.shutdown().await;
@@ -201,7 +177,7 @@ async fn kill_9_mid_run_journal_names_every_deleted_version() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn torn_last_line_is_skipped_by_restore() {
     let s = sim(&acme(&images(1)), SimOptions::default()).await;
-    let before = digests(&s);
+    let before = app_digests(&s);
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("j.jsonl");
     let applied = apply(&s, &journal, &[]).await;
@@ -213,7 +189,7 @@ async fn torn_last_line_is_skipped_by_restore() {
     let restored = restore(&s, &journal).await;
     assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
     assert!(restored.stderr.contains("torn"), "{}", restored.stderr);
-    assert_eq!(digests(&s), before);
+    assert_eq!(app_digests(&s), before);
     s.shutdown().await;
 }
 
@@ -232,11 +208,11 @@ async fn next_run_never_glues_onto_torn_line() {
     for l in &all[1..] {
         serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{l}: {e}"));
     }
-    assert_eq!(intents(&journal), deleted(&s));
+    assert_eq!(journal_intents(&journal), app_deleted(&s));
     let restored = restore(&s, &journal).await;
     assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
     assert!(restored.stderr.contains("torn"), "{}", restored.stderr);
-    assert!(deleted(&s).is_empty());
+    assert!(app_deleted(&s).is_empty());
     s.shutdown().await;
 }
 
@@ -246,7 +222,7 @@ async fn journal_write_error_stops_deleting() {
     let run = apply(&s, Path::new("/dev/full"), &["--output", "json"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
-        deleted(&s).is_empty(),
+        app_deleted(&s).is_empty(),
         "nothing deleted without its journal line"
     );
     assert!(!s.requests().iter().any(|r| r.method == "DELETE"));
@@ -273,7 +249,7 @@ async fn journal_in_missing_directory_exits_2_before_listing() {
     assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
     assert!(run.stderr.contains("help:"), "{}", run.stderr);
     assert!(s.requests().is_empty(), "{:?}", s.requests());
-    assert!(deleted(&s).is_empty());
+    assert!(app_deleted(&s).is_empty());
     s.shutdown().await;
 }
 
@@ -290,12 +266,12 @@ async fn journal_dev_zero_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_twice_is_idempotent() {
     let s = sim(&acme(&images(2)), SimOptions::default()).await;
-    let before = digests(&s);
+    let before = app_digests(&s);
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("j.jsonl");
     let applied = apply(&s, &journal, &[]).await;
     assert_eq!(applied.code, 0, "{}", applied.stderr);
-    let n = deleted(&s).len();
+    let n = app_deleted(&s).len();
     assert!(n > 0);
     let first = restore(&s, &journal).await;
     assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
@@ -323,7 +299,7 @@ async fn restore_twice_is_idempotent() {
         second.stdout
     );
     assert_eq!(posts(&s), after_first, "nothing restored twice");
-    assert_eq!(digests(&s), before);
+    assert_eq!(app_digests(&s), before);
     s.shutdown().await;
 }
 
@@ -372,13 +348,13 @@ async fn restore_puts_children_before_index() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_delete_is_retried_by_restore_as_possibly_deleted() {
     let s = sim(&acme(&images(1)), SimOptions::default()).await;
-    let before = digests(&s);
+    let before = app_digests(&s);
     s.set_faults(fail_next(50, 502, Some("DELETE")));
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("j.jsonl");
     let applied = apply(&s, &journal, &[]).await;
     assert_eq!(applied.code, 1, "{}", applied.stderr);
-    assert!(deleted(&s).is_empty());
+    assert!(app_deleted(&s).is_empty());
     s.set_faults(FaultConfig::default());
     let restored = restore(&s, &journal).await;
     assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
@@ -387,6 +363,6 @@ async fn a_failed_delete_is_retried_by_restore_as_possibly_deleted() {
         "{}",
         restored.stdout
     );
-    assert_eq!(digests(&s), before);
+    assert_eq!(app_digests(&s), before);
     s.shutdown().await;
 }

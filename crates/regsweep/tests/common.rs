@@ -272,3 +272,29 @@ pub fn parse_github_outputs(text: &str) -> std::collections::BTreeMap<String, St
     }
     out
 }
+
+/// Ids with an intent line in a write-ahead journal (torn lines left out).
+pub fn journal_intents(p: &Path) -> std::collections::BTreeSet<u64> {
+    read(p)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["kind"] == "intent")
+        .filter_map(|l| l["id"].as_u64())
+        .collect()
+}
+
+/// Ids of `acme/app` the emulator holds as deleted.
+pub fn app_deleted(s: &Sim) -> std::collections::BTreeSet<u64> {
+    s.deleted("acme", "app").iter().map(|v| v.id.0).collect()
+}
+
+/// The digests of `acme/app`'s active versions, sorted.
+pub fn app_digests(s: &Sim) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .versions("acme", "app")
+        .into_iter()
+        .map(|v| v.digest.to_string())
+        .collect();
+    v.sort();
+    v
+}
