@@ -278,6 +278,10 @@ pub enum Reason {
     OverridesDelete { rule: String },
     /// Skipped: GitHub would refuse.
     Refused { refusal: Refusal },
+    /// Deleted during the run although the plan skipped it as the last tagged
+    /// version: GitHub refused to delete `kept`, a tagged version of the same
+    /// package, which therefore stays.
+    NoLongerLastTagged { kept: VersionRef },
     /// Kept: a manifest of this package could not be read, so what untagged versions
     /// belong to kept images is unknown.
     GraphUnknown { unread: VersionRef },
@@ -335,6 +339,11 @@ impl fmt::Display for Reason {
             Reason::DeletedWith { relation, parent } => write!(f, "{relation} of deleted {parent}"),
             Reason::OverridesDelete { rule } => write!(f, "overrides rule `{rule}`, which would delete it"),
             Reason::Refused { refusal } => write!(f, "{refusal}"),
+            Reason::NoLongerLastTagged { kept } => write!(
+                f,
+                "no longer the last tagged version: {kept} (id {}) stays, GitHub refused to delete it",
+                kept.id
+            ),
             Reason::GraphUnknown { unread } => write!(
                 f,
                 "kept for safety: the manifest of {unread} could not be read, so its children are unknown"

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use regsweep_core::graph::{ChildRef, ManifestKind, ManifestNode, Platform};
 use regsweep_core::matcher::PatternList;
-use regsweep_core::plan::{Action, Finding, Plan};
+use regsweep_core::plan::{Action, Finding, Plan, PlanRef};
 use regsweep_core::planner::{plan, PlanInput, PlanOptions};
 use regsweep_core::policy::snok::{SnokInputs, TagSelection};
 use regsweep_core::policy::{Policy, Rule, RuleAction};
@@ -412,4 +412,77 @@ fn may_delete_says_whether_a_package_needs_its_manifests_read() {
     assert!(!may(&file(
         "rules:\n  - action: delete\n    packages: [other]\n"
     )));
+}
+
+#[test]
+fn a_refused_deletion_frees_the_version_skipped_as_last_tagged() {
+    let mut w = World::new();
+    w.manifest(1, &[], 40);
+    w.index(3, &["v1"], 40, &[(1, "linux/amd64")]);
+    w.index(5, &["v0"], 50, &[]);
+    let policy = snok(TagSelection::Both, "", 0, 7);
+    let inv = Inventory {
+        packages: vec![Package {
+            name: "app".into(),
+            visibility: None,
+            versions: w.versions.clone(),
+        }],
+    };
+    let input = PlanInput {
+        inventory: &inv,
+        graph: &w.graph,
+        policy: &policy,
+        now: now(),
+        options: PlanOptions {
+            github_refusals: true,
+        },
+        pulls: &HashMap::new(),
+    };
+    let mut p = plan(input);
+    assert_eq!(action(&p, 3), Action::Skip);
+    let planned = p.order.len();
+    let runs = p.runs.len();
+    // GitHub refused to delete v0 (5): v1 is no longer the last tagged version.
+    let refused = p.order[position(&p, 5)];
+    assert_eq!(
+        regsweep_core::planner::revisit(input, &mut p, &[refused]),
+        2
+    );
+    assert_eq!(action(&p, 3), Action::Delete);
+    assert_eq!(action(&p, 1), Action::Delete, "its child goes with it");
+    assert_eq!(p.order.len(), planned + 2);
+    assert_eq!(p.runs.len(), runs + 1, "the freed image is one run");
+    assert!(
+        position(&p, 3) < position(&p, 1),
+        "the index before its child"
+    );
+    assert!(
+        position(&p, 5) < planned,
+        "the refused one is not planned again"
+    );
+    let r = &decision(&p, 3).reasons;
+    assert!(
+        matches!(&r[0], Reason::NoLongerLastTagged { kept } if kept.id == VersionId(5)),
+        "{r:?}"
+    );
+    assert_eq!(
+        r[0].to_string(),
+        "no longer the last tagged version: app:v0 (id 5) stays, GitHub refused to delete it"
+    );
+    assert!(matches!(r[1], Reason::DeletedByRule { .. }), "{r:?}");
+    // A refusal of an untagged version frees nothing.
+    let mut q = plan(input);
+    let untagged = PlanRef {
+        package: 0,
+        decision: q.packages[0]
+            .decisions
+            .iter()
+            .position(|d| d.id == VersionId(1))
+            .unwrap(),
+    };
+    assert_eq!(
+        regsweep_core::planner::revisit(input, &mut q, &[untagged]),
+        0
+    );
+    assert_eq!(action(&q, 3), Action::Skip);
 }

@@ -165,6 +165,16 @@ pub async fn run_resolved(
             progress,
         )
         .await?;
+        let e = revisit_refusals(
+            settings,
+            &mut planned,
+            e,
+            &source,
+            &cancel,
+            journal.as_ref(),
+            progress,
+        )
+        .await?;
         planned.timings.deleting_ms = t.elapsed().as_millis();
         execution = Some(e);
     } else if apply {
@@ -221,6 +231,75 @@ pub async fn run_resolved(
         _ => Exit::Success,
     };
     Ok(exit)
+}
+
+/// After the planned deletions: GitHub refused some (they stay), so a version the
+/// plan skipped as the last tagged version of such a package may no longer be.
+/// The pure planner revisits those packages; what it now deletes is deleted in this
+/// run, after the package's other deletions, its outcomes appended to `e`.
+async fn revisit_refusals(
+    settings: &Settings,
+    planned: &mut Planned,
+    mut e: Execution,
+    source: &Source,
+    cancel: &CancellationToken,
+    journal: Option<&Journal>,
+    progress: &Progress,
+) -> anyhow::Result<Execution> {
+    if e.interrupted || e.journal_error.is_some() {
+        return Ok(e);
+    }
+    let refused: Vec<_> = planned
+        .plan
+        .order
+        .iter()
+        .zip(&e.outcomes)
+        .filter(|(_, o)| matches!(o, executor::Outcome::Skipped(_)))
+        .map(|(r, _)| *r)
+        .collect();
+    if refused.is_empty() {
+        return Ok(e);
+    }
+    let (order_before, runs_before) = (planned.plan.order.len(), planned.plan.runs.len());
+    let listing = &planned.listing;
+    let input = PlanInput {
+        inventory: &listing.inventory,
+        graph: &listing.graph,
+        policy: &settings.policy,
+        now: settings.now,
+        options: listing.options,
+        pulls: &listing.pulls,
+    };
+    let added = planner::revisit(input, &mut planned.plan, &refused);
+    if added == 0 {
+        return Ok(e);
+    }
+    tracing::info!(
+        "GitHub refused {}; {} no longer needed as the last tagged version, deleting now",
+        report::count(refused.len(), "deletion"),
+        report::count(added, "version")
+    );
+    let extra = Plan {
+        packages: planned.plan.packages.clone(),
+        order: planned.plan.order[order_before..].to_vec(),
+        runs: planned.plan.runs[runs_before..].to_vec(),
+    };
+    let more = executor::execute(
+        &extra,
+        source,
+        Limits {
+            concurrency: settings.concurrency,
+            reserve_requests: settings.reserve_requests,
+        },
+        cancel.clone(),
+        journal,
+        progress,
+    )
+    .await?;
+    e.outcomes.extend(more.outcomes);
+    e.interrupted |= more.interrupted;
+    e.journal_error = e.journal_error.or(more.journal_error);
+    Ok(e)
 }
 
 /// Writes every unreadable package's message to stderr; whether there was one

@@ -441,8 +441,8 @@ fn consistent(what: &str, doc: &Value) {
 /// nested index; an orphan; a ghost, a partial image and a dangling signature; a
 /// package whose manifests cannot be read; a refusal predicted (last tagged version)
 /// and one met at delete time (public, 6,000 downloads); `--graph skip`; an injected
-/// failed DELETE, then one answered 404 (already gone); and a run stopped at the
-/// rate-limit reserve.
+/// failed DELETE, then one answered 404 (already gone); a run stopped at the
+/// rate-limit reserve; and a refusal that frees the last tagged version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_document_matches_the_schema_and_every_kind_is_produced() {
     let mut seen = Seen::default();
@@ -544,6 +544,24 @@ async fn every_document_matches_the_schema_and_every_kind_is_produced() {
         "{}",
         doc["totals"]
     );
+    s.shutdown().await;
+
+    // GitHub refuses the popular old image; the one skipped as the last tagged
+    // version is then deleted in the same run (no_longer_last_tagged).
+    let s = sim(
+        &acme("      - name: app\n        visibility: public\n        images:\n          - {handle: hot, tags: [hot], age: 60d, downloads: 6000}\n          - {handle: last, tags: [last], age: 40d}\n"),
+        SimOptions::default(),
+    )
+    .await;
+    let (r, doc) = checked(
+        &s,
+        "apply, a refusal freeing the last tagged version",
+        &args("apply", &[&ACME_ADMIN, &old]),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(doc["totals"]["deleted"], 1, "{}", doc["totals"]);
     s.shutdown().await;
 
     assert_all_seen(&seen);

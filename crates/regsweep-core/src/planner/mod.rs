@@ -28,7 +28,10 @@ use crate::policy::{Policy, RuleAction};
 use crate::reason::{Miss, Reason, Refusal, Relation, RuleMiss, Selected, VersionRef};
 
 mod order;
+mod revisit;
 mod select;
+
+pub use revisit::revisit;
 
 /// Knobs of the planner that depend on the backend.
 #[derive(Clone, Copy, Debug, Default)]
@@ -148,6 +151,8 @@ struct PackagePlanner<'a> {
     /// Deciding before the manifests are read: conditions that need them (orphans,
     /// labels) are taken as holding.
     graph_blind: bool,
+    /// Versions GitHub refused to delete during the run (`revisit`): they stay.
+    known_kept: Vec<bool>,
 }
 
 /// Whether every tag of `v` is a cosign / referrers tag (an artifact, not an image).
@@ -173,6 +178,7 @@ impl<'a> PackagePlanner<'a> {
             findings: Vec::new(),
             graph_blind: false,
             graph_read: input.graph.package(&pkg.name).is_some(),
+            known_kept: vec![false; n],
         };
         me.build_edges();
         me
@@ -464,6 +470,7 @@ impl<'a> PackagePlanner<'a> {
             let root: Vec<bool> = (0..n)
                 .map(|i| {
                     initial[i] == Initial::Strong
+                        || self.known_kept[i]
                         || skip[i].is_some()
                         || forced[i].is_some()
                         || (initial[i] == Initial::Weak
@@ -504,7 +511,10 @@ impl<'a> PackagePlanner<'a> {
                     .iter()
                     .map(|r| Reason::OverridesDelete { rule: r.clone() })
             };
-            let (action, reasons): (Action, Vec<Reason>) = if let Some(refusal) = &skip[i] {
+            let (action, reasons): (Action, Vec<Reason>) = if self.known_kept[i] {
+                // Refused at delete time: the caller keeps the refusal's outcome.
+                (Action::Skip, deletes[i].clone())
+            } else if let Some(refusal) = &skip[i] {
                 let mut r = vec![Reason::Refused {
                     refusal: refusal.clone(),
                 }];
