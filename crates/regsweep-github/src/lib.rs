@@ -39,6 +39,8 @@ mod stats;
 mod transport;
 mod urls;
 mod wire;
+#[cfg(test)]
+mod wire_fuzz;
 
 pub use client::{GithubClient, TokenInfo, API_VERSION};
 pub use config::ClientConfig;
