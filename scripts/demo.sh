@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-registry.sh >/dev/null
-exec cargo run --quiet -p regsweep -- demo "$@"
+exec cargo run --quiet -p regsweep --features emulator -- demo "$@"

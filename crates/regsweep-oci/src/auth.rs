@@ -58,13 +58,6 @@ impl Scope {
         }
     }
 
-    pub fn push(repo: &str) -> Self {
-        Scope::Repository {
-            repo: repo.to_string(),
-            actions: "pull,push",
-        }
-    }
-
     pub fn delete(repo: &str) -> Self {
         Scope::Repository {
             repo: repo.to_string(),
@@ -385,10 +378,6 @@ mod tests {
     #[test]
     fn scopes() {
         assert_eq!(Scope::pull("acme/app").key(), "repository:acme/app:pull");
-        assert_eq!(
-            Scope::push("acme/app").key(),
-            "repository:acme/app:pull,push"
-        );
         assert_eq!(
             Scope::delete("acme/app").key(),
             "repository:acme/app:delete"

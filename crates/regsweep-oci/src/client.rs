@@ -91,9 +91,6 @@ impl Counters {
 /// A cell per digest: filled once, awaited by every concurrent caller.
 pub(crate) type Cells<T> = Mutex<HashMap<Digest, Arc<OnceCell<T>>>>;
 
-/// Blobs known to be in a repository (or being uploaded), keyed by (repository, digest).
-pub(crate) type BlobCells = Mutex<HashMap<(String, Digest), Arc<OnceCell<()>>>>;
-
 pub(crate) fn cell<T>(cells: &Cells<T>, digest: &Digest) -> Arc<OnceCell<T>> {
     let mut map = cells.lock().unwrap_or_else(|p| p.into_inner());
     map.entry(digest.clone()).or_default().clone()
@@ -116,7 +113,6 @@ pub(crate) struct Inner {
     pub disk: Option<DiskCache>,
     pub nodes: Cells<ManifestNode>,
     pub labels: Cells<BTreeMap<String, String>>,
-    pub known_blobs: BlobCells,
 }
 
 /// A client of one OCI Distribution registry. Cheap to clone (shared state inside);
@@ -191,11 +187,6 @@ impl Call {
         self
     }
 
-    pub fn body(mut self, body: Bytes) -> Self {
-        self.body = Some(body);
-        self
-    }
-
     pub fn label(&self) -> String {
         label(&self.method, &self.url)
     }
@@ -249,7 +240,6 @@ impl RegistryClient {
                 disk,
                 nodes: Mutex::default(),
                 labels: Mutex::default(),
-                known_blobs: Mutex::default(),
             }),
         })
     }

@@ -4,8 +4,8 @@
 //! It owns: authentication (challenges, bearer tokens per scope), retries with backoff,
 //! reading manifests (verified by digest, cached in memory and on disk), reading a
 //! package's manifest graph and labels, listing tags and the catalog, the referrers API,
-//! deleting by digest, and pushing blobs and manifests ([`testimage`] builds realistic
-//! test images for the emulator and tests).
+//! and deleting by digest. It never pushes: test images are built and pushed by the
+//! test-support crate regsweep-testimage.
 //!
 //! It must not decide anything: which manifests to keep or delete is the planner's job
 //! (regsweep-core). It never prints secrets.
@@ -21,10 +21,8 @@ mod graph_read;
 mod listing;
 mod manifests;
 mod paths;
-mod push;
 mod referrers;
 mod retry;
-pub mod testimage;
 
 pub use auth::Auth;
 pub use challenge::{parse_challenges, Challenge};

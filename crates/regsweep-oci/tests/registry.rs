@@ -2,15 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
 use regsweep_core::graph::{ManifestKind, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
 use regsweep_core::Digest;
-use regsweep_oci::testimage::{parse_platform, push_image, ImageSpec, Role};
 use regsweep_oci::{Auth, OciError, OciOptions, RegistryClient};
 use regsweep_sim::LocalRegistry;
+use regsweep_testimage::{parse_platform, push_image, ImageSpec, Pusher, Role};
 
 fn registry() -> LocalRegistry {
     LocalRegistry::start().expect("registry starts (apt-get install docker-registry)")
+}
+
+/// Pushes test images (the client under test never pushes).
+fn pusher(reg: &LocalRegistry) -> Pusher {
+    Pusher::new(reg.url().clone())
 }
 
 fn client(reg: &LocalRegistry) -> RegistryClient {
@@ -70,9 +74,14 @@ fn tags(t: &[&str]) -> Vec<String> {
 async fn multi_arch_image_graph_has_every_edge() {
     let reg = registry();
     let c = client(&reg);
-    let img = push_image(&c, "acme/app", &tags(&["v1", "latest"]), &full_spec(1))
-        .await
-        .unwrap();
+    let img = push_image(
+        &pusher(&reg),
+        "acme/app",
+        &tags(&["v1", "latest"]),
+        &full_spec(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(img.root.role, Role::Index);
     assert_eq!(img.root.tag.as_deref(), Some("v1"));
     assert_eq!(img.manifests.len(), 2 + 2 + 1 + 4);
@@ -179,7 +188,7 @@ async fn nested_index_is_read_recursively() {
         nested: true,
         ..ImageSpec::with_platforms(&["linux/amd64", "linux/arm/v7"])
     };
-    let img = push_image(&c, "acme/nested", &tags(&["v1"]), &spec)
+    let img = push_image(&pusher(&reg), "acme/nested", &tags(&["v1"]), &spec)
         .await
         .unwrap();
     let inner = img.find(|r| *r == Role::NestedIndex).unwrap();
@@ -211,7 +220,7 @@ async fn docker_media_types() {
         labels: labels(),
         ..ImageSpec::with_platforms(&["linux/amd64", "linux/arm64"])
     };
-    let img = push_image(&c, "acme/docker", &tags(&["v1"]), &spec)
+    let img = push_image(&pusher(&reg), "acme/docker", &tags(&["v1"]), &spec)
         .await
         .unwrap();
     assert_eq!(img.root.media_type, DOCKER_LIST);
@@ -235,7 +244,7 @@ async fn docker_media_types() {
 async fn single_platform_untagged_image() {
     let reg = registry();
     let c = client(&reg);
-    let img = push_image(&c, "acme/one", &[], &ImageSpec::default())
+    let img = push_image(&pusher(&reg), "acme/one", &[], &ImageSpec::default())
         .await
         .unwrap();
     assert_eq!(img.manifests.len(), 1);
@@ -257,11 +266,11 @@ async fn single_platform_untagged_image() {
 async fn delete_by_digest_removes_manifest_and_tags() {
     let reg = registry();
     let c = client(&reg);
-    let keep = push_image(&c, "acme/del", &tags(&["keep"]), &full_spec(7))
+    let keep = push_image(&pusher(&reg), "acme/del", &tags(&["keep"]), &full_spec(7))
         .await
         .unwrap();
     let img = push_image(
-        &c,
+        &pusher(&reg),
         "acme/del",
         &tags(&["a", "b"]),
         &ImageSpec::with_platforms(&["linux/amd64", "linux/arm64"]),
@@ -322,7 +331,7 @@ async fn delete_by_digest_removes_manifest_and_tags() {
 #[tokio::test]
 async fn memory_cache_and_coalescing() {
     let reg = registry();
-    let pusher = client(&reg);
+    let pusher = pusher(&reg);
     let img = push_image(&pusher, "acme/cache", &tags(&["v1"]), &full_spec(3))
         .await
         .unwrap();
@@ -374,7 +383,7 @@ async fn memory_cache_and_coalescing() {
 #[tokio::test]
 async fn disk_cache_is_reused_and_verified() {
     let reg = registry();
-    let pusher = client(&reg);
+    let pusher = pusher(&reg);
     let img = push_image(&pusher, "acme/disk", &tags(&["v1"]), &full_spec(5))
         .await
         .unwrap();
@@ -417,9 +426,14 @@ async fn disk_cache_is_reused_and_verified() {
 async fn missing_manifests_are_listed() {
     let reg = registry();
     let c = client(&reg);
-    let img = push_image(&c, "acme/miss", &tags(&["v1"]), &ImageSpec::default())
-        .await
-        .unwrap();
+    let img = push_image(
+        &pusher(&reg),
+        "acme/miss",
+        &tags(&["v1"]),
+        &ImageSpec::default(),
+    )
+    .await
+    .unwrap();
     let ghost = regsweep_oci::sha256_digest(b"not pushed");
     let g = c
         .read_graph(
@@ -435,40 +449,11 @@ async fn missing_manifests_are_listed() {
 }
 
 #[tokio::test]
-async fn blobs_are_not_uploaded_twice() {
-    let reg = registry();
-    let data = Bytes::from_static(b"some layer bytes");
-    let a = client(&reg);
-    let d = a.push_blob("acme/blobs", data.clone()).await.unwrap();
-    assert_eq!(d, regsweep_oci::sha256_digest(&data));
-    assert_eq!(a.stats().requests, 3); // HEAD, POST, PUT
-    a.push_blob("acme/blobs", data.clone()).await.unwrap();
-    assert_eq!(a.stats().requests, 3); // remembered
-    let b = client(&reg);
-    b.push_blob("acme/blobs", data).await.unwrap();
-    assert_eq!(b.stats().requests, 1); // HEAD found it
-}
-
-#[tokio::test]
-async fn push_manifest_checks_its_digest_reference() {
-    let reg = registry();
-    let c = client(&reg);
-    let body = Bytes::from_static(b"{}");
-    let other = regsweep_oci::sha256_digest(b"other");
-    let err = c
-        .push_manifest("acme/x", other.as_str(), OCI_MANIFEST, body)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, OciError::DigestMismatch { .. }), "{err}");
-    assert_eq!(c.stats().requests, 0);
-}
-
-#[tokio::test]
 async fn catalog_lists_repositories() {
     let reg = registry();
     let c = client(&reg);
     for repo in ["acme/a", "acme/b", "other"] {
-        push_image(&c, repo, &tags(&["v1"]), &ImageSpec::default())
+        push_image(&pusher(&reg), repo, &tags(&["v1"]), &ImageSpec::default())
             .await
             .unwrap();
     }
@@ -505,15 +490,16 @@ async fn invalid_names_are_refused_without_requests() {
 async fn hundreds_of_images_push_quickly() {
     let reg = registry();
     let c = client(&reg);
+    let p = pusher(&reg);
     let pushes = (0..200u64).map(|seed| {
-        let c = c.clone();
+        let p = p.clone();
         async move {
             let spec = ImageSpec {
                 seed,
                 signature: seed % 3 == 0,
                 ..ImageSpec::with_platforms(&["linux/amd64", "linux/arm64"])
             };
-            push_image(&c, "acme/many", &[format!("v{seed}")], &spec).await
+            push_image(&p, "acme/many", &[format!("v{seed}")], &spec).await
         }
     });
     let images = futures::future::try_join_all(pushes).await.unwrap();

@@ -6,8 +6,7 @@ use bytes::Bytes;
 use regsweep_core::Digest;
 use sha2::{Digest as _, Sha256};
 
-use regsweep_oci::testimage::{parse_platform, push_image, ImageSpec, Role};
-use regsweep_oci::{Auth, OciOptions, RegistryClient};
+use regsweep_testimage::{parse_platform, push_image, ImageSpec, Pusher, Role};
 
 use crate::scenario::ImageEntry;
 
@@ -126,7 +125,7 @@ pub(crate) async fn push(
     repository: &str,
     image: &ImageEntry,
 ) -> anyhow::Result<Vec<Made>> {
-    let client = RegistryClient::new(backing.url.clone(), Auth::Anonymous, OciOptions::default())?;
+    let client = Pusher::new(backing.url.clone());
     let spec = ImageSpec {
         platforms: image
             .platforms

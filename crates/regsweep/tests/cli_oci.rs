@@ -17,9 +17,9 @@ use std::collections::BTreeSet;
 use common::{args, decisions, Run};
 use regsweep_core::graph::OCI_INDEX;
 use regsweep_core::Digest;
-use regsweep_oci::testimage::{push_image, ImageSpec, PushedImage, PushedManifest, Role};
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 use regsweep_sim::LocalRegistry;
+use regsweep_testimage::{push_image, ImageSpec, PushedImage, PushedManifest, Pusher, Role};
 
 const APP: &str = "acme/app";
 
@@ -60,7 +60,7 @@ fn tags(t: &[&str]) -> Vec<String> {
 }
 
 /// Pushes the referrers-tag fallback index for `image`'s referrer.
-async fn push_referrers_index(c: &RegistryClient, image: &PushedImage) -> Digest {
+async fn push_referrers_index(c: &Pusher, image: &PushedImage) -> Digest {
     let r = image
         .find(|r| *r == Role::Referrer)
         .expect("image has a referrer");
@@ -86,7 +86,7 @@ async fn push_referrers_index(c: &RegistryClient, image: &PushedImage) -> Digest
 
 async fn world() -> World {
     let reg = LocalRegistry::start().expect("registry starts (apt-get install docker-registry)");
-    let c = client(&reg);
+    let c = Pusher::new(reg.url().clone());
     let two = ["linux/amd64", "linux/arm64"];
     let v0 = push(
         &c,
@@ -216,13 +216,7 @@ async fn assert_served<'a>(
 }
 
 /// Pushes an image into `repo` with `tags`; `what` names it if that fails.
-async fn push(
-    c: &RegistryClient,
-    repo: &str,
-    t: &[&str],
-    spec: &ImageSpec,
-    what: &str,
-) -> PushedImage {
+async fn push(c: &Pusher, repo: &str, t: &[&str], spec: &ImageSpec, what: &str) -> PushedImage {
     push_image(c, repo, &tags(t), spec)
         .await
         .unwrap_or_else(|e| panic!("{what} pushed: {e:?}"))
@@ -596,7 +590,7 @@ async fn dangling_signature_is_reported_and_deleted_only_with_delete_orphans() {
     let w = world().await;
     let c = client(&w.reg);
     let gone = push(
-        &c,
+        &Pusher::new(w.reg.url().clone()),
         APP,
         &["g1"],
         &ImageSpec {

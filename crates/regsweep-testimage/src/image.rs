@@ -1,4 +1,4 @@
-//! Builds and pushes realistic test images into a registry: single-platform images,
+//! Builds realistic test images and pushes them into a registry: single-platform images,
 //! multi-platform indexes (OCI or Docker types), buildx attestation manifests, nested
 //! indexes, cosign-style `.sig`/`.att`/`.sbom` tags and OCI 1.1 referrers.
 //!
@@ -16,9 +16,7 @@ use regsweep_core::Digest;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::client::RegistryClient;
-use crate::digest::sha256_digest;
-use crate::error::OciError;
+use crate::push::{sha256_digest, PushError, Pusher};
 
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -427,11 +425,7 @@ impl Built {
     }
 }
 
-async fn push_by_digest(
-    client: &RegistryClient,
-    repo: &str,
-    m: &PushedManifest,
-) -> Result<(), OciError> {
+async fn push_by_digest(client: &Pusher, repo: &str, m: &PushedManifest) -> Result<(), PushError> {
     let reference = m.tag.clone().unwrap_or_else(|| m.digest.to_string());
     client
         .push_manifest(repo, &reference, &m.media_type, m.body.clone())
@@ -442,15 +436,11 @@ async fn push_by_digest(
 /// Builds the image `spec` describes and pushes it into `repo`, the root tagged with
 /// every tag in `tags` (none: pushed by digest only, an untagged image).
 pub async fn push_image(
-    client: &RegistryClient,
+    client: &Pusher,
     repo: &str,
     tags: &[String],
     spec: &ImageSpec,
-) -> Result<PushedImage, OciError> {
-    crate::paths::validate_repository(repo)?;
-    for t in tags {
-        crate::paths::Reference::parse(t)?;
-    }
+) -> Result<PushedImage, PushError> {
     let mut plan = Plan::default();
     let built = build(spec, &mut plan);
 
