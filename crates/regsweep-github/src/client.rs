@@ -110,6 +110,10 @@ impl GithubClient {
         let limiter = Limiter::new(Budgets {
             read_points_per_minute: config.read_points_per_minute,
             write_points_per_minute: config.delete_points_per_minute,
+            start_write_points_per_minute: config
+                .start_delete_points_per_minute
+                .unwrap_or(config.delete_points_per_minute),
+            pace_window: config.pace_window,
             concurrency: config.concurrency,
             max_wait: config.max_wait,
         });
@@ -402,6 +406,12 @@ impl GithubClient {
     }
 
     /// Requests allowed in flight at once now: the configured concurrency, lowered
+    /// The DELETE pace learnt so far (points per minute), once a DELETE was sent:
+    /// what the next run should start from.
+    pub fn delete_pace(&self) -> Option<u32> {
+        self.inner.limiter.write_pace()
+    }
+
     /// after secondary rate limits and restored slowly.
     pub fn concurrency(&self) -> usize {
         self.inner.limiter.concurrency()

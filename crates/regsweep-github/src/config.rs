@@ -14,8 +14,15 @@ pub struct ClientConfig {
     pub user_agent: String,
     /// Requests in flight at once (GitHub allows 100 across REST and GraphQL).
     pub concurrency: usize,
-    /// Points per minute for write endpoints (5 points a request): 80% of GitHub's 900.
+    /// The highest pace for write endpoints (5 points a request), in points per
+    /// minute over any sliding minute: GitHub's documented 900.
     pub delete_points_per_minute: u32,
+    /// The write pace to start at, e.g. learnt by the last run (see `pace_file`);
+    /// `None` starts at `delete_points_per_minute`. Never above it.
+    pub start_delete_points_per_minute: Option<u32>,
+    /// The length of the write pacing "minute": 60 s, shorter only against a
+    /// time-scaled emulator.
+    pub pace_window: Duration,
     /// Points per minute for read endpoints (1 point a request).
     pub read_points_per_minute: u32,
     /// Retries of a transient failure (5xx, connection error, timeout); also the
@@ -31,7 +38,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// The defaults: concurrency 8, 720 points a minute for reads and writes, 5
+    /// The defaults: concurrency 8, 720 points a minute for reads, 900 for writes, 5
     /// retries, waits of up to 15 minutes, 60 s per attempt, 500 ms first back-off.
     pub fn new(api_url: Url, token: Secret) -> Self {
         ClientConfig {
@@ -39,7 +46,9 @@ impl ClientConfig {
             token,
             user_agent: regsweep_transport::USER_AGENT.to_string(),
             concurrency: 8,
-            delete_points_per_minute: 720,
+            delete_points_per_minute: 900,
+            start_delete_points_per_minute: None,
+            pace_window: Duration::from_secs(60),
             read_points_per_minute: 720,
             max_retries: 5,
             max_wait: Duration::from_secs(15 * 60),

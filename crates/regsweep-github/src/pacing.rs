@@ -1,5 +1,7 @@
-//! Pacing requests so GitHub's limits are rarely hit: a token bucket of points per
-//! minute per endpoint (GET/HEAD 1 point, writes 5), `regsweep-transport`'s adaptive
+//! Pacing requests so GitHub's limits are rarely hit: for reads a token bucket of
+//! points per minute per endpoint (GET/HEAD 1 point); for writes (5 points) a
+//! sliding-window log per endpoint at a pace learnt from the answers (`window.rs`:
+//! cut on each secondary-limit pause, raised after quiet windows); `regsweep-transport`'s adaptive
 //! concurrency (halved when a secondary limit starts a pause, GitHub's signal of too
 //! many concurrent requests, and restored slowly after), and a shared pause every
 //! request honours once any of them hit a limit.
@@ -13,7 +15,7 @@
 //! across it: dropping the future cancels the wait.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,7 @@ use reqwest::Method;
 
 use crate::ratelimit::{wait_for, Limited, RateLimitSnapshot, RESET_MARGIN};
 use crate::urls::Endpoint;
+use crate::window::{AdaptivePace, SlidingWindow};
 
 /// Points a request costs against GitHub's per-endpoint secondary limit.
 pub fn points(method: &Method) -> u32 {
@@ -77,7 +80,14 @@ impl Bucket {
 #[derive(Clone, Copy, Debug)]
 pub struct Budgets {
     pub read_points_per_minute: u32,
+    /// The highest write pace (points per window).
     pub write_points_per_minute: u32,
+    /// The write pace to start at (e.g. remembered from the last run); capped at
+    /// `write_points_per_minute`.
+    pub start_write_points_per_minute: u32,
+    /// The write pacing window: GitHub's minute (shorter against a time-scaled
+    /// emulator).
+    pub pace_window: Duration,
     pub concurrency: usize,
     /// The longest primary-limit wait the client accepts (`ClientConfig::max_wait`).
     pub max_wait: Duration,
@@ -96,11 +106,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The write windows per endpoint and their shared pace.
+#[derive(Debug)]
+struct Writes {
+    windows: HashMap<Endpoint, SlidingWindow>,
+    pace: AdaptivePace,
+}
+
 /// The shared pacing state of one client.
 #[derive(Debug)]
 pub struct Limiter {
     budgets: Budgets,
     buckets: Mutex<HashMap<Endpoint, Bucket>>,
+    writes: Mutex<Writes>,
+    wrote: AtomicBool,
     paused_until: Mutex<Option<Instant>>,
     consecutive_secondary: AtomicU32,
     snapshot: Mutex<Option<RateLimitSnapshot>>,
@@ -114,6 +133,16 @@ impl Limiter {
         Limiter {
             budgets,
             buckets: Mutex::new(HashMap::new()),
+            writes: Mutex::new(Writes {
+                windows: HashMap::new(),
+                pace: AdaptivePace::new(
+                    budgets.write_points_per_minute,
+                    budgets.start_write_points_per_minute,
+                    budgets.pace_window,
+                    Instant::now(),
+                ),
+            }),
+            wrote: AtomicBool::new(false),
             paused_until: Mutex::new(None),
             consecutive_secondary: AtomicU32::new(0),
             snapshot: Mutex::new(None),
@@ -130,18 +159,24 @@ impl Limiter {
         loop {
             self.wait_out_pause().await;
             loop {
-                let wait = {
-                    let now = Instant::now();
-                    let per_minute = if cost == 1 {
-                        self.budgets.read_points_per_minute
-                    } else {
-                        self.budgets.write_points_per_minute
-                    };
+                let now = Instant::now();
+                let wait = if cost == 1 {
+                    let per_minute = self.budgets.read_points_per_minute;
                     let mut buckets = lock(&self.buckets);
                     let bucket = buckets
                         .entry(endpoint)
                         .or_insert_with(|| Bucket::new(per_minute, now));
                     bucket.try_take(cost, now)
+                } else {
+                    self.wrote.store(true, Ordering::Relaxed);
+                    let mut writes = lock(&self.writes);
+                    let limit = writes.pace.current(now);
+                    let window = self.budgets.pace_window;
+                    writes
+                        .windows
+                        .entry(endpoint)
+                        .or_insert_with(|| SlidingWindow::new(window))
+                        .try_take(cost, limit, now)
                 };
                 match wait {
                     Ok(()) => break,
@@ -199,6 +234,14 @@ impl Limiter {
             snapshot.remaining = snapshot.remaining.saturating_add(snapshot.limit);
         }
         Some(snapshot)
+    }
+
+    /// The write pace now (points per window), once a write was paced this run.
+    pub fn write_pace(&self) -> Option<u32> {
+        if !self.wrote.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(lock(&self.writes).pace.current(Instant::now()))
     }
 
     /// The concurrency limit now.
@@ -263,6 +306,14 @@ impl Limiter {
             // A secondary limit starting a pause: GitHub's "too many concurrent
             // requests" (and points per minute) signal. Fewer at once from now on.
             Limited::Secondary { .. } if already.is_none() => {
+                if self.wrote.load(Ordering::Relaxed) {
+                    let (old, new) = lock(&self.writes).pace.cut(instant, until);
+                    if new < old {
+                        tracing::warn!(
+                            "secondary rate limit: slowing deletions from {old} to {new} points a minute"
+                        );
+                    }
+                }
                 if let Some((old, new)) = self.permits.lower() {
                     tracing::warn!(
                         "secondary rate limit: lowering concurrency from {old} to {new} requests at once"
@@ -358,6 +409,8 @@ mod tests {
         Limiter::new(Budgets {
             read_points_per_minute: 720,
             write_points_per_minute: 720,
+            start_write_points_per_minute: 720,
+            pace_window: Duration::from_secs(60),
             concurrency: 2,
             max_wait: Duration::from_secs(900),
         })

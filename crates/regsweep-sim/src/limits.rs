@@ -1,8 +1,9 @@
-//! GitHub's rate limits: the primary limit per token per hour, and the secondary
-//! limits (points per minute per endpoint, concurrent requests), with windows scaled by
-//! the emulator's time scale. Produces the `x-ratelimit-*` values for every answer.
+//! GitHub's rate limits: the primary limit per token per hour (a fixed window), and
+//! the secondary limits (points per minute per endpoint over any sliding minute, as
+//! GitHub words it, and concurrent requests), with windows scaled by the emulator's
+//! time scale. Produces the `x-ratelimit-*` values for every answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -59,7 +60,8 @@ pub(crate) struct Limits {
 #[derive(Default)]
 struct State {
     primary: HashMap<String, Option<Window>>,
-    secondary: HashMap<(String, String), Option<Window>>,
+    /// Send times and points of the last minute, per token and endpoint.
+    secondary: HashMap<(String, String), VecDeque<(Instant, u32)>>,
 }
 
 fn epoch_after(d: Duration) -> u64 {
@@ -135,16 +137,31 @@ impl Limits {
         if in_flight > self.max_concurrent {
             return Verdict::Secondary(h, whole_secs_at_least_one(self.minute / 60));
         }
-        let slot = st
+        let log = st
             .secondary
             .entry((token.to_string(), endpoint.to_string()))
             .or_default();
-        let w = Window::current(slot, self.minute, now);
-        if w.used + cost > self.points_per_minute {
-            let left = self.minute.saturating_sub(now.duration_since(w.start));
-            return Verdict::Secondary(h, whole_secs_at_least_one(left));
+        while log
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) >= self.minute)
+        {
+            log.pop_front();
         }
-        w.used += cost;
+        let used: u32 = log.iter().map(|(_, c)| c).sum();
+        if used + cost > self.points_per_minute {
+            // Until enough of the minute's points have left the window.
+            let mut left = used;
+            let mut wait = self.minute;
+            for (at, c) in log.iter() {
+                left -= c;
+                if left + cost <= self.points_per_minute {
+                    wait = self.minute.saturating_sub(now.duration_since(*at));
+                    break;
+                }
+            }
+            return Verdict::Secondary(h, whole_secs_at_least_one(wait));
+        }
+        log.push_back((now, cost));
         Verdict::Allowed(h)
     }
 }
@@ -201,6 +218,38 @@ mod tests {
         assert!(matches!(
             l.check("t", 100, "GET /v", 1, 3),
             Verdict::Secondary(_, 1)
+        ));
+    }
+
+    /// The secondary limit holds over any sliding minute: points spent late in one
+    /// minute still count early in the next (a fixed window would admit a double
+    /// burst across its boundary).
+    #[test]
+    fn secondary_limit_is_a_sliding_window() {
+        let l = Limits::new(
+            Duration::from_secs(3600),
+            Duration::from_millis(200),
+            10,
+            100,
+        );
+        assert!(matches!(
+            l.check("t", 100, "DELETE /v", 5, 1),
+            Verdict::Allowed(_)
+        ));
+        std::thread::sleep(Duration::from_millis(120));
+        assert!(matches!(
+            l.check("t", 100, "DELETE /v", 5, 1),
+            Verdict::Allowed(_)
+        ));
+        // 200 ms after the first send: it left the window, the second has not.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(matches!(
+            l.check("t", 100, "DELETE /v", 5, 1),
+            Verdict::Allowed(_)
+        ));
+        assert!(matches!(
+            l.check("t", 100, "DELETE /v", 5, 1),
+            Verdict::Secondary(..)
         ));
     }
 

@@ -256,6 +256,14 @@ pub struct RunArgs {
         help_heading = "Execution"
     )]
     pub delete_points_per_minute: Option<u32>,
+    /// Seconds in a pacing "minute" (60): shorter only against a time-scaled emulator.
+    #[arg(
+        long,
+        env = "REGSWEEP_PACE_WINDOW",
+        help_heading = "Execution",
+        hide = true
+    )]
+    pub pace_window: Option<f64>,
     /// Retries of a request after a 5xx or connection error (jittered, bounded backoff).
     #[arg(long, env = "REGSWEEP_MAX_RETRIES", help_heading = "Execution")]
     pub max_retries: Option<u32>,

@@ -182,6 +182,9 @@ pub async fn run_resolved(
     }
     let mut stats = planned.listing.stats;
     stats.api_requests = source.request_count().max(stats.api_requests);
+    if apply {
+        source.save_pace(settings);
+    }
     let account = account_label(settings);
     let r = Report {
         account: &account,

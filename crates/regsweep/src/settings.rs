@@ -90,6 +90,8 @@ pub struct Settings {
     pub show_kept: bool,
     pub concurrency: usize,
     pub delete_points_per_minute: u32,
+    /// The DELETE pacing window (60 s; shorter only against a time-scaled emulator).
+    pub pace_window: Duration,
     pub max_wait: Duration,
     pub max_retries: u32,
     pub reserve_requests: u32,
@@ -396,10 +398,19 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
             "error: --concurrency {concurrency} is out of range\n  expected 1 to 64 (GitHub allows 100 concurrent requests across all clients)\n  help: the default, 8, suits most accounts"
         ));
     }
-    let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(720);
+    let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
     if delete_points_per_minute < 5 {
-        return usage("error: --delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 720, stays below GitHub's 900");
+        return usage("error: --delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 900, is GitHub's documented limit");
     }
+    let pace_window = match args.pace_window {
+        None => Duration::from_secs(60),
+        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
+        Some(s) => {
+            return usage(format!(
+                "error: --pace-window {s} is out of range\n  expected seconds above 0, at most 3600\n  help: leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators"
+            ))
+        }
+    };
     Ok(Settings {
         backend,
         policy,
@@ -410,6 +421,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         show_kept: args.show_kept,
         concurrency,
         delete_points_per_minute,
+        pace_window,
         max_wait,
         max_retries: args.max_retries.unwrap_or(5).min(20),
         reserve_requests: args.reserve_requests.unwrap_or(50),

@@ -133,7 +133,8 @@ async fn secondary_limit_during_deletions_is_waited_out_and_nothing_is_lost() {
         },
     )
     .await;
-    let r = tagged_old(&s, "apply", &[], &[]).await;
+    // The client's pacing minute matches the emulator's.
+    let r = tagged_old(&s, "apply", &[], &[("REGSWEEP_PACE_WINDOW", "0.6")]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc = r.json();
     let plan: BTreeSet<_> = planned(&doc).into_iter().collect();
@@ -160,6 +161,77 @@ async fn secondary_limit_during_deletions_is_waited_out_and_nothing_is_lost() {
         "{}",
         r.stderr
     );
+    s.shutdown().await;
+}
+
+/// Against a secondary limit below the documented 900 points a minute (150 points,
+/// 30 DELETEs, per 0.6 s emulator "minute", with the client's pacing window scaled to
+/// match), the DELETE pace is cut on the first limit answers and the rest of the run
+/// meets few: the pace adapted. The learnt pace is remembered in `pace.json` in the
+/// cache directory, below the maximum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_pace_adapts_to_a_lower_secondary_limit_and_is_remembered() {
+    let s = sim(
+        &generated(300),
+        SimOptions {
+            time_scale: 0.01,
+            secondary_points_per_minute: 150,
+            ..SimOptions::default()
+        },
+    )
+    .await;
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let r = tagged_old(
+        &s,
+        "apply",
+        &["--cache-dir", cache_dir],
+        &[("REGSWEEP_PACE_WINDOW", "0.6")],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = r.json();
+    let plan: BTreeSet<_> = planned(&doc).into_iter().collect();
+    assert!(plan.len() >= 150, "enough deletions: {}", plan.len());
+    assert_eq!(sim_deleted(&s, &["app"]), plan);
+    nothing_dropped(&doc);
+    let stats = s.stats();
+    let answers: Vec<_> = s
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "DELETE")
+        .map(|q| matches!(q.status, Some(403 | 429)))
+        .collect();
+    let (first, second) = answers.split_at(answers.len() / 2);
+    let limited = |half: &[bool]| half.iter().filter(|l| **l).count();
+    assert!(stats.secondary_limited > 0, "the limit was met: {stats:?}");
+    assert!(
+        r.stderr
+            .contains("slowing deletions from 900 to 630 points a minute"),
+        "{}",
+        r.stderr
+    );
+    // Without adaptation a 900-point pace meets the 150-point limit on most of the
+    // 0.6 s windows the run spans; adapted, few answers are limited, no more in the
+    // second half of the DELETEs than in the first.
+    assert!(
+        limited(second) <= limited(first),
+        "limited answers: {} in the first half, {} in the second",
+        limited(first),
+        limited(second)
+    );
+    assert!(
+        stats.secondary_limited * 5 < plan.len() as u64,
+        "{} limited answers for {} deletions: {stats:?}",
+        stats.secondary_limited,
+        plan.len()
+    );
+    let pace: Value =
+        serde_json::from_str(&std::fs::read_to_string(cache.path().join("pace.json")).unwrap())
+            .unwrap();
+    let learnt = pace["points_per_minute"].as_u64().unwrap();
+    assert!((60..900).contains(&learnt), "{pace}");
+    assert!(pace["learnt_at"].is_string(), "{pace}");
     s.shutdown().await;
 }
 

@@ -12,8 +12,9 @@ use regsweep_core::plan::Decision;
 use regsweep_core::planner::{self, PlanInput, PlanOptions, PullInfo, PullRequests};
 use regsweep_core::{Inventory, ManifestGraph, Package, Secret};
 use regsweep_github::{
-    check_package_name, BadPackageEntry, ClientConfig, DeleteError, GithubClient, GithubError,
-    ListingProblem, Owner, PackageSummary, PullState, TokenInfo, VersionState, NAME_RULES,
+    check_package_name, pace_file, BadPackageEntry, ClientConfig, DeleteError, GithubClient,
+    GithubError, LearntPace, ListingProblem, Owner, PackageSummary, PullState, TokenInfo,
+    VersionState, NAME_RULES,
 };
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 use url::Url;
@@ -68,12 +69,26 @@ impl GithubSource {
                 }
             }
         }
+        let learnt = settings
+            .cache_dir
+            .as_deref()
+            .and_then(|dir| pace_file::load(dir, jiff::Timestamp::now()));
+        if let Some(p) = learnt {
+            let start = p.points_per_minute.min(settings.delete_points_per_minute);
+            tracing::info!(
+                "deleting at {start} points a minute, the pace learnt at {} (at most {})",
+                p.learnt_at,
+                settings.delete_points_per_minute
+            );
+        }
         let client = GithubClient::new(ClientConfig {
             api_url: api_url.clone(),
             token: token.clone(),
             user_agent: USER_AGENT.to_string(),
             concurrency: settings.concurrency,
             delete_points_per_minute: settings.delete_points_per_minute,
+            start_delete_points_per_minute: learnt.map(|p| p.points_per_minute),
+            pace_window: settings.pace_window,
             max_wait: settings.max_wait,
             max_retries: settings.max_retries,
             ..ClientConfig::new(api_url.clone(), token.clone())
@@ -429,6 +444,26 @@ impl GithubSource {
         self.client
             .rate_limit()
             .map(|r| r.remaining.min(u32::MAX as u64) as u32)
+    }
+
+    /// Remembers the DELETE pace learnt this run in the cache directory (when one
+    /// is given and something was deleted), for the next run to start from.
+    pub fn save_pace(&self, settings: &Settings) {
+        let (Some(dir), Some(points_per_minute)) =
+            (settings.cache_dir.as_deref(), self.client.delete_pace())
+        else {
+            return;
+        };
+        let pace = LearntPace {
+            points_per_minute,
+            learnt_at: jiff::Timestamp::now(),
+        };
+        if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| pace_file::save(dir, pace)) {
+            tracing::warn!(
+                "could not remember the DELETE pace in {}: {e}; the next run starts at the configured pace",
+                dir.display()
+            );
+        }
     }
 
     /// API requests made so far.

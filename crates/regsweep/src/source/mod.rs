@@ -134,6 +134,13 @@ impl Source {
         }
     }
 
+    /// Remembers the learnt DELETE pace next to the cache (GitHub only).
+    pub fn save_pace(&self, settings: &Settings) {
+        if let Source::Github(s) = self {
+            s.save_pace(settings);
+        }
+    }
+
     /// Requests made so far (API and registry).
     pub fn request_count(&self) -> u64 {
         match self {
