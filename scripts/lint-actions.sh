@@ -19,7 +19,7 @@ fi
 
 out="$PWD/target/workflow-snippets"
 rm -rf "$out"
-REGSWEEP_SNIPPETS_OUT="$out" cargo nextest run --no-fail-fast -p regsweep \
+REGSWEEP_SNIPPETS_OUT="$out" cargo nextest run --no-fail-fast -p regsweep --features emulator \
   --test action_runner -E 'test(snippets_write_out_as_workflows)'
 count=$(find "$out" -name '*.yml' | wc -l)
 if [ "$count" -lt 1 ]; then
