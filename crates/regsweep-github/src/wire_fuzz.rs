@@ -13,6 +13,11 @@ use serde_json::Value;
 
 use crate::wire::{package, version};
 
+// The mutation engine is shared with regsweep-core's fuzz properties.
+#[path = "../../regsweep-core/tests/support/json_mutation.rs"]
+mod json_mutation;
+use json_mutation::mutated;
+
 const VERSIONS: &str = include_str!("../testdata/list-container-versions.json");
 const ONE_VERSION: &str = include_str!("../testdata/package-version.json");
 const NPM_VERSIONS: &str = include_str!("../testdata/list-package-versions-for-org.json");
@@ -64,117 +69,6 @@ fn replacement() -> impl Strategy<Value = Value> {
     })
 }
 
-/// What to do at one place of a document.
-#[derive(Clone, Debug)]
-enum Mutation {
-    Remove,
-    Replace(Value),
-    /// Duplicate an array element, or copy an object field under a differently cased key.
-    Duplicate,
-    /// Wrap the value in an array (`"v1"` → `["v1"]`, `["v1"]` → `[["v1"]]`).
-    Wrap,
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        2 => Just(Mutation::Remove),
-        4 => replacement().prop_map(Mutation::Replace),
-        1 => Just(Mutation::Duplicate),
-        1 => Just(Mutation::Wrap),
-    ]
-}
-
-/// The JSON pointer of every value in `v`, `v` itself (`""`) included.
-fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                let key = k.replace('~', "~0").replace('/', "~1");
-                pointers(child, format!("{at}/{key}"), out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, child) in a.iter().enumerate() {
-                pointers(child, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-    out.push(at);
-}
-
-fn unescape(key: &str) -> String {
-    key.replace("~1", "/").replace("~0", "~")
-}
-
-/// Applies `m` at the place `place` picks among the pointers of `doc`.
-fn apply(doc: &mut Value, place: prop::sample::Index, m: &Mutation) {
-    let mut all = Vec::new();
-    pointers(doc, String::new(), &mut all);
-    let at = all[place.index(all.len())].clone();
-    if at.is_empty() {
-        if let Mutation::Replace(v) = m {
-            *doc = v.clone();
-        }
-        return;
-    }
-    let (parent, key) = at.rsplit_once('/').unwrap();
-    let key = unescape(key);
-    let Some(parent) = doc.pointer_mut(parent) else {
-        return;
-    };
-    match parent {
-        Value::Object(obj) => match m {
-            Mutation::Remove => {
-                obj.remove(&key);
-            }
-            Mutation::Replace(v) => {
-                obj.insert(key, v.clone());
-            }
-            Mutation::Duplicate => {
-                let v = obj[&key].clone();
-                obj.insert(key.to_ascii_uppercase(), v);
-            }
-            Mutation::Wrap => {
-                let v = obj[&key].take();
-                obj.insert(key, Value::Array(vec![v]));
-            }
-        },
-        Value::Array(arr) => {
-            let i: usize = key.parse().unwrap();
-            match m {
-                Mutation::Remove => {
-                    arr.remove(i);
-                }
-                Mutation::Replace(v) => arr[i] = v.clone(),
-                Mutation::Duplicate => {
-                    let v = arr[i].clone();
-                    arr.insert(i, v);
-                }
-                Mutation::Wrap => {
-                    let v = arr[i].take();
-                    arr[i] = Value::Array(vec![v]);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A documented entry of `bases` with up to four mutations.
-fn mutated(bases: Vec<Value>) -> impl Strategy<Value = Value> {
-    (
-        prop::sample::select(bases),
-        prop::collection::vec((any::<prop::sample::Index>(), mutation()), 0..4),
-    )
-        .prop_map(|(mut doc, ms)| {
-            for (place, m) in &ms {
-                apply(&mut doc, *place, m);
-            }
-            doc
-        })
-}
-
 /// The tags an entry carries, when `metadata.container.tags` is an array of strings.
 fn input_tags(v: &Value) -> Option<Vec<String>> {
     v.pointer("/metadata/container/tags")?
@@ -216,7 +110,7 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn fuzz_listing_mutated_version_entries(v in mutated(version_bases())) {
+    fn fuzz_listing_mutated_version_entries(v in mutated(version_bases(), replacement())) {
         check_version(&v)?;
     }
 
@@ -247,7 +141,7 @@ proptest! {
 
     #[test]
     fn fuzz_listing_pages_of_mutated_entries(
-        entries in prop::collection::vec(mutated(version_bases()), 0..6),
+        entries in prop::collection::vec(mutated(version_bases(), replacement()), 0..6),
     ) {
         // A page as the client decodes it: the text of an array, read back.
         let text = Value::Array(entries).to_string();
@@ -271,7 +165,7 @@ proptest! {
     }
 
     #[test]
-    fn fuzz_listing_mutated_package_entries(v in mutated(package_bases())) {
+    fn fuzz_listing_mutated_package_entries(v in mutated(package_bases(), replacement())) {
         match package(&v) {
             Ok(p) => {
                 prop_assert_eq!(Some(p.name.as_str()), v.get("name").and_then(Value::as_str));
