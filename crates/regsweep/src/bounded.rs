@@ -1,4 +1,4 @@
-//! Reading local files the user names (a policy file) with a size cap, so a wrong path
+//! Reading local files the user names (a policy file, a journal) with a size cap, so a wrong path
 //! such as `/dev/zero` or a huge file fails at once instead of filling memory.
 
 use std::io::Read;
@@ -15,15 +15,20 @@ pub enum ReadError {
     NotText,
 }
 
-/// Reads at most `cap` bytes of `path` as UTF-8; more is an error, never a truncation.
-pub fn read_to_string(path: &Path, cap: usize) -> Result<String, ReadError> {
+/// Reads at most `cap` bytes of `path`; more is an error, never a truncation.
+pub fn read(path: &Path, cap: usize) -> Result<Vec<u8>, ReadError> {
     let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     file.take(cap as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > cap {
         return Err(ReadError::TooLarge { cap });
     }
-    String::from_utf8(bytes).map_err(|_| ReadError::NotText)
+    Ok(bytes)
+}
+
+/// [`read`], as UTF-8 text.
+pub fn read_to_string(path: &Path, cap: usize) -> Result<String, ReadError> {
+    String::from_utf8(read(path, cap)?).map_err(|_| ReadError::NotText)
 }
 
 #[cfg(test)]

@@ -154,8 +154,7 @@ pub fn read(path: &Path) -> Result<Replay, JournalError> {
         path: path.to_path_buf(),
         detail,
     };
-    let file = File::open(path).map_err(|e| read_err(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| read_err(e.to_string()))?;
+    let meta = std::fs::metadata(path).map_err(|e| read_err(e.to_string()))?;
     if !meta.is_file() {
         return Err(read_err(
             "not a regular file (a journal is the file `apply --journal FILE` wrote)".into(),
@@ -168,16 +167,13 @@ pub fn read(path: &Path) -> Result<Replay, JournalError> {
             MAX_BYTES / (1024 * 1024)
         )));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| read_err(e.to_string()))?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err(read_err(format!(
+    let bytes = crate::bounded::read(path, MAX_BYTES as usize).map_err(|e| match e {
+        crate::bounded::ReadError::TooLarge { .. } => read_err(format!(
             "grew past the {} MiB a journal may have while being read",
             MAX_BYTES / (1024 * 1024)
-        )));
-    }
+        )),
+        e => read_err(e.to_string()),
+    })?;
     parse(path, &bytes)
 }
 
