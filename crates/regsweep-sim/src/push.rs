@@ -31,12 +31,13 @@ fn fake_digest(parts: &[&str]) -> Digest {
 /// its companions, with digests derived from the names.
 pub(crate) fn synthesise(repository: &str, image: &ImageEntry) -> Vec<Made> {
     let key = |role: &str| fake_digest(&[repository, &image.handle, role]);
+    let build = image.build.as_deref().unwrap_or(&image.handle);
     let mut out = Vec::new();
     let multi = image.platforms.len() >= 2 || image.nested || image.buildx_attestations;
     if multi {
         for p in &image.platforms {
             out.push(Made {
-                digest: key(&format!("platform {p}")),
+                digest: fake_digest(&[repository, build, &format!("platform {p}")]),
                 role: format!("platform {p}"),
                 tags: Vec::new(),
                 manifest: None,
@@ -140,7 +141,7 @@ pub(crate) async fn push(
         attestation_tag: image.attestation_tag,
         sbom_tag: image.sbom_tag,
         referrer: image.referrer,
-        seed: seed_of(repository, &image.handle),
+        seed: seed_of(repository, image.build.as_deref().unwrap_or(&image.handle)),
     };
     let pushed = push_image(&client, repository, &image.tags, &spec)
         .await
