@@ -766,3 +766,189 @@ async fn da_unit_excluded_tag_takes_no_keep_n_slot() {
     })
     .await;
 }
+
+/// src/__tests__/manifest-analyzer.test.ts "records all parents when three indexes
+/// share the same child": deleting two of them keeps the child the third uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_three_indexes_share_a_child() {
+    check(Case {
+        packages: &app("          - {handle: i1, tags: [a], age: 30d, platforms: [linux/amd64, linux/arm64], build: x}
+          - {handle: i2, tags: [b], age: 20d, platforms: [linux/amd64, linux/386], build: x}
+          - {handle: i3, tags: [c], age: 10d, platforms: [linux/amd64, linux/arm/v7], build: x}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [a, b]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "i1", "", "delete"),
+            ("app", "i2", "", "delete"),
+            ("app", "i3", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// src/__tests__/manifest-analyzer.test.ts "handles overlapping child sets (one
+/// shared child, one dedicated child each)": deleting one index deletes its own
+/// child, not the shared one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_overlapping_child_sets() {
+    check(Case {
+        packages: &app("          - {handle: i1, tags: [a], age: 20d, platforms: [linux/amd64, linux/arm64], build: x}
+          - {handle: i2, tags: [b], age: 10d, platforms: [linux/amd64, linux/386], build: x}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [a]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "i1", "", "delete"),
+            ("app", "i2", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// src/__tests__/image-deleter.test.ts "does not double-delete a referrer reachable
+/// via both sha256-* tag and subject": an image with a cosign signature and a
+/// subject referrer is deleted with one request per version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_does_not_double_delete_a_referrer() {
+    let (s, _) = run(&Case {
+        packages: &app("          - {handle: img, tags: [img], age: 10d, platforms: [linux/amd64, linux/arm64], signature: true, referrer: true}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [img]}\n"),
+        expect: &[("app", "dummy", "", "keep"), ("app", "img", "", "delete")],
+        ..Case::default()
+    })
+    .await;
+    let manifests = s
+        .image("acme", "app", "img")
+        .expect("pushed")
+        .manifests
+        .len();
+    let deletes = s.requests().iter().filter(|q| q.method == "DELETE").count();
+    assert_eq!(deletes, manifests, "one DELETE per version");
+    s.shutdown().await;
+}
+
+/// src/__tests__/image-validator.test.ts "should skip tags where parent exists": a
+/// signature whose image is there is no orphan; one whose image is gone is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_orphans_skip_tags_where_parent_exists() {
+    check(Case {
+        packages: &app(&format!(
+            "          - {{handle: signed, tags: [v1], age: 20d, signature: true}}
+          - {{handle: orphan, tags: [sha256-{}.sig], age: 10d}}
+",
+            "ab".repeat(32)
+        )),
+        policy: Some("rules:\n  - {name: delete-orphaned-images, action: delete, orphans: true}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "signed", "", "keep"),
+            ("app", "orphan", "", "delete"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// src/__tests__/image-validator.test.ts "finds OCI 1.1 referrers whose subject is
+/// missing from the repo": once the image is gone, its referrer (and its platform
+/// manifests, which nothing lists any more) are orphans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_referrer_whose_subject_is_missing() {
+    check(Case {
+        packages: &app("          - {handle: img, tags: [v1], age: 10d, platforms: [linux/amd64, linux/arm64], referrer: true}
+"),
+        removed: &[("app", "img", "index")],
+        policy: Some("rules:\n  - {name: delete-orphaned-images, action: delete, orphans: true}\n"),
+        expect: &[("app", "dummy", "", "keep"), ("app", "img", "", "delete")],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// src/__tests__/image-validator.test.ts "does not flag subject-referrers when the
+/// subject is still present": the referrer stays; a loose untagged manifest goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_subject_referrer_kept_while_subject_present() {
+    check(Case {
+        packages: &app(
+            "          - {handle: img, tags: [v1], age: 20d, referrer: true}
+          - {handle: loose, age: 10d}
+",
+        ),
+        policy: Some("rules:\n  - {name: delete-orphaned-images, action: delete, orphans: true}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "img", "", "keep"),
+            ("app", "loose", "", "delete"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// src/__tests__/deletion-strategy.test.ts keepNUntagged "should skip tagged
+/// images": tagged images are neither counted nor deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_keep_n_untagged_skips_tagged() {
+    check(Case {
+        packages: &app("          - {handle: u1, age: 30d}
+          - {handle: u2, age: 20d}
+          - {handle: t1, tags: [v1], age: 10d}
+"),
+        policy: Some("rules:\n  - {name: keep-n-untagged, action: delete, state: untagged, keep_newest: 1}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "u1", "", "delete"),
+            ("app", "u2", "", "keep"),
+            ("app", "t1", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// src/__tests__/deletion-strategy.test.ts keepNTagged "should not delete when
+/// tagged count is less than keepN".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_keep_n_tagged_fewer_than_n() {
+    check(Case {
+        packages: &app("          - {handle: t1, tags: [v1], age: 20d}
+          - {handle: t2, tags: [v2], age: 10d}
+"),
+        policy: Some("rules:\n  - {name: keep-n-tagged, action: delete, tags: [\"!dummy\"], keep_newest: 3}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "t1", "", "keep"),
+            ("app", "t2", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// src/__tests__/image-filter.test.ts applyAgeFilter "should filter images newer
+/// than cutoff date": `older-than` spares the recent ones, tagged or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_age_filter() {
+    check(Case {
+        packages: &app("          - {handle: old, age: 20d}
+          - {handle: new, age: 10d}
+          - {handle: old-tagged, tags: [pr-1], age: 20d}
+          - {handle: new-tagged, tags: [pr-2], age: 10d}
+"),
+        policy: Some("rules:\n  - {name: delete-untagged, action: delete, state: untagged, older_than: 15d}\n  - {name: delete-tags, action: delete, tags: [\"pr-*\"], older_than: 15d}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "old", "", "delete"),
+            ("app", "new", "", "keep"),
+            ("app", "old-tagged", "", "delete"),
+            ("app", "new-tagged", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
