@@ -896,3 +896,80 @@ async fn snok_referrer_of_kept_image_is_kept() {
     )
     .await;
 }
+
+/// Three tagged multi-arch images, as in snok's `kept_tagged_digests` tests.
+const THREE_INDEXES: &str = "      - name: app
+        images:
+          - {handle: v1, tags: [v1], age: 30d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v2, tags: [v2], age: 20d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v4, tags: [v4], age: 10d, platforms: [linux/amd64, linux/arm64]}
+";
+
+/// src/core/select_package_versions.rs `test_kept_tagged_digests_basic`: the
+/// platform manifests of the images that stay are protected; those of the deleted
+/// image go with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snok_kept_tagged_digests_basic() {
+    variants(
+        THREE_INDEXES,
+        &[(
+            app!("--tag-selection", "both", "--image-tags", "v2"),
+            &[
+                ("app", "v1", "", "keep"),
+                ("app", "v2", "", "delete"),
+                ("app", "v4", "", "keep"),
+            ],
+        )],
+    )
+    .await;
+}
+
+/// src/core/select_package_versions.rs `test_kept_tagged_digests_all_deleted`:
+/// every tagged image selected. GitHub refuses to delete a package's last tagged
+/// version; regsweep skips the newest candidate with that reason (with its
+/// platforms) instead of asking (a difference).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snok_kept_tagged_digests_all_deleted() {
+    let (s, doc) = peer::run(&Case {
+        packages: THREE_INDEXES,
+        flags: app!("--tag-selection", "both"),
+        expect: &[
+            ("app", "v1", "", "delete"),
+            ("app", "v2", "", "delete"),
+            ("app", "v4", "", "skip"),
+            ("app", "v4", "platform", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+    let id = s.image("acme", "app", "v4").expect("pushed").root.0 .0;
+    let d = common::decisions(&doc)
+        .into_iter()
+        .map(|(_, d)| d)
+        .find(|d| d["id"].as_u64() == Some(id))
+        .expect("decided");
+    assert!(
+        d["reason"].as_str().unwrap_or("").contains("last tagged"),
+        "{d}"
+    );
+    s.shutdown().await;
+}
+
+/// src/core/select_package_versions.rs `test_kept_tagged_digests_none_deleted`: no
+/// tagged image deleted: every platform manifest is protected from the untagged
+/// rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snok_kept_tagged_digests_none_deleted() {
+    variants(
+        THREE_INDEXES,
+        &[(
+            app!("--tag-selection", "untagged"),
+            &[
+                ("app", "v1", "", "keep"),
+                ("app", "v2", "", "keep"),
+                ("app", "v4", "", "keep"),
+            ],
+        )],
+    )
+    .await;
+}
