@@ -952,3 +952,16 @@ async fn da_unit_age_filter() {
     })
     .await;
 }
+
+/// src/__tests__/config.test.ts "should auto-enable expand-packages for wildcard
+/// patterns": `packages: app*` is a name pattern.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_unit_wildcard_packages() {
+    check(Case {
+        packages: TWO_PACKAGES,
+        policy: Some("rules:\n  - {name: keep-n-tagged, action: delete, packages: [\"app*\"], state: tagged, keep_newest: 1}\n  - {name: delete-untagged, action: delete, packages: [\"app*\"], state: untagged}\n"),
+        expect: &TWO_PACKAGES_EXPECT,
+        ..Case::default()
+    })
+    .await;
+}

@@ -352,3 +352,48 @@ async fn dpv_delete_versions_missing_token_or_package_name() {
     assert!(s.requests().is_empty(), "{:?}", s.requests());
     s.shutdown().await;
 }
+
+/// __tests__/delete.test.ts "finalIDs test - success - sorting accross pages": the
+/// oldest versions are the ones deleted, wherever they are in the listing (here 150
+/// versions over two pages): `min-versions-to-keep` spares exactly the newest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpv_sorting_across_pages() {
+    let s = sim(&acme(&generated("app", 150, 5)), SimOptions::default()).await;
+    let r = regsweep(
+        &s,
+        &args(
+            "plan",
+            &[
+                &ACME_ADMIN,
+                &[
+                    "--output",
+                    "json",
+                    "--policy-inline",
+                    "rules:\n  - {name: min-versions-to-keep, action: delete, state: tagged, keep_newest: 60}\n",
+                ],
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut tagged: Vec<_> = s
+        .versions("acme", "app")
+        .into_iter()
+        .filter(|v| !v.tags.is_empty())
+        .collect();
+    assert!(tagged.len() > 60, "{} tagged", tagged.len());
+    tagged.sort_by_key(|v| std::cmp::Reverse(v.updated_at));
+    let oldest: std::collections::BTreeSet<u64> = tagged[60..].iter().map(|v| v.id.0).collect();
+    let deleted: std::collections::BTreeSet<u64> = common::actions(&r.json())
+        .into_iter()
+        .filter(|(_, _, a)| a == "delete")
+        .map(|(_, id, _)| id)
+        .collect();
+    assert_eq!(deleted, oldest);
+    assert!(
+        s.requests().iter().any(|q| q.path.contains("page=2")),
+        "the listing took two pages"
+    );
+    s.shutdown().await;
+}
