@@ -31,12 +31,13 @@ fn fake_digest(parts: &[&str]) -> Digest {
 /// its companions, with digests derived from the names.
 pub(crate) fn synthesise(repository: &str, image: &ImageEntry) -> Vec<Made> {
     let key = |role: &str| fake_digest(&[repository, &image.handle, role]);
+    let build = image.build.as_deref().unwrap_or(&image.handle);
     let mut out = Vec::new();
     let multi = image.platforms.len() >= 2 || image.nested || image.buildx_attestations;
     if multi {
         for p in &image.platforms {
             out.push(Made {
-                digest: key(&format!("platform {p}")),
+                digest: fake_digest(&[repository, build, &format!("platform {p}")]),
                 role: format!("platform {p}"),
                 tags: Vec::new(),
                 manifest: None,
@@ -140,7 +141,7 @@ pub(crate) async fn push(
         attestation_tag: image.attestation_tag,
         sbom_tag: image.sbom_tag,
         referrer: image.referrer,
-        seed: seed_of(repository, &image.handle),
+        seed: seed_of(repository, image.build.as_deref().unwrap_or(&image.handle)),
     };
     let pushed = push_image(&client, repository, &image.tags, &spec)
         .await
@@ -175,4 +176,51 @@ pub(crate) async fn push(
 fn seed_of(repository: &str, handle: &str) -> u64 {
     let h = Sha256::digest(format!("{repository}\u{0}{handle}").as_bytes());
     u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(handle: &str, platforms: &[&str], build: Option<&str>) -> ImageEntry {
+        ImageEntry {
+            handle: handle.into(),
+            platforms: platforms.iter().map(|p| p.to_string()).collect(),
+            build: build.map(String::from),
+            ..ImageEntry::default()
+        }
+    }
+
+    fn platform_digests(made: &[Made]) -> Vec<(String, Digest)> {
+        made.iter()
+            .filter(|m| m.role.starts_with("platform"))
+            .map(|m| (m.role.clone(), m.digest.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn images_of_one_build_share_their_common_platforms() {
+        let a = synthesise(
+            "acme/app",
+            &image("a", &["linux/amd64", "linux/arm64"], Some("x")),
+        );
+        let b = synthesise(
+            "acme/app",
+            &image("b", &["linux/amd64", "linux/386"], Some("x")),
+        );
+        let c = synthesise(
+            "acme/app",
+            &image("c", &["linux/amd64", "linux/arm64"], None),
+        );
+        let (pa, pb, pc) = (
+            platform_digests(&a),
+            platform_digests(&b),
+            platform_digests(&c),
+        );
+        assert_eq!(pa[0], pb[0], "linux/amd64 is one manifest");
+        assert_ne!(pa[1].1, pb[1].1);
+        assert_ne!(pa[0].1, pc[0].1, "another build shares nothing");
+        let root = |m: &[Made]| m.iter().find(|m| m.root).map(|m| m.digest.clone());
+        assert_ne!(root(&a), root(&b), "each image keeps its own index");
+    }
 }

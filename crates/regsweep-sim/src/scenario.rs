@@ -148,6 +148,11 @@ pub struct ImageEntry {
     pub referrer: bool,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Images of one package with the same `build` share the manifests of the
+    /// platforms they have in common (as indexes assembled from one build do);
+    /// default: the handle, so every image's manifests are its own.
+    #[serde(default)]
+    pub build: Option<String>,
     /// Downloads of the image's root version.
     #[serde(default)]
     pub downloads: u64,

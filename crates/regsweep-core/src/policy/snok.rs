@@ -51,12 +51,20 @@ pub struct SnokInputs {
     pub cut_off: Duration,
 }
 
+/// The items of a snok-style list: the value without the quotes around it (snok
+/// removes `"` then `'` from both ends, as a Docker action passes `--x="a b"` on), split
+/// on commas and whitespace. No tag, package name or digest contains a quote.
+fn items(list: &str) -> impl Iterator<Item = &str> {
+    list.trim()
+        .trim_matches('"')
+        .trim_matches('\'')
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+}
+
 /// Parses a `skip-shas` list (comma/space separated digests).
 pub fn parse_skip_shas(list: &str) -> Result<Vec<Digest>, crate::model::DigestError> {
-    list.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(Digest::parse)
-        .collect()
+    items(list).map(Digest::parse).collect()
 }
 
 /// Why a snok-style `image-names` / `image-tags` list was refused.
@@ -79,10 +87,7 @@ pub enum SnokListError {
 /// nothing) is dropped when every other item is an exclusion (same meaning as
 /// snok's), and refused when it is the only item or stands before a positive item.
 pub fn parse_list(list: &str) -> Result<PatternList, SnokListError> {
-    let items: Vec<&str> = list
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let items: Vec<&str> = items(list).collect();
     if items.contains(&"!") {
         if items.iter().all(|i| *i == "!") {
             return Err(SnokListError::LoneBangOnly);
@@ -216,6 +221,24 @@ mod tests {
         assert_eq!(l, PatternList::parse("!latest").unwrap());
         assert!(l.matches("main"));
         assert!(!l.matches("latest"));
+    }
+
+    /// snok's integration test `parse_input` passes `--image-names="foo bar"` and
+    /// `--shas-to-skip=''` with the quotes in the value; snok strips them.
+    #[test]
+    fn snok_quoted_list_values_are_unquoted() {
+        assert_eq!(
+            parse_list("\"foo bar\"").unwrap(),
+            PatternList::parse("foo, bar").unwrap()
+        );
+        assert_eq!(
+            parse_list("'one, two'").unwrap(),
+            PatternList::parse("one, two").unwrap()
+        );
+        assert_eq!(parse_skip_shas("''").unwrap(), Vec::new());
+        assert_eq!(parse_skip_shas("\"\"").unwrap(), Vec::new());
+        let a = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(parse_skip_shas(&format!("\"{a}\"")).unwrap().len(), 1);
     }
 
     #[test]

@@ -1,0 +1,212 @@
+//! The table-driven bed for the peers' test cases (issue 11, item 7): one [`Case`]
+//! is a world of organisation `acme` (its packages as scenario YAML), the inputs
+//! translated to regsweep's (snok-style flags or a policy), and the decision
+//! expected for every version. [`run`] starts the emulator over the real registry,
+//! deletes what the peer's case removed behind the tool's back, plans through the
+//! binary and checks every version's decision, then applies and checks that exactly
+//! the versions planned for deletion are gone.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use regsweep_sim::{Sim, SimOptions};
+
+use crate::common::{acme, actions, args, regsweep, sim, ACME_ADMIN};
+
+/// A peer's test case translated to regsweep.
+#[derive(Default)]
+pub struct Case<'a> {
+    /// Scenario YAML of `acme`'s packages (list items indented six spaces).
+    pub packages: &'a str,
+    /// Selection flags (snok-style inputs), after `plan`/`apply` and the admin token.
+    pub flags: &'a [&'a str],
+    /// A policy (YAML), given inline; `None` for the snok-style flags.
+    pub policy: Option<&'a str>,
+    /// Manifests removed before the run, as (package, image handle, role prefix):
+    /// `("app", "v1", "platform linux/arm64")`.
+    pub removed: &'a [(&'a str, &'a str, &'a str)],
+    /// The expected decision as (package, image handle, role prefix, action): every
+    /// manifest of the image whose role starts with the prefix (`""`: all of them).
+    /// Later entries override earlier ones. Every version must be covered.
+    pub expect: &'a [(&'a str, &'a str, &'a str, &'a str)],
+    /// Apply with `--dry-run`: nothing may be deleted, whatever the plan says.
+    pub dry_run: bool,
+}
+
+/// Runs `case`: plan (every decision checked), then apply (the emulator checked).
+/// Returns the emulator and the plan for further checks.
+pub async fn run(case: &Case<'_>) -> (Sim, serde_json::Value) {
+    let s = start(case).await;
+    let doc = check_plan(&s, case).await;
+    check_apply(&s, case).await;
+    (s, doc)
+}
+
+/// The emulator for `case`'s world, with `case.removed` already removed. Several
+/// cases over one world share it: [`check_plan`] each, then [`check_apply`] one.
+pub async fn start(case: &Case<'_>) -> Sim {
+    let s = sim(&acme(case.packages), SimOptions::default()).await;
+    remove(&s, case.removed).await;
+    s
+}
+
+/// The selection arguments of `case`.
+fn selection<'a>(case: &Case<'a>) -> Vec<&'a str> {
+    let mut selection: Vec<&str> = case.flags.to_vec();
+    if let Some(policy) = case.policy {
+        selection.extend(["--policy-inline", policy]);
+    }
+    selection
+}
+
+/// Plans `case` through the binary and checks every version's decision. Returns
+/// the plan.
+pub async fn check_plan(s: &Sim, case: &Case<'_>) -> serde_json::Value {
+    let expected = expected(s, case);
+    let selection = selection(case);
+    let r = regsweep(
+        s,
+        &args("plan", &[&ACME_ADMIN, &["--output", "json"], &selection]),
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 0, "plan {selection:?} failed:\n{}", r.stderr);
+    let doc = r.json();
+    let planned: BTreeMap<(String, u64), String> = actions(&doc)
+        .into_iter()
+        .map(|(p, id, a)| ((p, id), a))
+        .collect();
+    let named = |(p, id): &(String, u64)| describe(s, case, p, *id);
+    // A package the policy does not reach is not in the plan: all of it is kept.
+    let reached: std::collections::BTreeSet<&String> = planned.keys().map(|(p, _)| p).collect();
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|((p, _), a)| reached.contains(p) || *a != "keep")
+        .filter(|(k, a)| planned.get(*k) != Some(a))
+        .map(|(k, a)| format!("{}: expected {a}, planned {:?}", named(k), planned.get(k)))
+        .chain(
+            planned
+                .keys()
+                .filter(|k| !expected.contains_key(*k))
+                .map(|k| format!("{}: planned but not expected", named(k))),
+        )
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{selection:?}: decisions differ:\n  {}\nplan:\n{doc:#}",
+        wrong.join("\n  ")
+    );
+    doc
+}
+
+/// Applies `case` through the binary and checks that exactly the versions expected
+/// to be deleted are gone (none with `dry_run`).
+pub async fn check_apply(s: &Sim, case: &Case<'_>) {
+    let expected = expected(s, case);
+    let selection = selection(case);
+    let mut apply = vec!["--output", "json"];
+    if case.dry_run {
+        apply.push("--dry-run");
+    }
+    let r = regsweep(s, &args("apply", &[&ACME_ADMIN, &apply, &selection]), &[]).await;
+    assert_eq!(r.code, 0, "apply {selection:?} failed:\n{}", r.stderr);
+    for ((package, id), action) in &expected {
+        let alive = s.versions("acme", package).iter().any(|v| v.id.0 == *id);
+        let gone = action == "delete" && !case.dry_run;
+        assert_eq!(
+            alive,
+            !gone,
+            "{} after apply: alive {alive}, planned {action}",
+            describe(s, case, package, *id)
+        );
+    }
+}
+
+/// Deletes the manifests `removed` through the API, as a peer's case primes a
+/// broken world.
+async fn remove(s: &Sim, removed: &[(&str, &str, &str)]) {
+    if removed.is_empty() {
+        return;
+    }
+    let client = regsweep_github::GithubClient::new(regsweep_github::ClientConfig::new(
+        s.api_url(),
+        regsweep_core::Secret::new("ghp_admin"),
+    ))
+    .expect("client");
+    let owner = regsweep_github::Owner::from_account("acme");
+    for (package, handle, role) in removed {
+        for m in manifests(s, package, handle, role) {
+            client
+                .delete_version(&owner, package, m)
+                .await
+                .unwrap_or_else(|e| panic!("removing {role} of {package}:{handle}: {e}"));
+        }
+    }
+}
+
+/// Version ids of the manifests of `package`'s image `handle` whose role starts
+/// with `role`.
+pub fn manifests(
+    s: &Sim,
+    package: &str,
+    handle: &str,
+    role: &str,
+) -> Vec<regsweep_core::VersionId> {
+    let image = s
+        .image("acme", package, handle)
+        .unwrap_or_else(|| panic!("no image {package}:{handle} in the scenario"));
+    let ids: Vec<_> = image
+        .manifests
+        .iter()
+        .filter(|m| m.role.starts_with(role))
+        .map(|m| m.id)
+        .collect();
+    assert!(
+        !ids.is_empty(),
+        "{package}:{handle} has no manifest `{role}`"
+    );
+    ids
+}
+
+/// The expected action of every version still there, keyed by (package, id).
+fn expected(s: &Sim, case: &Case<'_>) -> BTreeMap<(String, u64), String> {
+    let mut out = BTreeMap::new();
+    for (package, handle, role, action) in case.expect {
+        assert!(
+            ["keep", "delete", "skip"].contains(action),
+            "`{action}` is not keep, delete or skip"
+        );
+        let alive: Vec<u64> = s.versions("acme", package).iter().map(|v| v.id.0).collect();
+        for id in manifests(s, package, handle, role) {
+            if alive.contains(&id.0) {
+                out.insert((package.to_string(), id.0), action.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// "app:v1 platform linux/arm64 (version 7)" for assertion messages.
+fn describe(s: &Sim, case: &Case<'_>, package: &str, id: u64) -> String {
+    let names: std::collections::BTreeSet<String> = case
+        .expect
+        .iter()
+        .filter(|(p, ..)| *p == package)
+        .filter_map(|(_, handle, ..)| s.image("acme", package, handle).map(|i| (handle, i)))
+        .flat_map(|(handle, image)| {
+            image
+                .manifests
+                .into_iter()
+                .filter(|m| m.id.0 == id)
+                .map(move |m| format!("{package}:{handle} {}", m.role))
+        })
+        .collect();
+    match names.is_empty() {
+        false => format!(
+            "{} (version {id})",
+            names.into_iter().collect::<Vec<_>>().join(" = ")
+        ),
+        true => format!("{package} version {id} (no image expected)"),
+    }
+}
