@@ -286,6 +286,7 @@ async fn revisit_refusals(
         packages: planned.plan.packages.clone(),
         order: planned.plan.order[order_before..].to_vec(),
         runs: planned.plan.runs[runs_before..].to_vec(),
+        untags: Vec::new(),
     };
     let more = executor::execute(
         &extra,

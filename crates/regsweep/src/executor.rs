@@ -399,6 +399,7 @@ mod tests {
             updated_at: jiff::Timestamp::UNIX_EPOCH,
             action: Action::Delete,
             reasons: vec![],
+            untag: vec![],
         }
     }
 
@@ -418,6 +419,7 @@ mod tests {
                 })
                 .collect(),
             runs: runs.iter().map(|r| r.len()).collect(),
+            untags: vec![],
         }
     }
 

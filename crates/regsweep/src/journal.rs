@@ -591,6 +591,7 @@ mod tests {
             updated_at: jiff::Timestamp::UNIX_EPOCH,
             action: regsweep_core::plan::Action::Delete,
             reasons: vec![],
+            untag: vec![],
         };
         j.intent("app", &d).unwrap();
         j.outcome("app", 2, Recorded::Deleted).unwrap();
