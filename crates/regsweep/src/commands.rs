@@ -235,9 +235,13 @@ pub async fn run_resolved(
         Some(e) if e.incomplete() => {
             let t = r.totals();
             eprintln!(
-                "error: {} deletion(s) failed and {} were left for the next run; see the report above",
+                "error: {} deletion(s) failed and {} were left for the next run{}; see the report above",
                 t.failed.unwrap_or(0),
-                t.left.unwrap_or(0)
+                t.left.unwrap_or(0),
+                match t.untag_failed {
+                    Some(n) if n > 0 => format!("; {n} untag(s) failed or were left"),
+                    _ => String::new(),
+                }
             );
             Exit::Partial
         }

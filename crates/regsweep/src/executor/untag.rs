@@ -126,6 +126,7 @@ pub async fn execute(
                     one.reason = Some(m);
                 }
                 UntagOutcome::Forbidden(m) => {
+                    eprintln!("error: {}", crate::escape::control_lines(&m));
                     forbidden.insert(r.package, format!("{package}:{tag} was refused"));
                     set(
                         &mut one,
@@ -133,7 +134,16 @@ pub async fn execute(
                         Why::new(FailCode::Forbidden, m),
                     );
                 }
-                UntagOutcome::Failed { why, .. } => set(&mut one, UntagStatus::Failed, why),
+                UntagOutcome::Failed { why, .. } => {
+                    eprintln!(
+                        "error: removing tag `{}` of {}:{} failed: {}",
+                        crate::escape::control(tag),
+                        crate::escape::control(package),
+                        d.id,
+                        crate::escape::control_lines(&why.message)
+                    );
+                    set(&mut one, UntagStatus::Failed, why)
+                }
             }
             tracing::debug!("untag {package}:{tag} ({}): {:?}", d.id, one.status);
             done.push(one);

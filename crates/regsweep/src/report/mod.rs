@@ -175,7 +175,7 @@ impl Report<'_> {
 
 /// How rules combine, in the order the planner applies them (docs/policy.md,
 /// "Evaluation").
-pub const EVALUATION: &str = "keep beats delete (and untag); whatever a kept version needs (platforms, attestations, signatures, referrers) is kept with it; what a deleted index alone needed is deleted with it; versions GitHub would refuse are skipped; untag rules then remove the tags they select from versions that stay";
+pub const EVALUATION: &str = "keep beats delete; whatever a kept version needs (platforms, attestations, signatures, referrers) is kept with it; what a deleted index alone needed is deleted with it; versions GitHub would refuse are skipped";
 
 /// The policy header: one line per rule, in file order.
 pub fn policy_lines(r: &Report<'_>) -> Vec<String> {
