@@ -735,4 +735,45 @@ mod tests {
             Err(JournalError::Read { .. })
         ));
     }
+
+    #[test]
+    fn untag_lines_replay_to_the_tags_to_put_back() {
+        let d = format!("sha256:{}", "b".repeat(64));
+        let p = format!("sha256:{}", "c".repeat(64));
+        let ui = |id: u64, tag: &str| {
+            format!(
+                r#"{{"kind":"untag_intent","v":2,"run":"r","package":"app","id":{id},"digest":"{d}","tag":"{tag}","at":"t"}}"#
+            )
+        };
+        let uo = |id: u64, tag: &str, o: &str| {
+            format!(
+                r#"{{"kind":"untag_outcome","v":2,"run":"r","package":"app","id":{id},"tag":"{tag}","outcome":"{o}","placeholder":"{p}","at":"t"}}"#
+            )
+        };
+        let text = [
+            RUN.to_string(),
+            ui(1, "pr-1"),
+            uo(1, "pr-1", "untagged"),
+            ui(1, "pr-2"),
+            uo(1, "pr-2", "not_there"),
+            ui(2, "pr-3"),
+        ]
+        .join("\n");
+        let r = replay(&text).unwrap();
+        let got: Vec<(&str, bool, Option<&str>)> = r
+            .untags
+            .iter()
+            .map(|u| (u.tag.as_str(), u.changed, u.placeholder.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("pr-1", true, Some(p.as_str())),
+                ("pr-2", false, Some(p.as_str())),
+                // Killed before the outcome: it may have been removed.
+                ("pr-3", true, None),
+            ]
+        );
+        assert_eq!(r.candidates().count(), 0);
+    }
 }

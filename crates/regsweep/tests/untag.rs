@@ -292,3 +292,52 @@ async fn untag_on_a_plain_registry_keeps_the_image_removes_the_placeholder_and_r
     assert_eq!(restored.code, 0, "{}", restored.stderr);
     assert_eq!(points_at(reg.url(), "acme/app", "pr-12").await, Some(root));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untag_refused_by_the_registry_for_a_read_only_token_names_the_scope_and_changes_nothing() {
+    // An app installation token with read permission: its scopes are unknown, so
+    // the push is tried, and GHCR (the emulator) refuses it with 403 DENIED.
+    let reader =
+        "  - {token: v1.installation_read, kind: app, installed_on: [acme], permission: read}\n";
+    let yaml = acme(PACKAGES).replacen("accounts:", &format!("{reader}accounts:"), 1);
+    let s = sim(&yaml, SimOptions::default()).await;
+    let backing = s
+        .backing_registry()
+        .expect("a backing registry")
+        .url()
+        .clone();
+    let root = s.image("acme", "app", "pr").expect("pushed").root.1;
+    let before = s.versions("acme", "app");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy_file(&dir);
+    let applied = regsweep(
+        &s,
+        &args(
+            "apply",
+            &[
+                &["--account", "acme", "--token", "v1.installation_read"],
+                &["--policy", &policy, "--output", "json"],
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stderr.contains("write:packages"),
+        "{}",
+        applied.stderr
+    );
+    assert!(applied.stderr.contains("403"), "{}", applied.stderr);
+    let doc = applied.json();
+    assert_eq!(doc["untags"][0]["status"], "failed", "{doc:#}");
+    assert_eq!(doc["untags"][0]["code"], "forbidden");
+    assert_eq!(points_at(&backing, "acme/app", "pr-12").await, Some(root));
+    assert_eq!(s.versions("acme", "app"), before);
+    assert!(
+        s.requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.status == Some(403)),
+        "the push reached the registry and was refused"
+    );
+}
