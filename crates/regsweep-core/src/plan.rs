@@ -15,8 +15,12 @@ use crate::reason::{Reason, VersionRef};
 pub enum Action {
     Keep,
     Delete,
-    /// Would be deleted, but GitHub will refuse: left alone, with the reason.
+    /// Would be deleted (or untagged), but GitHub will refuse: left alone, with the
+    /// reason.
     Skip,
+    /// Stays, with the tags in [`Decision::untag`] removed; the image, its other
+    /// tags and everything it needs stay.
+    Untag,
 }
 
 impl std::fmt::Display for Action {
@@ -25,6 +29,7 @@ impl std::fmt::Display for Action {
             Action::Keep => "keep",
             Action::Delete => "delete",
             Action::Skip => "skip",
+            Action::Untag => "untag",
         })
     }
 }
@@ -40,6 +45,10 @@ pub struct Decision {
     pub action: Action,
     /// The deciding reason first, then supporting ones.
     pub reasons: Vec<Reason>,
+    /// For [`Action::Untag`]: the tags removed, in the version's tag order (never
+    /// all of them when a keep rule keeps it). Empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untag: Vec<String>,
 }
 
 /// Something noticed about the graph, independent of the decisions.
@@ -152,9 +161,20 @@ pub struct Plan {
     /// with it. Runs are independent; within a run, deletions must happen in order,
     /// and a failure stops the rest of its run.
     pub runs: Vec<usize>,
+    /// Every `Untag` decision exactly once, oldest version first. The executor
+    /// untags after the deletions; each untag is independent of the others.
+    pub untags: Vec<PlanRef>,
 }
 
 impl Plan {
+    /// Number of tags the plan removes from versions that stay.
+    pub fn untag_count(&self) -> usize {
+        self.untags
+            .iter()
+            .map(|&r| self.decision(r).untag.len())
+            .sum()
+    }
+
     /// Number of decisions with `action`, across packages.
     pub fn count(&self, action: Action) -> usize {
         self.packages.iter().map(|p| p.count(action)).sum()

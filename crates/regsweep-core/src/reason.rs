@@ -229,6 +229,10 @@ pub enum Refusal {
     LastTaggedVersion,
     /// GitHub refuses to delete public versions with more than 5,000 downloads.
     TooManyDownloads { downloads: u64 },
+    /// Untagging would leave the package without a tagged version: on GHCR the
+    /// placeholder that takes the last tag could not be deleted (it would be the
+    /// last tagged version), so the tags stay.
+    LastTagOfPackage,
 }
 
 impl fmt::Display for Refusal {
@@ -240,6 +244,9 @@ impl fmt::Display for Refusal {
             Refusal::TooManyDownloads { downloads } => write!(
                 f,
                 "GitHub refuses to delete public versions with more than 5,000 downloads ({downloads})"
+            ),
+            Refusal::LastTagOfPackage => f.write_str(
+                "not untagged: no other version of the package would keep a tag, and GitHub refuses to delete the last tagged version (the placeholder that takes the tag)",
             ),
         }
     }
@@ -288,6 +295,21 @@ pub enum Reason {
     /// Kept: this package's manifests were not read (`--graph skip`), so what
     /// untagged versions belong to kept images is unknown.
     GraphNotRead,
+    /// An untag rule removes `tags` from this version, which stays with its other
+    /// tags (if any) and everything it needs.
+    UntaggedByRule {
+        rule: String,
+        tags: Vec<String>,
+        how: Selected,
+    },
+    /// An untag rule selects `tags`, but keep rule `keep_rule` names them: they stay.
+    TagsKeptByRule {
+        tags: Vec<String>,
+        keep_rule: String,
+    },
+    /// Untag rule `rule` would remove every tag of this version, which keep rule
+    /// `keep_rule` keeps: no tag is removed.
+    LastTagKept { rule: String, keep_rule: String },
 }
 
 impl fmt::Display for Reason {
@@ -347,6 +369,24 @@ impl fmt::Display for Reason {
             Reason::GraphUnknown { unread } => write!(
                 f,
                 "kept for safety: the manifest of {unread} could not be read, so its children are unknown"
+            ),
+            Reason::UntaggedByRule { rule, tags, how } => {
+                write!(f, "untagged by rule `{rule}`: removes {}", backticked(tags))?;
+                match how {
+                    Selected::Matched { age } | Selected::Broken { age, .. } => {
+                        write!(f, " ({} old)", human(*age))
+                    }
+                    Selected::Newest { .. } => Ok(()),
+                }
+            }
+            Reason::TagsKeptByRule { tags, keep_rule } => write!(
+                f,
+                "keeps {}: keep rule `{keep_rule}` names it, which beats untag",
+                backticked(tags)
+            ),
+            Reason::LastTagKept { rule, keep_rule } => write!(
+                f,
+                "not untagged: rule `{rule}` would remove every tag of a version keep rule `{keep_rule}` keeps"
             ),
             Reason::GraphNotRead => write!(
                 f,

@@ -43,6 +43,8 @@ pub struct TokenInfo {
     pub can_list_user: bool,
 }
 
+mod find;
+
 /// A client of the GitHub REST API. Cheap to clone (shared state inside); all
 /// clones share pacing, rate-limit pauses and statistics.
 #[derive(Clone)]

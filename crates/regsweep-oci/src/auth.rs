@@ -58,6 +58,13 @@ impl Scope {
         }
     }
 
+    pub fn push(repo: &str) -> Self {
+        Scope::Repository {
+            repo: repo.to_string(),
+            actions: "pull,push",
+        }
+    }
+
     pub fn delete(repo: &str) -> Self {
         Scope::Repository {
             repo: repo.to_string(),

@@ -4,8 +4,9 @@
 //! It owns: authentication (challenges, bearer tokens per scope), retries with backoff,
 //! reading manifests (verified by digest, cached in memory and on disk), reading a
 //! package's manifest graph and labels, listing tags and the catalog, the referrers API,
-//! and deleting by digest. It never pushes: test images are built and pushed by the
-//! test-support crate regsweep-testimage.
+//! deleting by digest, and moving tags for untagging (a manifest pushed under a tag,
+//! a tag deleted). It pushes manifests only, never blobs: test images are built and
+//! pushed by the test-support crate regsweep-testimage.
 //!
 //! It must not decide anything: which manifests to keep or delete is the planner's job
 //! (regsweep-core). It never prints secrets.
@@ -23,6 +24,7 @@ mod manifests;
 mod paths;
 mod referrers;
 mod retry;
+mod tags;
 
 pub use auth::Auth;
 pub use challenge::{parse_challenges, Challenge};
@@ -34,3 +36,7 @@ pub use listing::{next_link, PAGE_SIZE};
 pub use manifests::{FetchedManifest, EMPTY_JSON_DIGEST};
 pub use paths::{validate_repository, Reference};
 pub use referrers::Referrer;
+pub use tags::{
+    placeholder, TagDelete, PLACEHOLDER_FROM_ANNOTATION, PLACEHOLDER_MEDIA_TYPE,
+    PLACEHOLDER_TAG_ANNOTATION,
+};

@@ -106,6 +106,49 @@ impl Backing {
         true
     }
 
+    /// Pushes a manifest under `reference` (a tag or its digest); the registry's
+    /// status and the digest it reports.
+    pub async fn put_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        body: Bytes,
+    ) -> Forwarded {
+        let url = self.manifest_url(repository, reference);
+        match self
+            .http
+            .put(&url)
+            .header("content-type", media_type)
+            .body(body)
+            .send()
+            .await
+        {
+            Err(e) => Forwarded {
+                status: 502,
+                headers: Vec::new(),
+                body: Bytes::from(format!("backing registry unreachable: {e}")),
+            },
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let headers = resp
+                    .headers()
+                    .iter()
+                    .filter(|(k, _)| PASS.contains(&k.as_str()))
+                    .filter_map(|(k, v)| {
+                        Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))
+                    })
+                    .collect();
+                let body = resp.bytes().await.unwrap_or_default();
+                Forwarded {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+        }
+    }
+
     /// Forwards a GET/HEAD on `/v2/<rest>` to the registry.
     pub async fn forward(
         &self,

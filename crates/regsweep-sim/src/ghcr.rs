@@ -2,6 +2,7 @@
 //! a token that may read the package; anonymous for public packages), bearer checks
 //! with GHCR's `WWW-Authenticate` challenge, reads forwarded to the backing registry,
 //! `DELETE` refused with 405 `UNSUPPORTED` and no referrers API (404), as on GHCR.
+//! Manifest `PUT` (with the token's write scope) lives in [`crate::ghcr_push`].
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::server::{Grant, Shared};
 use crate::stats::{LoggedRequest, Outcome};
 use crate::world::World;
 
-fn oci_error(status: u16, code: &str, message: &str) -> Response {
+pub(crate) fn oci_error(status: u16, code: &str, message: &str) -> Response {
     let body = json!({"errors": [{"code": code, "message": message}]});
     let mut resp = Response::new(Body::from(serde_json::to_vec(&body).unwrap_or_default()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -29,7 +30,7 @@ fn oci_error(status: u16, code: &str, message: &str) -> Response {
 
 /// Whether `token` (or anyone, when `None`) may pull `repository`; `None` when no
 /// package has that name.
-fn readable(world: &World, token: Option<&TokenSpec>, repository: &str) -> Option<bool> {
+pub(crate) fn readable(world: &World, token: Option<&TokenSpec>, repository: &str) -> Option<bool> {
     let (account, package) = repository.split_once('/')?;
     let acc = world.account(account)?;
     let pkg = acc.packages.get(&package.to_ascii_lowercase())?;
@@ -49,7 +50,7 @@ fn readable(world: &World, token: Option<&TokenSpec>, repository: &str) -> Optio
 }
 
 /// Splits `/v2/<name>/<kind>/<ref>` into (name, template kind).
-fn split_v2(rest: &str) -> Option<(String, &'static str)> {
+pub(crate) fn split_v2(rest: &str) -> Option<(String, &'static str)> {
     for (marker, kind) in [
         ("/manifests/", "manifests/{reference}"),
         ("/blobs/", "blobs/{digest}"),
@@ -69,6 +70,7 @@ pub(crate) async fn handle(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    body: bytes::Bytes,
 ) -> Response {
     let logged = match query {
         Some(q) => format!("{path}?{q}"),
@@ -83,7 +85,7 @@ pub(crate) async fn handle(
             Some((_, kind)) => format!("{method} /v2/{{name}}/{kind}"),
             None => format!("{method} /v2/"),
         };
-        let (r, k) = v2(s, method, rest, query, headers).await;
+        let (r, k) = v2(s, method, rest, query, headers, body).await;
         (r, route, k)
     };
     s.recorder.record(
@@ -155,6 +157,7 @@ fn token(s: &Shared, query: Option<&str>, headers: &HeaderMap) -> (Response, &'s
         Caller::Token(t) => Some(t.clone()),
     };
     let mut repositories = HashSet::new();
+    let mut push = HashSet::new();
     for (_, scope) in pairs.iter().filter(|(k, _)| k == "scope") {
         for one in scope.split(' ') {
             let mut parts = one.splitn(3, ':');
@@ -167,6 +170,11 @@ fn token(s: &Shared, query: Option<&str>, headers: &HeaderMap) -> (Response, &'s
                 && readable(&world, identity.as_ref(), name) == Some(true)
             {
                 repositories.insert(name.to_ascii_lowercase());
+            }
+            if actions.split(',').any(|a| a == "push")
+                && crate::ghcr_push::writable(&world, identity.as_ref(), name)
+            {
+                push.insert(name.to_ascii_lowercase());
             }
         }
     }
@@ -182,6 +190,7 @@ fn token(s: &Shared, query: Option<&str>, headers: &HeaderMap) -> (Response, &'s
             Grant {
                 identity: identity.map(|t| t.token),
                 repositories,
+                push,
             },
         );
     }
@@ -192,11 +201,16 @@ fn token(s: &Shared, query: Option<&str>, headers: &HeaderMap) -> (Response, &'s
     (resp, caller.kind())
 }
 
-fn challenge(s: &Shared, repository: Option<&str>) -> Response {
+pub(crate) fn challenge(s: &Shared, repository: Option<&str>) -> Response {
+    challenge_for(s, repository, "pull")
+}
+
+/// A Bearer challenge asking for `actions` (`pull`, `pull,push`) on `repository`.
+pub(crate) fn challenge_for(s: &Shared, repository: Option<&str>, actions: &str) -> Response {
     let mut resp = oci_error(401, "UNAUTHORIZED", "authentication required");
     let mut value = format!("Bearer realm=\"{}/token\",service=\"ghcr.io\"", s.origin);
     if let Some(r) = repository {
-        value.push_str(&format!(",scope=\"repository:{r}:pull\""));
+        value.push_str(&format!(",scope=\"repository:{r}:{actions}\""));
     }
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().insert("www-authenticate", v);
@@ -204,21 +218,9 @@ fn challenge(s: &Shared, repository: Option<&str>) -> Response {
     resp
 }
 
-async fn v2(
-    s: &Arc<Shared>,
-    method: &Method,
-    rest: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-) -> (Response, &'static str) {
-    if !matches!(*method, Method::GET | Method::HEAD) {
-        return (
-            oci_error(405, "UNSUPPORTED", "The operation is unsupported."),
-            "registry",
-        );
-    }
-    let target = split_v2(rest);
-    let repository = target.as_ref().map(|(n, _)| n.to_ascii_lowercase());
+/// The registry token a request carries; Err is the caller kind to log (no or an
+/// unknown bearer token).
+pub(crate) fn grant_of(s: &Shared, headers: &HeaderMap) -> Result<Grant, &'static str> {
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -228,13 +230,35 @@ async fn v2(
         })
         .map(str::trim);
     let grant = bearer.and_then(|b| s.grants.lock().ok()?.get(b).cloned());
-    let Some(grant) = grant else {
-        let kind = if bearer.is_some() {
-            "invalid"
-        } else {
-            "anonymous"
-        };
-        return (challenge(s, repository.as_deref()), kind);
+    grant.ok_or(if bearer.is_some() {
+        "invalid"
+    } else {
+        "anonymous"
+    })
+}
+
+async fn v2(
+    s: &Arc<Shared>,
+    method: &Method,
+    rest: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: bytes::Bytes,
+) -> (Response, &'static str) {
+    if *method == Method::PUT {
+        return crate::ghcr_push::put(s, rest, headers, body).await;
+    }
+    if !matches!(*method, Method::GET | Method::HEAD) {
+        return (
+            oci_error(405, "UNSUPPORTED", "The operation is unsupported."),
+            "registry",
+        );
+    }
+    let target = split_v2(rest);
+    let repository = target.as_ref().map(|(n, _)| n.to_ascii_lowercase());
+    let grant = match grant_of(s, headers) {
+        Ok(g) => g,
+        Err(kind) => return (challenge(s, repository.as_deref()), kind),
     };
     let Some((_, kind)) = target else {
         let mut resp = Response::new(Body::from("{}"));

@@ -20,6 +20,7 @@ mod backing;
 mod faults;
 mod generate;
 mod ghcr;
+mod ghcr_push;
 mod limits;
 pub mod options;
 mod push;

@@ -34,6 +34,8 @@ pub(crate) struct Grant {
     /// The API token that asked for it (`None`: anonymous).
     pub identity: Option<String>,
     pub repositories: std::collections::HashSet<String>,
+    /// Repositories the token may push to (`pull,push` asked and allowed).
+    pub push: std::collections::HashSet<String>,
 }
 
 /// State shared by all requests.
@@ -135,7 +137,12 @@ async fn dispatch(State(s): State<Arc<Shared>>, req: Request) -> Response {
             Some((status, challenge)) => {
                 ghcr::injected(&s, &method, &path, status, challenge.as_deref())
             }
-            None => ghcr::handle(&s, &method, &path, query.as_deref(), &headers).await,
+            None => {
+                let body = axum::body::to_bytes(req.into_body(), crate::ghcr_push::MAX_MANIFEST)
+                    .await
+                    .unwrap_or_default();
+                ghcr::handle(&s, &method, &path, query.as_deref(), &headers, body).await
+            }
         }
     } else {
         let (prefix, rest) = match path.strip_prefix("/api/v3") {

@@ -151,7 +151,7 @@ pub async fn run_resolved(
     let source = Source::connect(settings, apply).await?;
     let mut planned = compute_plan(settings, &source, progress).await?;
     let mut execution: Option<Execution> = None;
-    if apply && !planned.plan.order.is_empty() {
+    if apply && !(planned.plan.order.is_empty() && planned.plan.untags.is_empty()) {
         let t = Instant::now();
         let e = executor::execute(
             &planned.plan,
@@ -175,6 +175,17 @@ pub async fn run_resolved(
             progress,
         )
         .await?;
+        let mut e = e;
+        if e.journal_error.is_none() {
+            e.untags = executor::untag::execute(
+                &planned.plan,
+                &source,
+                &cancel,
+                journal.as_ref(),
+                progress,
+            )
+            .await;
+        }
         planned.timings.deleting_ms = t.elapsed().as_millis();
         execution = Some(e);
     } else if apply {
@@ -224,9 +235,13 @@ pub async fn run_resolved(
         Some(e) if e.incomplete() => {
             let t = r.totals();
             eprintln!(
-                "error: {} deletion(s) failed and {} were left for the next run; see the report above",
+                "error: {} deletion(s) failed and {} were left for the next run{}; see the report above",
                 t.failed.unwrap_or(0),
-                t.left.unwrap_or(0)
+                t.left.unwrap_or(0),
+                match t.untag_failed {
+                    Some(n) if n > 0 => format!("; {n} untag(s) failed or were left"),
+                    _ => String::new(),
+                }
             );
             Exit::Partial
         }
@@ -286,6 +301,7 @@ async fn revisit_refusals(
         packages: planned.plan.packages.clone(),
         order: planned.plan.order[order_before..].to_vec(),
         runs: planned.plan.runs[runs_before..].to_vec(),
+        untags: Vec::new(),
     };
     let more = executor::execute(
         &extra,
@@ -430,13 +446,18 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
         eprintln!("{w}");
     }
     let source = Source::connect(&settings, true).await?;
-    let Source::Github(gh) = &source else {
-        return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into());
+    // Removed tags first (their versions were kept), then deleted versions.
+    let (mut ok, mut already, mut failed) = executor::untag::restore(&source, &replay).await?;
+    let gh = match &source {
+        Source::Github(gh) => Some(gh),
+        Source::Oci(_) if replay.candidates().next().is_none() => None,
+        Source::Oci(_) => return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into()),
     };
     // What is there now, per package: those versions need no restoring.
     let mut present: std::collections::HashMap<&str, Option<std::collections::HashSet<u64>>> =
         std::collections::HashMap::new();
-    for e in replay.candidates() {
+    for e in replay.candidates().filter(|_| gh.is_some()) {
+        let Some(gh) = gh else { break };
         if present.contains_key(e.package.as_str()) {
             continue;
         }
@@ -455,8 +476,8 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
     // The journal is in deletion order (an index before its children, an artifact
     // before its subject); restoring in reverse brings children and subjects back
     // first, so no restored tag ever points at an incomplete image.
-    let (mut ok, mut already, mut failed) = (0, 0, 0);
     for e in replay.candidates().rev() {
+        let Some(gh) = gh else { break };
         let is_present =
             |p: &std::collections::HashMap<&str, Option<std::collections::HashSet<u64>>>| {
                 p.get(e.package.as_str())

@@ -21,6 +21,8 @@ use crate::progress::Progress;
 use crate::source::{DeleteOutcome, Source};
 use regsweep_core::plan::Decision;
 
+pub mod untag;
+
 /// What happened to one planned deletion. Serialised as `{status}` or
 /// `{status, code, reason}` (docs/json-output.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +78,9 @@ pub struct Execution {
     /// The journal write that failed and stopped the deletions, if one did.
     #[serde(skip)]
     pub journal_error: Option<String>,
+    /// One entry per tag the plan removes, in `plan.untags` order ([`untag`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untags: Vec<untag::UntagDone>,
 }
 
 impl Execution {
@@ -84,11 +89,17 @@ impl Execution {
         self.outcomes.iter().filter(|o| f(o)).count()
     }
 
-    /// Whether any deletion failed or was left.
+    /// Whether any deletion or untag failed or was left.
     pub fn incomplete(&self) -> bool {
         self.outcomes
             .iter()
             .any(|o| matches!(o, Outcome::Failed(_) | Outcome::Left(_)))
+            || self.untags.iter().any(|u| {
+                matches!(
+                    u.status,
+                    untag::UntagStatus::Failed | untag::UntagStatus::Left
+                )
+            })
     }
 }
 
@@ -337,6 +348,7 @@ pub async fn execute(
         journal_error: journal_error
             .into_inner()
             .unwrap_or_else(|e| e.into_inner()),
+        untags: Vec::new(),
     })
 }
 
@@ -399,6 +411,7 @@ mod tests {
             updated_at: jiff::Timestamp::UNIX_EPOCH,
             action: Action::Delete,
             reasons: vec![],
+            untag: vec![],
         }
     }
 
@@ -418,6 +431,7 @@ mod tests {
                 })
                 .collect(),
             runs: runs.iter().map(|r| r.len()).collect(),
+            untags: vec![],
         }
     }
 

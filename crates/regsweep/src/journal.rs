@@ -6,7 +6,9 @@
 //! version out of the journal. `restore` replays the file: every version with an
 //! intent and no outcome saying it was *not* deleted is a candidate. The format is
 //! documented in docs/journal.md; lines carry `v` and `kind`, and the one-line-per-
-//! deleted-version format of earlier releases is still read.
+//! deleted-version format of earlier releases is still read. Untags are journaled
+//! the same way (`untag_intent` before, `untag_outcome` after), and `restore` puts
+//! those tags back.
 //!
 //! Torn writes are handled at both ends: a reader skips an unparsable last line (with
 //! a warning), a writer that finds the file not ending in a newline adds one before
@@ -69,6 +71,20 @@ pub enum Recorded {
     Failed,
 }
 
+/// How a journaled untag ended, as written in its outcome line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedUntag {
+    /// The tag was removed.
+    Untagged,
+    /// The tag had moved or was gone: nothing was changed.
+    NotThere,
+    /// The token may not: nothing was changed.
+    Refused,
+    /// Failed part-way: the tag may point at the placeholder.
+    Failed,
+}
+
 /// One line of a journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -96,6 +112,28 @@ enum Line {
         package: String,
         id: u64,
         outcome: Recorded,
+        at: String,
+    },
+    /// Written and fsynced before a tag is removed from a version that stays.
+    UntagIntent {
+        v: u32,
+        run: String,
+        package: String,
+        id: u64,
+        digest: String,
+        tag: String,
+        at: String,
+    },
+    /// Written after the untag: how it ended, and the placeholder used, if any.
+    UntagOutcome {
+        v: u32,
+        run: String,
+        package: String,
+        id: u64,
+        tag: String,
+        outcome: RecordedUntag,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        placeholder: Option<String>,
         at: String,
     },
 }
@@ -134,10 +172,26 @@ pub struct Entry {
     pub state: State,
 }
 
+/// A tag the journal says was (or may have been) removed from a version that stayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UntagEntry {
+    pub package: String,
+    pub id: u64,
+    /// The digest the tag pointed at, which restore points it at again.
+    pub digest: String,
+    pub tag: String,
+    /// The placeholder that took the tag, if one was recorded.
+    pub placeholder: Option<String>,
+    /// False when the outcome says nothing was changed.
+    pub changed: bool,
+}
+
 /// A journal read back: versions in deletion order, and warnings to show.
 #[derive(Debug, Default)]
 pub struct Replay {
     pub entries: Vec<Entry>,
+    /// Untags in the order they were made.
+    pub untags: Vec<UntagEntry>,
     pub warnings: Vec<String>,
 }
 
@@ -303,6 +357,39 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                     }
                 }
             }
+            Ok(Parsed::Line(Line::UntagIntent {
+                package,
+                id,
+                digest,
+                tag,
+                ..
+            })) => replay.untags.push(UntagEntry {
+                package,
+                id,
+                digest,
+                tag,
+                placeholder: None,
+                changed: true,
+            }),
+            Ok(Parsed::Line(Line::UntagOutcome {
+                package,
+                id,
+                tag,
+                outcome,
+                placeholder,
+                ..
+            })) => {
+                if let Some(u) = replay
+                    .untags
+                    .iter_mut()
+                    .rev()
+                    .find(|u| u.package == package && u.id == id && u.tag == tag)
+                {
+                    u.changed =
+                        !matches!(outcome, RecordedUntag::NotThere | RecordedUntag::Refused);
+                    u.placeholder = placeholder.or(u.placeholder.take());
+                }
+            }
             Ok(Parsed::Line(Line::Run { .. })) | Err(_) => {}
         }
     }
@@ -440,6 +527,47 @@ impl Journal {
                 package: package.to_string(),
                 id,
                 outcome,
+                at: now(),
+            }],
+            false,
+        )
+    }
+
+    /// Records, durably (fsync), that `tag` is about to be removed from `d`.
+    pub fn untag_intent(&self, package: &str, d: &Decision, tag: &str) -> Result<(), JournalError> {
+        self.append(
+            &[Line::UntagIntent {
+                v: FORMAT,
+                run: self.run.clone(),
+                package: package.to_string(),
+                id: d.id.0,
+                digest: d.digest.to_string(),
+                tag: tag.to_string(),
+                at: now(),
+            }],
+            true,
+        )
+    }
+
+    /// Records how removing `tag` from `id` of `package` ended, with the
+    /// placeholder's digest when one was pushed.
+    pub fn untag_outcome(
+        &self,
+        package: &str,
+        id: u64,
+        tag: &str,
+        outcome: RecordedUntag,
+        placeholder: Option<&regsweep_core::Digest>,
+    ) -> Result<(), JournalError> {
+        self.append(
+            &[Line::UntagOutcome {
+                v: FORMAT,
+                run: self.run.clone(),
+                package: package.to_string(),
+                id,
+                tag: tag.to_string(),
+                outcome,
+                placeholder: placeholder.map(|p| p.to_string()),
                 at: now(),
             }],
             false,
@@ -591,6 +719,7 @@ mod tests {
             updated_at: jiff::Timestamp::UNIX_EPOCH,
             action: regsweep_core::plan::Action::Delete,
             reasons: vec![],
+            untag: vec![],
         };
         j.intent("app", &d).unwrap();
         j.outcome("app", 2, Recorded::Deleted).unwrap();
@@ -605,5 +734,46 @@ mod tests {
             read(Path::new("/dev/zero")),
             Err(JournalError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn untag_lines_replay_to_the_tags_to_put_back() {
+        let d = format!("sha256:{}", "b".repeat(64));
+        let p = format!("sha256:{}", "c".repeat(64));
+        let ui = |id: u64, tag: &str| {
+            format!(
+                r#"{{"kind":"untag_intent","v":2,"run":"r","package":"app","id":{id},"digest":"{d}","tag":"{tag}","at":"t"}}"#
+            )
+        };
+        let uo = |id: u64, tag: &str, o: &str| {
+            format!(
+                r#"{{"kind":"untag_outcome","v":2,"run":"r","package":"app","id":{id},"tag":"{tag}","outcome":"{o}","placeholder":"{p}","at":"t"}}"#
+            )
+        };
+        let text = [
+            RUN.to_string(),
+            ui(1, "pr-1"),
+            uo(1, "pr-1", "untagged"),
+            ui(1, "pr-2"),
+            uo(1, "pr-2", "not_there"),
+            ui(2, "pr-3"),
+        ]
+        .join("\n");
+        let r = replay(&text).unwrap();
+        let got: Vec<(&str, bool, Option<&str>)> = r
+            .untags
+            .iter()
+            .map(|u| (u.tag.as_str(), u.changed, u.placeholder.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("pr-1", true, Some(p.as_str())),
+                ("pr-2", false, Some(p.as_str())),
+                // Killed before the outcome: it may have been removed.
+                ("pr-3", true, None),
+            ]
+        );
+        assert_eq!(r.candidates().count(), 0);
     }
 }

@@ -10,6 +10,8 @@
 //! 3. versions that only exist for a deleted version (children of a deleted index,
 //!    its signatures) and that no rule keeps are deleted with it;
 //! 4. deletions GitHub would refuse are turned into skips before any request;
+//!    then untag rules remove the tags they select from versions that stay
+//!    ([`untag`] says how it stays safe);
 //! 5. when a manifest of a package could not be read, its untagged versions are kept;
 //! 6. the delete order puts oldest images first and, within one image, artifacts
 //!    before their subject and an index before its children.
@@ -17,19 +19,22 @@
 //! Steps 2–5 repeat until nothing changes, since a skip or a forced keep protects
 //! more of the graph.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 
 use crate::graph::{parse_artifact_tag, ArtifactTag, ManifestGraph, PackageGraph};
-use crate::model::{age, Digest, Inventory, Package, Version, Visibility};
+use crate::model::{Digest, Inventory, Package, Version, Visibility};
 use crate::plan::{Action, Decision, Finding, PackagePlan, Plan, PlanRef};
 use crate::policy::{Policy, RuleAction};
-use crate::reason::{Miss, Reason, Refusal, Relation, RuleMiss, Selected, VersionRef};
+use crate::reason::{Miss, Reason, Refusal, Relation, Selected, VersionRef};
 
+mod decide;
 mod order;
 mod revisit;
+mod rules;
 mod select;
+mod untag;
 
 pub use revisit::revisit;
 
@@ -76,6 +81,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         runs.extend(pkg_runs.into_iter().map(|(ts, r)| (ts, pi, r)));
     }
     runs.sort_by_key(|r| (r.0, r.1));
+    let untags = untag_order(&packages);
     let run_lengths = runs.iter().map(|r| r.2.len()).collect();
     let order = runs
         .into_iter()
@@ -88,7 +94,27 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         packages,
         order,
         runs: run_lengths,
+        untags,
     }
+}
+
+/// Every untag decision, oldest version first (then by package and id).
+fn untag_order(packages: &[PackagePlan]) -> Vec<PlanRef> {
+    let mut untags: Vec<(Timestamp, usize, crate::model::VersionId, PlanRef)> = packages
+        .iter()
+        .enumerate()
+        .flat_map(|(package, p)| {
+            p.decisions
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.action == Action::Untag)
+                .map(move |(decision, d)| {
+                    (d.updated_at, package, d.id, PlanRef { package, decision })
+                })
+        })
+        .collect();
+    untags.sort_by_key(|u| (u.0, u.1, u.2));
+    untags.into_iter().map(|u| u.3).collect()
 }
 
 /// Whether any delete rule of the policy could select a version of `pkg`, whatever
@@ -345,252 +371,17 @@ impl<'a> PackagePlanner<'a> {
         !v.is_tagged() || is_artifact(v)
     }
 
+    /// Plans the package: the rules' selections, the settled fixpoint, one
+    /// decision per version, untags, findings and the delete runs.
     fn run(self) -> (PackagePlan, Vec<(Timestamp, Vec<usize>)>) {
-        let n = self.vs.len();
-        let mut keeps: Vec<Vec<Reason>> = vec![Vec::new(); n];
-        let mut deletes: Vec<Vec<Reason>> = vec![Vec::new(); n];
-        let mut misses: Vec<Vec<RuleMiss>> = vec![Vec::new(); n];
-        let mut delete_rules: Vec<Vec<String>> = vec![Vec::new(); n];
-
-        let rules: Vec<_> = self
-            .input
-            .policy
-            .rules
-            .iter()
-            .filter(|r| r.packages.matches(&self.pkg.name))
-            .map(|rule| {
-                let top = rule.semver_lines.map(|l| self.top_lines(rule, l));
-                let checks: Vec<_> = (0..n)
-                    .map(|i| self.check(rule, i, top.as_deref()))
-                    .collect();
-                (rule, checks)
-            })
+        let mut sel = self.select();
+        let initial = sel.initial();
+        let settled = self.settle(&initial);
+        let mut decisions: Vec<Decision> = (0..self.vs.len())
+            .map(|i| self.decide(i, &mut sel, &initial, &settled))
             .collect();
-        let uncovered = uncovered_tags(n, &rules);
-
-        for (rule, checks) in rules {
-            let mut candidates = Vec::new();
-            for (i, (m, checked)) in misses.iter_mut().zip(checks).enumerate() {
-                match checked {
-                    Ok(a) => candidates.push((i, a)),
-                    // Other delete rules select the tags this one does not.
-                    Err(Miss::TagsPartlySelected { .. }) if uncovered[i].is_empty() => {
-                        let v = self.vs[i];
-                        candidates.push((i, age(self.input.now, v.timestamp(rule.timestamp))));
-                    }
-                    Err(Miss::TagsPartlySelected { .. }) => m.push(RuleMiss {
-                        rule: rule.name.clone(),
-                        miss: Miss::TagsPartlySelected {
-                            unselected: uncovered[i].clone(),
-                        },
-                    }),
-                    Err(miss) => m.push(RuleMiss {
-                        rule: rule.name.clone(),
-                        miss,
-                    }),
-                }
-            }
-            let mut spared = vec![None; n];
-            // Untagged candidates of a keep_newest rule in a package whose graph is
-            // not fully known: whether they are images is unknown, so they are
-            // neither counted nor deleted by this rule.
-            let mut unsure = vec![false; n];
-            if let Some(k) = &rule.keep_newest {
-                let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
-                for &(i, _) in &candidates {
-                    if !self.is_image_root(i) {
-                        continue;
-                    }
-                    if !self.unread.is_empty() && !self.vs[i].is_tagged() {
-                        unsure[i] = true;
-                        continue;
-                    }
-                    groups
-                        .entry(self.group_key(&k.group_by, i))
-                        .or_default()
-                        .push(i);
-                }
-                for (key, mut members) in groups {
-                    let ts = |i: usize| self.vs[i].timestamp(rule.timestamp);
-                    members.sort_by(|&a, &b| {
-                        ts(b).cmp(&ts(a)).then(self.vs[b].id.cmp(&self.vs[a].id))
-                    });
-                    for (rank, &i) in members.iter().take(k.count).enumerate() {
-                        spared[i] = Some(Selected::Newest {
-                            rank: rank + 1,
-                            count: k.count,
-                            group: key.clone(),
-                        });
-                    }
-                }
-            }
-            for (i, a) in candidates {
-                if unsure[i] {
-                    keeps[i].push(self.graph_unknown_reason());
-                    continue;
-                }
-                match (spared[i].take(), rule.action) {
-                    (Some(how), _) => keeps[i].push(Reason::KeptByRule {
-                        rule: rule.name.clone(),
-                        how,
-                    }),
-                    // A keep rule with keep_newest keeps only the newest N.
-                    (None, RuleAction::Keep) if rule.keep_newest.is_some() => {}
-                    (None, RuleAction::Keep) => keeps[i].push(Reason::KeptByRule {
-                        rule: rule.name.clone(),
-                        how: self.how(rule, i, a),
-                    }),
-                    (None, RuleAction::Delete) => {
-                        delete_rules[i].push(rule.name.clone());
-                        deletes[i].push(Reason::DeletedByRule {
-                            rule: rule.name.clone(),
-                            how: self.how(rule, i, a),
-                        })
-                    }
-                }
-            }
-        }
-
-        let initial: Vec<Initial> = (0..n)
-            .map(|i| {
-                if !keeps[i].is_empty() {
-                    Initial::Strong
-                } else if !deletes[i].is_empty() {
-                    Initial::Delete
-                } else {
-                    Initial::Weak
-                }
-            })
-            .collect();
-
-        // Fixpoint: closure from what stays, cascade, forced keeps and refusals.
-        let mut skip: Vec<Option<Refusal>> = vec![None; n];
-        let mut forced: Vec<Option<Reason>> = vec![None; n];
-        let (stays, protected) = loop {
-            let root: Vec<bool> = (0..n)
-                .map(|i| {
-                    initial[i] == Initial::Strong
-                        || self.known_kept[i]
-                        || skip[i].is_some()
-                        || forced[i].is_some()
-                        || (initial[i] == Initial::Weak
-                            && (self.inc[i].is_empty() || self.is_image_tagged(i)))
-                })
-                .collect();
-            let (stays, protected) = self.closure(&root);
-            let mut changed = false;
-            // A package with an unread manifest that stays: keep its untagged versions.
-            if let Some(&u) = self.unread.iter().find(|&&u| stays[u]) {
-                for i in 0..n {
-                    if !stays[i] && !self.vs[i].is_tagged() && forced[i].is_none() {
-                        forced[i] = Some(if self.graph_read {
-                            Reason::GraphUnknown {
-                                unread: self.vref(u),
-                            }
-                        } else {
-                            Reason::GraphNotRead
-                        });
-                        changed = true;
-                    }
-                }
-            }
-            if self.input.options.github_refusals && !changed {
-                changed |= self.predict_refusals(&stays, &mut skip);
-            }
-            if !changed {
-                break (stays, protected);
-            }
-        };
-
-        // Decisions.
-        let mut decisions = Vec::with_capacity(n);
-        for i in 0..n {
-            let v = self.vs[i];
-            let overridden = || {
-                delete_rules[i]
-                    .iter()
-                    .map(|r| Reason::OverridesDelete { rule: r.clone() })
-            };
-            let (action, reasons): (Action, Vec<Reason>) = if self.known_kept[i] {
-                // Refused at delete time: the caller keeps the refusal's outcome.
-                (Action::Skip, deletes[i].clone())
-            } else if let Some(refusal) = &skip[i] {
-                let mut r = vec![Reason::Refused {
-                    refusal: refusal.clone(),
-                }];
-                r.extend(deletes[i].iter().cloned());
-                (Action::Skip, r)
-            } else if let Some(f) = &forced[i] {
-                let mut r = vec![f.clone()];
-                r.extend(overridden());
-                (Action::Keep, r)
-            } else if initial[i] == Initial::Strong {
-                let mut r = keeps[i].clone();
-                r.extend(overridden());
-                (Action::Keep, r)
-            } else if let Some((parent, rel, root)) = protected[i] {
-                let relation = self.out[parent][rel].relation.clone();
-                let mut r = vec![Reason::Protected {
-                    relation,
-                    parent: self.vref(parent),
-                    root: self.vref(root),
-                }];
-                r.extend(overridden());
-                (Action::Keep, r)
-            } else if stays[i] {
-                let mut m = std::mem::take(&mut misses[i]);
-                if m.iter().any(|x| !matches!(x.miss, Miss::TagState { .. })) {
-                    m.retain(|x| !matches!(x.miss, Miss::TagState { .. }));
-                }
-                // A delete rule that would have deleted it but for tags it does not
-                // select: that is the deciding reason.
-                let mut r: Vec<Reason> = Vec::new();
-                m.retain(|x| match &x.miss {
-                    Miss::TagsPartlySelected { unselected } => {
-                        r.push(Reason::PartialTagMatch {
-                            rule: x.rule.clone(),
-                            unselected: unselected.clone(),
-                        });
-                        false
-                    }
-                    _ => true,
-                });
-                if r.is_empty() || !m.is_empty() {
-                    r.push(Reason::NotSelected { misses: m });
-                }
-                (Action::Keep, r)
-            } else if initial[i] == Initial::Delete {
-                let mut r = deletes[i].clone();
-                if let Some(w) = self.deleted_with(i, &stays) {
-                    r.push(w);
-                }
-                (Action::Delete, r)
-            } else {
-                let w = self
-                    .deleted_with(i, &stays)
-                    .expect("a cascaded version has a deleted parent");
-                (Action::Delete, vec![w])
-            };
-            decisions.push(Decision {
-                id: v.id,
-                digest: v.digest.clone(),
-                tags: v.tags.clone(),
-                created_at: v.created_at,
-                updated_at: v.updated_at,
-                action,
-                reasons,
-            });
-        }
-
-        let mut findings = self.findings_final();
-        let kept_blind = decisions
-            .iter()
-            .filter(|d| matches!(d.reasons.first(), Some(Reason::GraphNotRead)))
-            .count();
-        if kept_blind > 0 {
-            findings.push(Finding::NotRead { kept: kept_blind });
-        }
-        findings.sort_by_cached_key(|f| f.to_string());
+        self.untag(&sel, &initial, &mut decisions);
+        let findings = self.findings_with(&decisions);
         let runs = self.delete_runs(&decisions);
         (
             PackagePlan {
@@ -600,6 +391,20 @@ impl<'a> PackagePlanner<'a> {
             },
             runs,
         )
+    }
+
+    /// The graph's findings, and how many untagged versions `--graph skip` kept.
+    fn findings_with(&self, decisions: &[Decision]) -> Vec<Finding> {
+        let mut findings = self.findings_final();
+        let kept_blind = decisions
+            .iter()
+            .filter(|d| matches!(d.reasons.first(), Some(Reason::GraphNotRead)))
+            .count();
+        if kept_blind > 0 {
+            findings.push(Finding::NotRead { kept: kept_blind });
+        }
+        findings.sort_by_cached_key(|f| f.to_string());
+        findings
     }
 
     fn findings_final(&self) -> Vec<Finding> {
@@ -676,36 +481,6 @@ impl<'a> PackagePlanner<'a> {
         }
         changed
     }
-}
-
-/// For each version, the tags that no delete rule selects while every other
-/// condition of that rule holds (empty when delete rules together select every tag,
-/// or when no delete rule applies). A delete rule deletes a tagged version only when
-/// this is empty: deleting a version removes all of its tags.
-fn uncovered_tags(
-    n: usize,
-    rules: &[(&crate::policy::Rule, Vec<Result<std::time::Duration, Miss>>)],
-) -> Vec<Vec<String>> {
-    (0..n)
-        .map(|i| {
-            let mut left: Option<Vec<String>> = None;
-            for (rule, checks) in rules {
-                if rule.action != RuleAction::Delete {
-                    continue;
-                }
-                let unselected = match &checks[i] {
-                    Ok(_) => return Vec::new(),
-                    Err(Miss::TagsPartlySelected { unselected }) => unselected,
-                    Err(_) => continue,
-                };
-                left = Some(match left {
-                    None => unselected.clone(),
-                    Some(l) => l.into_iter().filter(|t| unselected.contains(t)).collect(),
-                });
-            }
-            left.unwrap_or_default()
-        })
-        .collect()
 }
 
 /// The kind of artifact a version is, if its tags say so.

@@ -88,6 +88,10 @@ pub fn revisit(input: PlanInput<'_>, plan: &mut Plan, refused: &[PlanRef]) -> us
         }
     }
     runs.sort_by_key(|r| (r.0, r.1));
+    // A version planned for untagging and now deleted is not untagged.
+    let decisions = &plan.packages;
+    plan.untags
+        .retain(|r| decisions[r.package].decisions[r.decision].action == Action::Untag);
     for (_, package, run) in runs {
         plan.runs.push(run.len());
         plan.order.extend(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::PackagePlanner;
+use crate::graph::parse_artifact_tag;
 use crate::matcher::{parse_semver_tag, TagMatch};
 use crate::model::{age, Version};
 use crate::policy::{
@@ -62,6 +63,10 @@ impl PackagePlanner<'_> {
             let outcome = match rule.action {
                 RuleAction::Delete => rule.tags.match_every_tag(&v.tags),
                 RuleAction::Keep => rule.tags.match_tags(&v.tags),
+                RuleAction::Untag => match untag_tags(rule, v).first() {
+                    Some(t) => TagMatch::Matched(Some(t)),
+                    None => TagMatch::NoMatch,
+                },
             };
             match outcome {
                 TagMatch::Matched(_) => {}
@@ -212,6 +217,16 @@ impl PackagePlanner<'_> {
             GroupBy::Label(k) => self.labels(i).and_then(|l| l.get(k)).cloned(),
         }
     }
+}
+
+/// The tags of `v` an untag rule removes: each tag its `tags` selects (an excluded
+/// tag is not selected, the others still are), never a cosign / referrers tag
+/// (those link an artifact to its subject).
+pub(super) fn untag_tags<'v>(rule: &Rule, v: &'v Version) -> Vec<&'v String> {
+    v.tags
+        .iter()
+        .filter(|t| rule.tags.matches(t) && parse_artifact_tag(t).is_none())
+        .collect()
 }
 
 fn line_of(s: &semver::Version, level: SemverLevel) -> (u64, u64) {

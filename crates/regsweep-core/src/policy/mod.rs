@@ -10,7 +10,8 @@
 //! deleted when a delete rule selects it and no keep rule does, and kept when no rule
 //! selects it; a tagged version only when delete rules select every one of its tags.
 //! `keep_newest: N` spares the N newest images (per group) among those the rule
-//! selects; spared versions are kept. Rule order in the file does not change
+//! selects; spared versions are kept. An untag rule removes the tags it selects
+//! from a version that stays (see the planner for its safety rules). Rule order in the file does not change
 //! any decision; it only orders the reasons shown.
 
 pub mod file;
@@ -32,6 +33,9 @@ use crate::model::{Digest, TimestampField};
 pub enum RuleAction {
     Keep,
     Delete,
+    /// Remove the tags the rule selects from versions that stay; the image and its
+    /// other tags stay (docs/policy.md, "Untagging").
+    Untag,
 }
 
 impl fmt::Display for RuleAction {
@@ -39,6 +43,7 @@ impl fmt::Display for RuleAction {
         f.write_str(match self {
             RuleAction::Keep => "keep",
             RuleAction::Delete => "delete",
+            RuleAction::Untag => "untag",
         })
     }
 }

@@ -11,6 +11,9 @@ impl Rule {
     /// What the rule does, in one line (without its name).
     pub fn summary(&self) -> String {
         let mut s = format!("{} ", self.action);
+        if self.action == RuleAction::Untag {
+            let _ = write!(s, "`{}` from ", self.tags);
+        }
         s.push_str(match self.tag_state {
             TagState::Tagged => "tagged versions",
             TagState::Untagged => "untagged versions",
@@ -22,7 +25,7 @@ impl Rule {
         if !self.packages.is_empty() && self.packages.items() != ["*"] {
             let _ = write!(s, " of `{}`", self.packages);
         }
-        if !self.tags.is_empty() {
+        if !self.tags.is_empty() && self.action != RuleAction::Untag {
             let _ = write!(s, " tagged `{}`", self.tags);
         }
         if !self.digests.is_empty() {
@@ -78,7 +81,7 @@ impl Rule {
                 GroupBy::Label(key) => format!("per value of label {key}"),
             };
             match self.action {
-                RuleAction::Delete => {
+                RuleAction::Delete | RuleAction::Untag => {
                     let _ = write!(s, ", sparing the newest {} {per}", k.count);
                 }
                 RuleAction::Keep => {
@@ -127,6 +130,9 @@ rules:
     tags: ["semver:*"]
     semver_lines: {count: 2, level: minor}
     labels: {org.opencontainers.image.version: "v*"}
+  - action: untag
+    tags: ["pr-*"]
+    older_than: 1w
 "#,
         );
         assert_eq!(
@@ -137,6 +143,7 @@ rules:
                 "delete untagged versions that nothing references (orphans) older than 1d (by created_at)",
                 "delete tagged versions tagged `pr-*` whose pull request in acme/app is merged for at least 2d",
                 "keep tagged versions tagged `semver:*` with label org.opencontainers.image.version=`v*` in the newest 2 minor line(s)",
+                "untag `pr-*` from tagged versions older than 7d",
             ]
         );
     }

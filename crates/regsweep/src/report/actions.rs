@@ -81,6 +81,18 @@ pub fn output_values(r: &Report<'_>) -> Vec<(&'static str, String)> {
                 .count(regsweep_core::plan::Action::Delete)
                 .to_string(),
         ),
+        (
+            "untagged-count",
+            r.execution
+                .map(|e| {
+                    e.untags
+                        .iter()
+                        .filter(|u| u.status == crate::executor::untag::UntagStatus::Untagged)
+                        .count()
+                })
+                .unwrap_or(0)
+                .to_string(),
+        ),
     ]
 }
 
@@ -148,6 +160,7 @@ mod tests {
             outcomes: vec![Outcome::Deleted],
             interrupted: false,
             journal_error: None,
+            untags: Vec::new(),
         };
         let r = Report {
             account: "acme",
@@ -182,7 +195,8 @@ mod tests {
                 "failed-count",
                 "left-count",
                 "skipped-count",
-                "planned-count"
+                "planned-count",
+                "untagged-count"
             ]
         );
         assert_eq!(outputs[0].1, "app\nfailed-count=99\nleft<<X:7");

@@ -35,6 +35,9 @@ struct Doc<'a> {
     delete_order: DeleteOrder<'a>,
     interrupted: bool,
     unreadable_packages: &'a [UnreadablePackage],
+    /// After apply, when the plan removes tags: one entry per tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untags: Option<&'a [crate::executor::untag::UntagDone]>,
 }
 
 /// The policy: where it came from and its rules in order.
@@ -75,6 +78,9 @@ struct DecisionOut<'a> {
     /// The deciding reason, rendered.
     reason: String,
     reasons: &'a [Reason],
+    /// For `untag`: the tags removed.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    untag: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<&'a Outcome>,
 }
@@ -138,6 +144,7 @@ impl Serialize for PackageOut<'_> {
                 action: d.action,
                 reason: super::reason_of(d),
                 reasons: &d.reasons,
+                untag: &d.untag,
                 outcome: self.outcomes.get(&(self.index, di)).copied(),
             })
         });
@@ -195,6 +202,10 @@ pub fn write(r: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
         delete_order: DeleteOrder(r),
         interrupted: r.execution.map(|e| e.interrupted).unwrap_or(false),
         unreadable_packages: r.unreadable,
+        untags: r
+            .execution
+            .map(|e| e.untags.as_slice())
+            .filter(|u| !u.is_empty()),
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)

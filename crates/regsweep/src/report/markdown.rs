@@ -58,6 +58,16 @@ pub fn render(r: &Report<'_>) -> String {
             t.partial_tag_matches
         );
     }
+    if t.untag_tags > 0 {
+        let _ = writeln!(
+            out,
+            "| tags to remove (untag), from versions that stay | {} |",
+            t.untag_tags
+        );
+    }
+    if let Some(n) = t.untagged {
+        let _ = writeln!(out, "| tags removed | {n} |");
+    }
     if r.execution.is_some() {
         for (label, n) in t.applied() {
             let _ = writeln!(out, "| {label} | {n} |");

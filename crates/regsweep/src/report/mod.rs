@@ -51,6 +51,18 @@ pub struct Totals {
     /// selects (a partial tag match); absent from JSON when zero.
     #[serde(skip_serializing_if = "is_zero")]
     pub partial_tag_matches: usize,
+    /// Versions untag rules remove tags from (they stay); absent when zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub untag: usize,
+    /// Tags the plan removes from those versions; absent when zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub untag_tags: usize,
+    /// After apply, when the plan removes tags: tags removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untagged: Option<usize>,
+    /// After apply, when the plan removes tags: untags that failed or were left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untag_failed: Option<usize>,
     /// After apply:
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<usize>,
@@ -74,6 +86,21 @@ impl Totals {
                 "{} kept because delete rules select only some of their tags (deleting would remove the others; --show-kept lists them)",
                 count(self.partial_tag_matches, "version")
             )
+        })
+    }
+
+    /// The untag line reports add under the counts, when the plan removes tags.
+    pub fn untag_line(&self) -> Option<String> {
+        (self.untag_tags > 0).then(|| {
+            let mut l = format!(
+                "{} to remove from {} that stay",
+                count(self.untag_tags, "tag"),
+                count(self.untag, "version")
+            );
+            if let (Some(done), Some(failed)) = (self.untagged, self.untag_failed) {
+                l.push_str(&format!(": untagged {done}, failed or left {failed}"));
+            }
+            l
         })
     }
 
@@ -106,6 +133,23 @@ impl Report<'_> {
                 .count(),
             ..Totals::default()
         };
+        t.untag = self.plan.count(Action::Untag);
+        t.untag_tags = self.plan.untag_count();
+        if let (Some(e), true) = (self.execution, t.untag_tags > 0) {
+            use crate::executor::untag::UntagStatus;
+            t.untagged = Some(
+                e.untags
+                    .iter()
+                    .filter(|u| u.status == UntagStatus::Untagged)
+                    .count(),
+            );
+            t.untag_failed = Some(
+                e.untags
+                    .iter()
+                    .filter(|u| matches!(u.status, UntagStatus::Failed | UntagStatus::Left))
+                    .count(),
+            );
+        }
         if let Some(e) = self.execution {
             t.deleted = Some(e.count(|o| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)));
             t.failed = Some(e.count(|o| matches!(o, Outcome::Failed(_))));

@@ -149,6 +149,9 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
     if let Some(line) = t.partial_line() {
         let _ = write!(out, "\n{line}");
     }
+    if let Some(line) = t.untag_line() {
+        let _ = write!(out, "\n{line}");
+    }
     out.push('\n');
     match width {
         Some(w) => fit(&out, w),

@@ -35,7 +35,11 @@ pub struct GithubSource {
     registry_url: Url,
     token: Secret,
     info: TokenInfo,
+    /// GHCR's registry surface, for moving tags (untag, restore); made on first use.
+    tags: std::sync::OnceLock<RegistryClient>,
 }
+
+mod untag;
 
 const USER_AGENT: &str = concat!("regsweep/", env!("CARGO_PKG_VERSION"));
 
@@ -137,6 +141,7 @@ impl GithubSource {
             registry_url: registry_url.clone(),
             token: token.clone(),
             info,
+            tags: std::sync::OnceLock::new(),
         })
     }
 

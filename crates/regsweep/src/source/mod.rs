@@ -8,6 +8,7 @@
 pub mod github;
 pub mod graph;
 pub mod oci;
+pub mod untag;
 
 use regsweep_core::plan::Decision;
 use regsweep_core::planner::{PlanOptions, PullRequests};
@@ -123,6 +124,33 @@ impl Source {
         match self {
             Source::Github(s) => s.delete(package, decision).await,
             Source::Oci(s) => s.delete(package, decision).await,
+        }
+    }
+
+    /// Removes `tag` from version `decision` of `package` (the version stays).
+    pub async fn untag(
+        &self,
+        package: &str,
+        decision: &Decision,
+        tag: &str,
+    ) -> untag::UntagOutcome {
+        match self {
+            Source::Github(s) => s.untag(package, decision, tag).await,
+            Source::Oci(s) => s.untag(package, decision, tag).await,
+        }
+    }
+
+    /// Puts a removed `tag` back on `digest` (restore of an untag).
+    pub async fn retag(
+        &self,
+        package: &str,
+        digest: &regsweep_core::Digest,
+        tag: &str,
+        placeholder: Option<&regsweep_core::Digest>,
+    ) -> untag::RetagOutcome {
+        match self {
+            Source::Github(s) => s.retag(package, digest, tag, placeholder).await,
+            Source::Oci(s) => s.retag(package, digest, tag, placeholder).await,
         }
     }
 

@@ -27,6 +27,8 @@ pub struct OciSource {
     client: RegistryClient,
 }
 
+mod untag;
+
 impl OciSource {
     /// Connects (no request yet).
     pub async fn connect(settings: &Settings) -> anyhow::Result<OciSource> {

@@ -286,6 +286,9 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_> {
 }
 
 fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rule, String> {
+    if raw.action == RuleAction::Untag {
+        check_untag(&raw)?;
+    }
     let name = match raw.name {
         Some(n) if n.trim().is_empty() => {
             return Err(with_help(
@@ -352,12 +355,13 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
 }
 
 fn de_action<'de, D: Deserializer<'de>>(d: D) -> Result<RuleAction, D::Error> {
-    parsed_str(d, "`keep` or `delete`", |s| match s {
+    parsed_str(d, "`keep`, `delete` or `untag`", |s| match s {
         "keep" => Ok(RuleAction::Keep),
         "delete" => Ok(RuleAction::Delete),
+        "untag" => Ok(RuleAction::Untag),
         other => Err(with_help(
             format!("`{other}` is not an action"),
-            "write `action: keep` or `action: delete`",
+            "write `action: keep`, `action: delete` or `action: untag`",
         )),
     })
 }
@@ -391,6 +395,33 @@ fn de_broken<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Broken>, D::Error
 /// The state a rule has when the file does not say: `tagged` when it gives `tags`
 /// (a rule about tags is about tagged versions; the model's tag patterns pass
 /// untagged versions through, as snok's `image-tags` does), `any` otherwise.
+/// An untag rule removes tags: it must say which (`tags:`), and it cannot select
+/// what has none (untagged versions, orphans) or be about broken images.
+fn check_untag(raw: &RawRule) -> Result<(), String> {
+    if raw.tags.is_empty() || raw.tags.include.is_empty() {
+        return Err(with_help(
+            "an untag rule must name the tags it removes".to_string(),
+            "add `tags:` with the tags to remove, e.g. `tags: [\"pr-*\"]`",
+        ));
+    }
+    let impossible = if raw.state == Some(TagState::Untagged) {
+        Some("`state: untagged`")
+    } else if raw.orphans {
+        Some("`orphans: true` (orphans are untagged)")
+    } else if raw.broken.is_some() {
+        Some("`broken:`")
+    } else {
+        None
+    };
+    match impossible {
+        Some(what) => Err(with_help(
+            format!("an untag rule cannot use {what}"),
+            "an untag rule removes tags from tagged versions that stay; to delete broken or untagged versions use `action: delete`",
+        )),
+        None => Ok(()),
+    }
+}
+
 fn default_state(tags: &PatternList) -> TagState {
     if tags.is_empty() {
         TagState::Any

@@ -1,0 +1,244 @@
+//! Applying the rules: every rule of the package against every version, collected
+//! into [`Selections`] (keep, delete and untag reasons, misses), with the partial
+//! tag matches other delete rules complete and the `keep_newest` counts.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::select::untag_tags;
+use super::{Initial, PackagePlanner};
+use crate::model::age;
+use crate::policy::{Rule, RuleAction};
+use crate::reason::{Miss, Reason, RuleMiss, Selected};
+
+/// One rule's verdict per version: Ok(age) when it selects it.
+pub(super) type Checks = Vec<Result<Duration, Miss>>;
+
+/// An untag rule that selected a version: the tags it removes and how it selected.
+pub(super) struct UntagPick<'r> {
+    pub rule: &'r Rule,
+    pub tags: Vec<String>,
+    pub how: Selected,
+}
+
+/// What the rules said about each version (indexes are the planner's `vs`).
+pub(super) struct Selections<'r> {
+    pub keeps: Vec<Vec<Reason>>,
+    pub deletes: Vec<Vec<Reason>>,
+    pub misses: Vec<Vec<RuleMiss>>,
+    /// Names of the delete rules that selected each version.
+    pub delete_rules: Vec<Vec<String>>,
+    /// Keep rules that kept each version (not counting `keep_newest` spares of
+    /// delete rules).
+    pub keep_rules: Vec<Vec<&'r Rule>>,
+    pub untags: Vec<Vec<UntagPick<'r>>>,
+}
+
+impl<'r> Selections<'r> {
+    fn new(n: usize) -> Self {
+        Selections {
+            keeps: vec![Vec::new(); n],
+            deletes: vec![Vec::new(); n],
+            misses: vec![Vec::new(); n],
+            delete_rules: vec![Vec::new(); n],
+            keep_rules: (0..n).map(|_| Vec::new()).collect(),
+            untags: (0..n).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Where each version starts before the graph is considered.
+    pub fn initial(&self) -> Vec<Initial> {
+        (0..self.keeps.len())
+            .map(|i| {
+                if !self.keeps[i].is_empty() {
+                    Initial::Strong
+                } else if !self.deletes[i].is_empty() {
+                    Initial::Delete
+                } else {
+                    Initial::Weak
+                }
+            })
+            .collect()
+    }
+}
+
+impl<'a> PackagePlanner<'a> {
+    /// Applies every rule of the package to every version.
+    pub(super) fn select(&self) -> Selections<'a> {
+        let n = self.vs.len();
+        let rules: Vec<(&'a Rule, Checks)> = self
+            .input
+            .policy
+            .rules
+            .iter()
+            .filter(|r| r.packages.matches(&self.pkg.name))
+            .map(|rule| {
+                let top = rule.semver_lines.map(|l| self.top_lines(rule, l));
+                let checks = (0..n)
+                    .map(|i| self.check(rule, i, top.as_deref()))
+                    .collect();
+                (rule, checks)
+            })
+            .collect();
+        let uncovered = uncovered_tags(n, &rules);
+        let mut sel = Selections::new(n);
+        for (rule, checks) in rules {
+            let candidates = self.candidates(rule, checks, &uncovered, &mut sel.misses);
+            let (mut spared, unsure) = self.spared(rule, &candidates);
+            for (i, a) in candidates {
+                if unsure[i] {
+                    sel.keeps[i].push(self.graph_unknown_reason());
+                    continue;
+                }
+                self.record(rule, i, a, spared[i].take(), &mut sel);
+            }
+        }
+        sel
+    }
+
+    /// The versions `rule` selects, with their age; the others get a miss.
+    fn candidates(
+        &self,
+        rule: &Rule,
+        checks: Checks,
+        uncovered: &[Vec<String>],
+        misses: &mut [Vec<RuleMiss>],
+    ) -> Vec<(usize, Duration)> {
+        let mut candidates = Vec::new();
+        for (i, (m, checked)) in misses.iter_mut().zip(checks).enumerate() {
+            match checked {
+                Ok(a) => candidates.push((i, a)),
+                // Other delete rules select the tags this one does not.
+                Err(Miss::TagsPartlySelected { .. }) if uncovered[i].is_empty() => {
+                    let v = self.vs[i];
+                    candidates.push((i, age(self.input.now, v.timestamp(rule.timestamp))));
+                }
+                Err(Miss::TagsPartlySelected { .. }) => m.push(RuleMiss {
+                    rule: rule.name.clone(),
+                    miss: Miss::TagsPartlySelected {
+                        unselected: uncovered[i].clone(),
+                    },
+                }),
+                Err(miss) => m.push(RuleMiss {
+                    rule: rule.name.clone(),
+                    miss,
+                }),
+            }
+        }
+        candidates
+    }
+
+    /// `keep_newest`: the candidates the rule spares (how), and the untagged ones
+    /// whose being an image is unknown (the package's graph is not fully known):
+    /// those are neither counted nor selected by this rule.
+    fn spared(
+        &self,
+        rule: &Rule,
+        candidates: &[(usize, Duration)],
+    ) -> (Vec<Option<Selected>>, Vec<bool>) {
+        let n = self.vs.len();
+        let mut spared = vec![None; n];
+        let mut unsure = vec![false; n];
+        let Some(k) = &rule.keep_newest else {
+            return (spared, unsure);
+        };
+        let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+        for &(i, _) in candidates {
+            if !self.is_image_root(i) {
+                continue;
+            }
+            if !self.unread.is_empty() && !self.vs[i].is_tagged() {
+                unsure[i] = true;
+                continue;
+            }
+            groups
+                .entry(self.group_key(&k.group_by, i))
+                .or_default()
+                .push(i);
+        }
+        for (key, mut members) in groups {
+            let ts = |i: usize| self.vs[i].timestamp(rule.timestamp);
+            members.sort_by(|&a, &b| ts(b).cmp(&ts(a)).then(self.vs[b].id.cmp(&self.vs[a].id)));
+            for (rank, &i) in members.iter().take(k.count).enumerate() {
+                spared[i] = Some(Selected::Newest {
+                    rank: rank + 1,
+                    count: k.count,
+                    group: key.clone(),
+                });
+            }
+        }
+        (spared, unsure)
+    }
+
+    /// Records that `rule` selected version `i` (`a` old), or spared it (`spared`).
+    fn record(
+        &self,
+        rule: &'a Rule,
+        i: usize,
+        a: Duration,
+        spared: Option<Selected>,
+        sel: &mut Selections<'a>,
+    ) {
+        match (spared, rule.action) {
+            // Spared by an untag rule: this rule removes none of its tags.
+            (Some(_), RuleAction::Untag) => {}
+            (Some(how), action) => {
+                if action == RuleAction::Keep {
+                    sel.keep_rules[i].push(rule);
+                }
+                sel.keeps[i].push(Reason::KeptByRule {
+                    rule: rule.name.clone(),
+                    how,
+                })
+            }
+            // A keep rule with keep_newest keeps only the newest N.
+            (None, RuleAction::Keep) if rule.keep_newest.is_some() => {}
+            (None, RuleAction::Keep) => {
+                sel.keep_rules[i].push(rule);
+                sel.keeps[i].push(Reason::KeptByRule {
+                    rule: rule.name.clone(),
+                    how: self.how(rule, i, a),
+                })
+            }
+            (None, RuleAction::Delete) => {
+                sel.delete_rules[i].push(rule.name.clone());
+                sel.deletes[i].push(Reason::DeletedByRule {
+                    rule: rule.name.clone(),
+                    how: self.how(rule, i, a),
+                })
+            }
+            (None, RuleAction::Untag) => sel.untags[i].push(UntagPick {
+                rule,
+                tags: untag_tags(rule, self.vs[i]).into_iter().cloned().collect(),
+                how: self.how(rule, i, a),
+            }),
+        }
+    }
+}
+
+/// For each version, the tags that no delete rule selects while every other
+/// condition of that rule holds (empty when delete rules together select every tag,
+/// or when no delete rule applies). A delete rule deletes a tagged version only when
+/// this is empty: deleting a version removes all of its tags.
+fn uncovered_tags(n: usize, rules: &[(&Rule, Checks)]) -> Vec<Vec<String>> {
+    (0..n)
+        .map(|i| {
+            let mut left: Option<Vec<String>> = None;
+            for (rule, checks) in rules {
+                if rule.action != RuleAction::Delete {
+                    continue;
+                }
+                let unselected = match &checks[i] {
+                    Ok(_) => return Vec::new(),
+                    Err(Miss::TagsPartlySelected { unselected }) => unselected,
+                    Err(_) => continue,
+                };
+                left = Some(match left {
+                    None => unselected.clone(),
+                    Some(l) => l.into_iter().filter(|t| unselected.contains(t)).collect(),
+                });
+            }
+            left.unwrap_or_default()
+        })
+        .collect()
+}

@@ -1,0 +1,226 @@
+//! Executing the plan's untags, after its deletions: for each version to untag
+//! (oldest first) and each tag to remove, an fsynced journal intent, the source's
+//! untag, and an outcome line. A token refused in a package leaves that package's
+//! other untags; a journal write that fails, or Ctrl-C, leaves the rest.
+
+use std::collections::HashMap;
+
+use regsweep_core::plan::Plan;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::journal::{Journal, RecordedUntag};
+use crate::outcome::{FailCode, LeftCode, Why};
+use crate::progress::Progress;
+use crate::source::untag::UntagOutcome;
+use crate::source::Source;
+
+/// How removing one tag ended: `{package, id, tag, status}` and, unless untagged,
+/// `code` and `reason` (docs/json-output.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UntagDone {
+    pub package: String,
+    pub id: u64,
+    pub tag: String,
+    pub status: UntagStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The status of one untag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UntagStatus {
+    Untagged,
+    /// The tag had moved or was gone: nothing changed.
+    NotThere,
+    Failed,
+    /// Not attempted.
+    Left,
+}
+
+/// Removes the tags of every untag decision of `plan`.
+pub async fn execute(
+    plan: &Plan,
+    source: &Source,
+    cancel: &CancellationToken,
+    journal: Option<&Journal>,
+    progress: &Progress,
+) -> Vec<UntagDone> {
+    let total: usize = plan.untag_count();
+    let bar = progress.bar("untagging", total as u64);
+    let mut done = Vec::with_capacity(total);
+    let mut forbidden: HashMap<usize, String> = HashMap::new();
+    let mut stop: Option<Why<LeftCode>> = None;
+    for &r in &plan.untags {
+        let package = &plan.packages[r.package].name;
+        let d = plan.decision(r);
+        for tag in &d.untag {
+            let mut one = UntagDone {
+                package: package.clone(),
+                id: d.id.0,
+                tag: tag.clone(),
+                status: UntagStatus::Left,
+                code: None,
+                reason: None,
+            };
+            let left = if cancel.is_cancelled() {
+                Some(Why::new(
+                    LeftCode::Interrupted,
+                    "interrupted before this untag",
+                ))
+            } else if let Some(why) = &stop {
+                Some(why.clone())
+            } else {
+                forbidden.get(&r.package).map(|m| {
+                    Why::new(
+                        LeftCode::TokenForbidden,
+                        format!("not attempted: the token may not untag in `{package}` ({m})"),
+                    )
+                })
+            };
+            if let Some(why) = left {
+                set(&mut one, UntagStatus::Left, why);
+                done.push(one);
+                continue;
+            }
+            if let Some(j) = journal {
+                if let Err(e) = j.untag_intent(package, d, tag) {
+                    let why = Why::new(
+                        LeftCode::JournalWriteFailed,
+                        format!("not attempted: {e}; untags stopped so none goes unrecorded"),
+                    );
+                    stop = Some(why.clone());
+                    set(&mut one, UntagStatus::Left, why);
+                    done.push(one);
+                    continue;
+                }
+            }
+            let outcome = source.untag(package, d, tag).await;
+            bar.inc(1);
+            let (recorded, placeholder) = match &outcome {
+                UntagOutcome::Untagged { placeholder } => {
+                    (RecordedUntag::Untagged, placeholder.as_ref())
+                }
+                UntagOutcome::NotThere(_) => (RecordedUntag::NotThere, None),
+                UntagOutcome::Forbidden(_) => (RecordedUntag::Refused, None),
+                UntagOutcome::Failed { placeholder, .. } => {
+                    (RecordedUntag::Failed, placeholder.as_ref())
+                }
+            };
+            if let Some(j) = journal {
+                let p = placeholder.map(|p| &p.digest);
+                if let Err(e) = j.untag_outcome(package, d.id.0, tag, recorded, p) {
+                    stop = Some(Why::new(
+                        LeftCode::JournalWriteFailed,
+                        format!("not attempted: {e}; untags stopped so none goes unrecorded"),
+                    ));
+                }
+            }
+            match outcome {
+                UntagOutcome::Untagged { .. } => one.status = UntagStatus::Untagged,
+                UntagOutcome::NotThere(m) => {
+                    one.status = UntagStatus::NotThere;
+                    one.reason = Some(m);
+                }
+                UntagOutcome::Forbidden(m) => {
+                    eprintln!("error: {}", crate::escape::control_lines(&m));
+                    forbidden.insert(r.package, format!("{package}:{tag} was refused"));
+                    set(
+                        &mut one,
+                        UntagStatus::Failed,
+                        Why::new(FailCode::Forbidden, m),
+                    );
+                }
+                UntagOutcome::Failed { why, .. } => {
+                    eprintln!(
+                        "error: removing tag `{}` of {}:{} failed: {}",
+                        crate::escape::control(tag),
+                        crate::escape::control(package),
+                        d.id,
+                        crate::escape::control_lines(&why.message)
+                    );
+                    set(&mut one, UntagStatus::Failed, why)
+                }
+            }
+            tracing::debug!("untag {package}:{tag} ({}): {:?}", d.id, one.status);
+            done.push(one);
+        }
+    }
+    bar.finish();
+    if let Some(j) = journal {
+        if let Err(e) = j.sync() {
+            tracing::warn!("{e}");
+        }
+    }
+    done
+}
+
+fn set<C: Serialize>(one: &mut UntagDone, status: UntagStatus, why: Why<C>) {
+    one.status = status;
+    one.code = serde_json::to_value(&why.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string));
+    one.reason = Some(why.message);
+}
+
+/// Counts of a restore: restored, already restored, failed.
+pub type Restored = (usize, usize, usize);
+
+/// `restore`: puts back every tag the journal says was (or may have been)
+/// removed, newest untag first, by pushing the kept manifest under the tag. A tag
+/// now naming another image is left as it is (and counted failed).
+pub async fn restore(source: &Source, replay: &crate::journal::Replay) -> anyhow::Result<Restored> {
+    use crate::source::untag::RetagOutcome;
+    let (mut ok, mut already, mut failed) = (0, 0, 0);
+    for u in replay.untags.iter().rev().filter(|u| u.changed) {
+        let (Ok(digest), placeholder) = (
+            regsweep_core::Digest::parse(&u.digest),
+            u.placeholder
+                .as_deref()
+                .and_then(|p| regsweep_core::Digest::parse(p).ok()),
+        ) else {
+            failed += 1;
+            eprintln!(
+                "error: cannot restore tag `{}` of {}:{}: the journal's digest `{}` is not one",
+                crate::escape::control(&u.tag),
+                crate::escape::control(&u.package),
+                u.id,
+                crate::escape::control(&u.digest)
+            );
+            continue;
+        };
+        match source
+            .retag(&u.package, &digest, &u.tag, placeholder.as_ref())
+            .await
+        {
+            RetagOutcome::Restored => {
+                ok += 1;
+                crate::output::print(&format!(
+                    "restored tag {}:{} on {} ({})\n",
+                    u.package, u.tag, u.id, u.digest
+                ))?;
+            }
+            RetagOutcome::AlreadyThere => {
+                already += 1;
+                crate::output::print(&format!(
+                    "already restored tag {}:{} on {} ({})\n",
+                    u.package, u.tag, u.id, u.digest
+                ))?;
+            }
+            RetagOutcome::Failed(m) => {
+                failed += 1;
+                eprintln!(
+                    "error: cannot restore tag `{}` of {}:{}: {}",
+                    crate::escape::control(&u.tag),
+                    crate::escape::control(&u.package),
+                    u.id,
+                    crate::escape::control_lines(&m)
+                );
+            }
+        }
+    }
+    Ok((ok, already, failed))
+}

@@ -1,0 +1,146 @@
+//! Untagging on GHCR, which has no tag-delete endpoint: the tag is moved to a tiny
+//! placeholder pushed under it through the registry surface (an empty image index,
+//! annotated with the tag and the digest it took it from), then the placeholder's
+//! package version (found by its digest) is deleted through the Packages API. The
+//! image and its other tags stay. Pushing needs write access to the package
+//! (`write:packages` for a classic token), deleting the placeholder
+//! `delete:packages`: a classic token without them is refused before anything is
+//! sent, and a registry refusal is reported with the scope it needs.
+
+use regsweep_core::plan::Decision;
+use regsweep_core::Digest;
+use regsweep_github::DeleteError;
+use regsweep_oci::{
+    placeholder, Auth, OciError, OciOptions, RegistryClient, PLACEHOLDER_MEDIA_TYPE,
+};
+
+use super::{has_scope, GithubSource, USER_AGENT};
+use crate::outcome::{FailCode, Why};
+use crate::source::untag::{
+    check_tag, fail_code, retag, stamp, Placeholder, RetagOutcome, UntagOutcome,
+};
+
+/// What a token needs to untag on GHCR, for error messages.
+pub const UNTAG_SCOPES: &str = "untagging on GHCR pushes a placeholder under the tag (write access to the package: `write:packages`) and deletes the placeholder's version (`delete:packages`)\n  help: use a classic personal access token with write:packages and delete:packages, or the Actions GITHUB_TOKEN with `permissions: packages: write` and the repository given write or admin access to the package";
+
+impl GithubSource {
+    /// The client of GHCR's registry surface used to move tags.
+    fn tag_client(&self) -> Result<&RegistryClient, OciError> {
+        if let Some(c) = self.tags.get() {
+            return Ok(c);
+        }
+        let c = RegistryClient::new(
+            self.registry_url.clone(),
+            Auth::Basic {
+                username: self
+                    .info
+                    .login
+                    .clone()
+                    .unwrap_or_else(|| "regsweep".to_string()),
+                password: self.token.clone(),
+            },
+            OciOptions {
+                user_agent: USER_AGENT.to_string(),
+                redactor: crate::redact::global().clone(),
+                ..OciOptions::default()
+            },
+        )?;
+        Ok(self.tags.get_or_init(|| c))
+    }
+
+    fn repository(&self, package: &str) -> String {
+        format!("{}/{}", self.namespace, package.to_lowercase())
+    }
+
+    /// Removes `tag` from version `d` of `package`.
+    pub async fn untag(&self, package: &str, d: &Decision, tag: &str) -> UntagOutcome {
+        let failed = |e: &OciError, placeholder| UntagOutcome::Failed {
+            why: Why::new(fail_code(e), e.to_string()),
+            placeholder,
+        };
+        if let Some(scopes) = &self.info.scopes {
+            let missing: Vec<&str> = ["write:packages", "delete:packages"]
+                .into_iter()
+                .filter(|s| !has_scope(scopes, s))
+                .collect();
+            if !missing.is_empty() {
+                return UntagOutcome::Forbidden(format!(
+                    "cannot remove tag `{tag}` of `{package}`: the token lacks {}; GitHub reports its scopes as `{}`\n  {UNTAG_SCOPES}",
+                    missing.join(" and "),
+                    scopes.join(", ")
+                ));
+            }
+        }
+        let client = match self.tag_client() {
+            Ok(c) => c,
+            Err(e) => return failed(&e, None),
+        };
+        let repo = self.repository(package);
+        match check_tag(client, &repo, tag, &d.digest).await {
+            Ok(None) => {}
+            Ok(Some(why)) => return UntagOutcome::NotThere(why),
+            Err(e) => return failed(&e, None),
+        }
+        let body = placeholder(tag, &d.digest, &stamp());
+        let pushed = match client
+            .put_manifest(&repo, tag, PLACEHOLDER_MEDIA_TYPE, body)
+            .await
+        {
+            Ok(p) => p,
+            Err(e @ (OciError::Forbidden { .. } | OciError::Unauthorized { .. })) => {
+                return UntagOutcome::Forbidden(format!(
+                    "cannot remove tag `{tag}` of `{package}`: the registry refused the push: {e}\n  {UNTAG_SCOPES}"
+                ))
+            }
+            Err(e) => return failed(&e, None),
+        };
+        let stuck = |id: Option<regsweep_core::VersionId>, what: String| {
+            UntagOutcome::Failed {
+            why: Why::new(FailCode::Other, format!(
+                "tag `{tag}` of `{package}` now points at the placeholder {} and {what}\n  help: run `regsweep restore --journal FILE` to put the tag back on {}, or delete the placeholder's version on GitHub",
+                pushed.short(),
+                d.digest.short()
+            )),
+            placeholder: Some(Placeholder {
+                digest: pushed.clone(),
+                id,
+            }),
+        }
+        };
+        let id = match self
+            .client
+            .find_version(&self.owner, package, &pushed)
+            .await
+        {
+            Ok(Some(id)) => id,
+            Ok(None) => return stuck(None, "its version is not listed".to_string()),
+            Err(e) => return stuck(None, format!("its version could not be found: {e}")),
+        };
+        match self.client.delete_version(&self.owner, package, id).await {
+            Ok(()) | Err(DeleteError::NotFound) => UntagOutcome::Untagged {
+                placeholder: Some(Placeholder {
+                    digest: pushed,
+                    id: Some(id),
+                }),
+            },
+            Err(e) => stuck(
+                Some(id),
+                format!("its version {id} could not be deleted: {e}"),
+            ),
+        }
+    }
+
+    /// Puts `tag` back on `digest` (restore of an untag).
+    pub async fn retag(
+        &self,
+        package: &str,
+        digest: &Digest,
+        tag: &str,
+        placeholder: Option<&Digest>,
+    ) -> RetagOutcome {
+        match self.tag_client() {
+            Ok(c) => retag(c, &self.repository(package), tag, digest, placeholder).await,
+            Err(e) => RetagOutcome::Failed(e.to_string()),
+        }
+    }
+}
