@@ -288,6 +288,9 @@ pub enum Reason {
     /// Kept: this package's manifests were not read (`--graph skip`), so what
     /// untagged versions belong to kept images is unknown.
     GraphNotRead,
+    /// Deleted: package rule `rule` deletes its whole package (one request; the
+    /// reasons after this one say what the version rules alone decided).
+    DeletedWithPackage { rule: String },
 }
 
 impl fmt::Display for Reason {
@@ -352,6 +355,9 @@ impl fmt::Display for Reason {
                 f,
                 "kept for safety: this package's manifests were not read, so which images need this untagged version is unknown"
             ),
+            Reason::DeletedWithPackage { rule } => {
+                write!(f, "deleted with its package: rule `{rule}` deletes the whole package")
+            }
         }
     }
 }
