@@ -150,6 +150,9 @@ pub async fn run_resolved(
     };
     let source = Source::connect(settings, apply).await?;
     let mut planned = compute_plan(settings, &source, progress).await?;
+    if let (true, Source::Github(gh)) = (apply, &source) {
+        crate::packages::check_token(gh.token_info(), &planned.plan).map_err(UsageError::new)?;
+    }
     let mut execution: Option<Execution> = None;
     if apply && !planned.plan.order.is_empty() {
         let t = Instant::now();
@@ -179,6 +182,18 @@ pub async fn run_resolved(
         execution = Some(e);
     } else if apply {
         execution = Some(Execution::default());
+    }
+    if let (Some(e), Source::Github(gh)) = (execution.as_mut(), &source) {
+        let (done, journal_error) = crate::packages::delete(
+            &planned.plan,
+            gh,
+            settings.reserve_requests,
+            &cancel,
+            journal.as_ref(),
+        )
+        .await;
+        e.packages = done;
+        e.journal_error = e.journal_error.take().or(journal_error);
     }
     let mut stats = planned.listing.stats;
     stats.api_requests = source.request_count().max(stats.api_requests);
@@ -433,6 +448,8 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
     let Source::Github(gh) = &source else {
         return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into());
     };
+    // Whole packages first: a version of a deleted package cannot come back alone.
+    let pkgs = crate::packages::restore(gh, &replay, settings.now).await;
     // What is there now, per package: those versions need no restoring.
     let mut present: std::collections::HashMap<&str, Option<std::collections::HashSet<u64>>> =
         std::collections::HashMap::new();
@@ -488,6 +505,13 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
             }
         }
     }
+    if pkgs != crate::packages::Restored::default() {
+        output::print(&format!(
+            "packages: restored {}, already restored {}, failed {}\n",
+            pkgs.ok, pkgs.already, pkgs.failed
+        ))?;
+    }
+    failed += pkgs.failed;
     output::print(&format!(
         "restored {ok}, already restored {already}, failed {failed}\n"
     ))?;

@@ -76,6 +76,9 @@ pub struct Execution {
     /// The journal write that failed and stopped the deletions, if one did.
     #[serde(skip)]
     pub journal_error: Option<String>,
+    /// Whole packages deleted (`crate::packages`), in plan order.
+    #[serde(skip)]
+    pub packages: Vec<crate::packages::PackageOutcome>,
 }
 
 impl Execution {
@@ -88,6 +91,7 @@ impl Execution {
     pub fn incomplete(&self) -> bool {
         self.outcomes
             .iter()
+            .chain(self.packages.iter().map(|p| &p.outcome))
             .any(|o| matches!(o, Outcome::Failed(_) | Outcome::Left(_)))
     }
 }
@@ -337,6 +341,7 @@ pub async fn execute(
         journal_error: journal_error
             .into_inner()
             .unwrap_or_else(|e| e.into_inner()),
+        packages: Vec::new(),
     })
 }
 
@@ -410,6 +415,7 @@ mod tests {
                 name: "app".into(),
                 decisions: ids.iter().map(|&id| decision(id)).collect(),
                 findings: vec![],
+                package: None,
             }],
             order: (0..ids.len())
                 .map(|i| PlanRef {

@@ -84,6 +84,9 @@ pub fn render(r: &Report<'_>) -> String {
             p.count(Action::Keep),
             p.count(Action::Skip)
         );
+        if let Some(line) = super::package_line(r, pi) {
+            let _ = writeln!(out, "**{}**\n", cell(&line));
+        }
         let rows = super::shown_rows(p, r.show_kept);
         if rows.is_empty() {
             out.push_str("Nothing to delete.\n");
