@@ -49,6 +49,7 @@ pub enum PackageReason {
     /// Its newest version is at least `older_than` old (`older_than`).
     NoRecentVersion {
         rule: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         newest: Option<VersionRef>,
         #[serde(with = "secs")]
         age: Duration,
