@@ -418,9 +418,16 @@ pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
         })?;
     match policy_file::parse_named(&file.display().to_string(), &text) {
         Ok(p) => {
-            let mut text = format!("{}: ok, {} rule(s)\n", file.display(), p.rules.len());
+            let mut text = format!(
+                "{}: ok, {} rule(s)\n",
+                file.display(),
+                p.rules.len() + p.package_rules.len()
+            );
             for r in &p.rules {
                 text.push_str(&format!("  {} ({})\n", r.name, r.action));
+            }
+            for r in &p.package_rules {
+                text.push_str(&format!("  {} (delete_package)\n", r.name));
             }
             output::print(&text)?;
             Ok(Exit::Success)

@@ -411,8 +411,9 @@ fn package_rule_parse_errors_through_the_binary() {
     let run = regsweep_offline(&["policy", "check", &p]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
-        run.stderr.contains("policy.yaml:3:5: rule 1, `tags` selects versions, but `action: delete_package` deletes whole packages")
-            || run.stderr.contains("`tags` selects versions, but `action: delete_package` deletes whole packages"),
+        run.stderr.contains(
+            "policy.yaml:2:5: rule 1: `tags` selects versions, but `action: delete_package` deletes whole packages"
+        ),
         "{}",
         run.stderr
     );
