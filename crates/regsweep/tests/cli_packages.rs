@@ -97,7 +97,10 @@ async fn package_deleted_when_every_version_would_be() {
             "--journal",
             journal.to_str().unwrap(),
         ],
-        &[("GITHUB_OUTPUT", out.outputs.to_str().unwrap())],
+        &[
+            ("GITHUB_OUTPUT", out.outputs.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", out.summary.to_str().unwrap()),
+        ],
     )
     .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -145,6 +148,11 @@ async fn package_deleted_when_every_version_would_be() {
     let outputs = github_outputs(&out.outputs);
     assert_eq!(outputs["deleted-packages"], "test");
     assert_eq!(outputs["deleted-count"], "3");
+    let summary = read(&out.summary);
+    assert!(
+        summary.contains("**whole package deleted (3 versions with it): rule `ci-test-packages`: the version rules delete all 3 of its versions [deleted]**"),
+        "{summary}"
+    );
 
     // restore brings the package back, with every version.
     let restored = regsweep(
@@ -197,12 +205,14 @@ async fn package_deleted_when_every_version_would_be() {
 /// Where the Actions outputs go.
 struct Dir {
     outputs: std::path::PathBuf,
+    summary: std::path::PathBuf,
 }
 
 impl Dir {
     fn new(dir: &tempfile::TempDir) -> Dir {
         Dir {
             outputs: dir.path().join("github_output"),
+            summary: dir.path().join("step_summary"),
         }
     }
 }
@@ -467,4 +477,62 @@ fn print_policy_renders_the_package_rule() {
         "{}",
         run.stdout
     );
+}
+
+/// A PAT with delete:packages whose account is not admin of the package: GitHub's
+/// 403 fails that package (exit 1), with what can delete it.
+#[tokio::test]
+async fn pat_of_an_account_not_admin_of_the_package_fails_it_with_help() {
+    let s = sim(
+        &scenario(
+            "  - {token: ghp_member, kind: classic, user: octocat, scopes: [read:packages, delete:packages], not_admin_of: [acme/test]}
+accounts:
+  - name: acme
+    kind: org
+    packages:
+      - name: test
+        visibility: private
+        images:
+          - {handle: t, tags: [do_not_use], age: 40d}
+",
+        ),
+        Default::default(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy_file(&dir, EMPTIED);
+    let run = regsweep(
+        &s,
+        &[
+            "apply",
+            "--account",
+            "acme",
+            "--token",
+            "ghp_member",
+            "--policy",
+            &policy,
+            "--output",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let d = &package(&doc, "test")["package_decision"];
+    assert_eq!(d["action"], "delete");
+    assert_eq!(d["outcome"]["status"], "failed", "{d}");
+    assert_eq!(d["outcome"]["code"], "forbidden", "{d}");
+    let reason = d["outcome"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("answered 403 \"You must have admin permissions on this package to delete or restore it.\": the token's account is not admin of the package"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("help: deleting or restoring a whole package needs admin"),
+        "{reason}"
+    );
+    assert_eq!(doc["totals"]["failed"], 1);
+    assert_eq!(s.versions("acme", "test").len(), 1, "nothing deleted");
+    s.shutdown().await;
 }
