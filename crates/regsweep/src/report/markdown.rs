@@ -66,7 +66,7 @@ pub fn render(r: &Report<'_>) -> String {
     let _ = writeln!(
         out,
         "\n<details><summary>Policy ({} rule(s) from {})</summary>\n",
-        r.policy.rules.len(),
+        r.policy.rules.len() + r.policy.package_rules.len(),
         cell(&r.policy_source)
     );
     for line in super::policy_lines(r) {
