@@ -8,6 +8,7 @@
 pub mod graph;
 pub mod matcher;
 pub mod model;
+pub mod package_decision;
 pub mod plan;
 pub mod planner;
 pub mod policy;

@@ -132,6 +132,11 @@ pub struct PackagePlan {
     /// One decision per listed version, newest first.
     pub decisions: Vec<Decision>,
     pub findings: Vec<Finding>,
+    /// Whether the package is deleted as a whole, when a package rule names it. A
+    /// deleted package's versions are all `Delete` (first reason
+    /// `deleted_with_package`) and are not in `Plan::order`: one request deletes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<crate::package_decision::PackageDecision>,
 }
 
 impl PackagePlan {
@@ -152,7 +157,8 @@ pub struct PlanRef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
 pub struct Plan {
     pub packages: Vec<PackagePlan>,
-    /// Every `Delete` decision exactly once, in the order to execute: oldest images
+    /// Every `Delete` decision exactly once (except those of packages deleted as a
+    /// whole, see [`Plan::deleted_packages`]), in the order to execute: oldest images
     /// first; within an image, artifacts about a manifest before it and an index
     /// before its children, so stopping anywhere never leaves a tag pointing at a
     /// missing manifest.
@@ -194,6 +200,19 @@ impl Plan {
                 let r = at..(at + len).min(self.order.len());
                 at = r.end;
                 r
+            })
+            .collect()
+    }
+
+    /// The packages deleted as a whole (by index), in name order.
+    pub fn deleted_packages(&self) -> Vec<usize> {
+        use crate::package_decision::PackageAction;
+        (0..self.packages.len())
+            .filter(|&i| {
+                self.packages[i]
+                    .package
+                    .as_ref()
+                    .is_some_and(|d| d.action == PackageAction::Delete)
             })
             .collect()
     }

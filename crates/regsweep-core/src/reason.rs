@@ -310,6 +310,9 @@ pub enum Reason {
     /// Untag rule `rule` would remove every tag of this version, which keep rule
     /// `keep_rule` keeps: no tag is removed.
     LastTagKept { rule: String, keep_rule: String },
+    /// Deleted: package rule `rule` deletes its whole package (one request; the
+    /// reasons after this one say what the version rules alone decided).
+    DeletedWithPackage { rule: String },
 }
 
 impl fmt::Display for Reason {
@@ -392,6 +395,9 @@ impl fmt::Display for Reason {
                 f,
                 "kept for safety: this package's manifests were not read, so which images need this untagged version is unknown"
             ),
+            Reason::DeletedWithPackage { rule } => {
+                write!(f, "deleted with its package: rule `{rule}` deletes the whole package")
+            }
         }
     }
 }

@@ -295,7 +295,10 @@ fn orphans_are_reported_and_deleted_only_by_an_orphan_rule() {
     w.manifest(1, &[], 40);
     w.index(3, &["v1"], 40, &[]);
     w.signature(7, 99, 40); // signature of a digest that is gone
-    let p = w.plan(&Policy { rules: vec![] });
+    let p = w.plan(&Policy {
+        rules: vec![],
+        ..Policy::default()
+    });
     assert_eq!(action(&p, 1), Action::Keep);
     assert!(p.packages[0]
         .findings
@@ -307,7 +310,10 @@ fn orphans_are_reported_and_deleted_only_by_an_orphan_rule() {
         .any(|f| matches!(f, Finding::DanglingArtifact { .. })));
     let mut r = Rule::new("delete-orphans", RuleAction::Delete);
     r.orphans_only = true;
-    let p = w.plan(&Policy { rules: vec![r] });
+    let p = w.plan(&Policy {
+        rules: vec![r],
+        ..Policy::default()
+    });
     assert_eq!(action(&p, 1), Action::Delete);
     assert_eq!(action(&p, 7), Action::Delete);
     assert_eq!(action(&p, 3), Action::Keep);

@@ -332,7 +332,7 @@ proptest! {
         (specs, rules, public, github, seed) in world()
     ) {
         let (inv, graph) = build(&specs, public);
-        let policy = Policy { rules: rules.iter().enumerate().map(|(i, r)| rule(i, r)).collect() };
+        let policy = Policy { rules: rules.iter().enumerate().map(|(i, r)| rule(i, r)).collect(), ..Policy::default() };
         let p = run(&inv, &graph, &policy, github);
 
         // (a) every version gets exactly one decision.
@@ -426,7 +426,7 @@ proptest! {
         (specs, rules, public, github, seed) in world()
     ) {
         let (inv, graph) = build(&specs, public);
-        let mut policy = Policy { rules: rules.iter().enumerate().map(|(i, r)| rule(i, r)).collect() };
+        let mut policy = Policy { rules: rules.iter().enumerate().map(|(i, r)| rule(i, r)).collect(), ..Policy::default() };
         let before_plan = run(&inv, &graph, &policy, github);
         let before = actions(&before_plan);
         // Versions kept only because a version GitHub would refuse to delete needs
@@ -613,7 +613,7 @@ proptest! {
         let mut r = Rule::new("keep-n", RuleAction::Delete);
         r.tag_state = state;
         r.keep_newest = Some(KeepNewest { count, group_by: GroupBy::Package });
-        let policy = Policy { rules: vec![r] };
+        let policy = Policy { rules: vec![r], ..Policy::default() };
         let (inv_a, graph_a) = images_package(&images, |s| s.a);
         let (inv_b, graph_b) = images_package(&images, |s| s.b);
         let (inv_0, graph_0) = images_package(&images, |_| 0);

@@ -18,6 +18,7 @@ use crate::error::{has_scope, DeleteError, GithubError, ListingProblem, READ_SCO
 use crate::names::check_package_name;
 use crate::owner::Owner;
 use crate::pacing::{Budgets, Limiter};
+use crate::packages::{classify_package, PackageError};
 use crate::ratelimit::RateLimitSnapshot;
 use crate::stats::{ClientStats, Recorder};
 use crate::transport::{error_chain, parse_scopes, request_name, Inner, PageError};
@@ -347,6 +348,37 @@ impl GithubClient {
         check_package_name(package).map_err(|e| DeleteError::Other(e.into()))?;
         let route = self.inner.urls.restore_version(owner, package, id);
         self.inner.change(Method::POST, &route).await
+    }
+
+    /// Deletes a whole package with every version in it (restorable for 30 days).
+    pub async fn delete_package(&self, owner: &Owner, package: &str) -> Result<(), PackageError> {
+        let route = self.inner.urls.delete_package(owner, package);
+        self.package_change(Method::DELETE, package, route).await
+    }
+
+    /// Restores a deleted package (within GitHub's 30 days, if its name was not reused).
+    pub async fn restore_package(&self, owner: &Owner, package: &str) -> Result<(), PackageError> {
+        let route = self.inner.urls.restore_package(owner, package);
+        self.package_change(Method::POST, package, route).await
+    }
+
+    async fn package_change(
+        &self,
+        method: Method,
+        package: &str,
+        route: crate::urls::Route,
+    ) -> Result<(), PackageError> {
+        check_package_name(package).map_err(|e| PackageError::Other(e.into()))?;
+        let answer = self.inner.send(&method, &route, &route.url).await?;
+        if answer.status.is_success() {
+            return Ok(());
+        }
+        Err(classify_package(
+            &request_name(&method, &route),
+            answer.status.as_u16(),
+            &answer.body,
+            self.inner.scopes().as_deref(),
+        ))
     }
 
     /// One pull request of `repo` (`owner/name`), `None` when GitHub answers 404.

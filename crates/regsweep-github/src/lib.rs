@@ -1,5 +1,6 @@
 //! regsweep's client of the GitHub REST API: container packages (list, get, list
-//! versions, delete and restore versions) and pull requests.
+//! versions, delete and restore versions, delete and restore whole packages) and pull
+//! requests.
 //!
 //! It owns the HTTP side of GitHub: URLs (`urls.rs`), pagination by `Link` headers
 //! (`pagination.rs`), rate limits and pacing (`ratelimit.rs`), retries (`retry.rs`),
@@ -33,6 +34,7 @@ mod names;
 mod owner;
 pub mod pace_file;
 mod pacing;
+mod packages;
 mod pagination;
 mod ratelimit;
 mod retry;
@@ -50,6 +52,7 @@ pub use error::{classify_delete, DeleteError, GithubError, ListingProblem, DELET
 pub use names::{check_package_name, NameError, NAME_RULES};
 pub use owner::Owner;
 pub use pace_file::LearntPace;
+pub use packages::{classify_package, PackageError, PACKAGE_DELETE_HELP};
 pub use pagination::{next_link, LinkError};
 pub use ratelimit::{Limited, RateLimitSnapshot};
 pub use stats::ClientStats;

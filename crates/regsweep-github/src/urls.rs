@@ -25,6 +25,8 @@ pub enum Endpoint {
     ListVersions,
     DeleteVersion,
     RestoreVersion,
+    DeletePackage,
+    RestorePackage,
     GetPull,
     ListPulls,
 }
@@ -39,6 +41,8 @@ impl Endpoint {
             Endpoint::ListVersions => "list_versions",
             Endpoint::DeleteVersion => "delete_version",
             Endpoint::RestoreVersion => "restore_version",
+            Endpoint::DeletePackage => "delete_package",
+            Endpoint::RestorePackage => "restore_package",
             Endpoint::GetPull => "get_pull",
             Endpoint::ListPulls => "list_pulls",
         }
@@ -222,6 +226,21 @@ impl Urls {
         let mut segments = Self::package_segments(owner, package);
         segments.extend(["versions", id.as_str(), "restore"]);
         self.route(Endpoint::RestoreVersion, segments)
+    }
+
+    /// `DELETE {owner}/packages/container/{package}`: the whole package.
+    pub fn delete_package(&self, owner: &Owner, package: &str) -> Route {
+        self.route(
+            Endpoint::DeletePackage,
+            Self::package_segments(owner, package),
+        )
+    }
+
+    /// `POST {owner}/packages/container/{package}/restore`.
+    pub fn restore_package(&self, owner: &Owner, package: &str) -> Route {
+        let mut segments = Self::package_segments(owner, package);
+        segments.push("restore");
+        self.route(Endpoint::RestorePackage, segments)
     }
 
     /// `GET /repos/{owner}/{name}/pulls/{number}`.

@@ -382,6 +382,10 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
         }
         Route::DeletePackage(target) => match resolve(ctx, world, target, Need::Delete) {
             Err(e) => plain(e),
+            // Deleting a package needs a person who is admin of it: integration tokens
+            // (the Actions GITHUB_TOKEN, GitHub Apps) are refused even with the Admin
+            // role on the package, which lets them delete versions only.
+            Ok(_) if integration(t) => plain(Reply::error(403, INTEGRATION)),
             Ok((a, p)) => {
                 let (repository, pkg) = match package_mut(world, &a, &p) {
                     Ok(found) => found,
@@ -415,6 +419,7 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
         Route::RestorePackage(target) => match resolve_any(ctx, world, target, Need::Restore, true)
         {
             Err(e) => plain(e),
+            Ok(_) if integration(t) => plain(Reply::error(403, INTEGRATION)),
             Ok((a, p)) => {
                 let (repository, pkg) = match package_mut(world, &a, &p) {
                     Ok(found) => found,
@@ -437,7 +442,6 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
                     .filter_map(|id| pkg.restore_version(id, ctx.now))
                     .collect();
                 pkg.deleted_at = None;
-                let _ = t;
                 (
                     Reply::no_content(),
                     Effects {
@@ -451,7 +455,11 @@ pub(crate) fn handle(route: &Route, ctx: &Ctx<'_>, world: &mut World) -> (Reply,
     }
 }
 
-/// The registry repository of a package: `account/package`, lower case.
+/// Whether `t` is an integration token (Actions, App): no person behind it.
+fn integration(t: &TokenSpec) -> bool {
+    matches!(t.kind, TokenKind::Actions | TokenKind::App)
+}
+
 /// A package to change, with its repository in the backing registry; 404 when gone.
 fn package_mut<'w>(
     world: &'w mut World,

@@ -94,12 +94,22 @@ pub(crate) fn scopes_header(t: &TokenSpec) -> Option<String> {
     (t.kind == TokenKind::Classic).then(|| t.scopes.join(", "))
 }
 
+/// Whether `list` (of `account/package`) names `package` of `account`.
+fn named(list: &[String], account: &Account, package: &Package) -> bool {
+    list.iter().any(|g| {
+        g.split_once('/').is_some_and(|(a, p)| {
+            a.eq_ignore_ascii_case(&account.name) && p.eq_ignore_ascii_case(&package.name)
+        })
+    })
+}
+
 /// What `t` may do with `package` of `account` (scopes are checked separately).
 pub(crate) fn package_access(t: &TokenSpec, account: &Account, package: &Package) -> Access {
     let public = package.visibility == Visibility::Public;
     let fallback = if public { Access::Read } else { Access::Hidden };
     match t.kind {
         TokenKind::Classic => match account.kind {
+            AccountKind::Org if named(&t.not_admin_of, account, package) => Access::Read,
             AccountKind::Org => Access::Admin,
             AccountKind::User => {
                 let own = t
@@ -125,11 +135,7 @@ pub(crate) fn package_access(t: &TokenSpec, account: &Account, package: &Package
             }
         }
         TokenKind::Actions => {
-            let granted = t.grants.iter().any(|g| {
-                g.split_once('/').is_some_and(|(a, p)| {
-                    a.eq_ignore_ascii_case(&account.name) && p.eq_ignore_ascii_case(&package.name)
-                })
-            });
+            let granted = named(&t.grants, account, package);
             if granted {
                 Access::Admin
             } else {

@@ -46,6 +46,10 @@ pub struct TokenSpec {
     /// App token: the accounts (organisations or users) it is installed on.
     #[serde(default)]
     pub installed_on: Vec<String>,
+    /// Classic token: organisation packages (`account/package`) its user may read but
+    /// not administer (a member who is not admin of them): deleting them is refused.
+    #[serde(default)]
+    pub not_admin_of: Vec<String>,
 }
 
 /// A GitHub App installation's `packages` permission.
@@ -369,6 +373,7 @@ fn default_tokens() -> Vec<TokenSpec> {
             grants: Vec::new(),
             permission: AppPermission::default(),
             installed_on: Vec::new(),
+            not_admin_of: Vec::new(),
         },
         TokenSpec {
             token: "ghp_readonly".into(),
@@ -378,6 +383,7 @@ fn default_tokens() -> Vec<TokenSpec> {
             grants: Vec::new(),
             permission: AppPermission::default(),
             installed_on: Vec::new(),
+            not_admin_of: Vec::new(),
         },
     ]
 }

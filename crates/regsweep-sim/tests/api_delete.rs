@@ -259,3 +259,43 @@ async fn children_of_a_deleted_index_stay_until_deleted() {
     assert_eq!(registry_status(&sim, "acme/app", "latest").await, 200);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn package_delete_refuses_tokens_that_are_not_an_admins_pat() {
+    let sim = start().await;
+    // The Actions GITHUB_TOKEN, even with the Admin role on `app` (it may delete its
+    // versions), cannot delete the package: GitHub's integration refusal.
+    for token in [ACTIONS, APP_WRITE] {
+        let (status, body) = delete_json(&sim, token, "/orgs/acme/packages/container/app").await;
+        assert_eq!(status, 403, "{token}: {body}");
+        assert_eq!(body["message"], "Resource not accessible by integration");
+    }
+    // A classic PAT without delete:packages: GitHub's scope message.
+    let (status, body) = delete_json(&sim, READONLY, "/orgs/acme/packages/container/app").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        "You need at least delete:packages scope to delete packages."
+    );
+    assert_eq!(
+        get_status(&sim, ADMIN, "/orgs/acme/packages/container/app").await,
+        200,
+        "nothing deleted"
+    );
+    // Deleted by an admin's PAT, it cannot be restored by the Actions token either.
+    assert_eq!(
+        delete_status(&sim, ADMIN, "/orgs/acme/packages/container/app").await,
+        204
+    );
+    let (status, body) =
+        json(post(&sim, ACTIONS, "/orgs/acme/packages/container/app/restore").await).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (403, Some("Resource not accessible by integration"))
+    );
+    assert_eq!(
+        post_status(&sim, ADMIN, "/orgs/acme/packages/container/app/restore").await,
+        204
+    );
+    sim.shutdown().await;
+}

@@ -150,6 +150,9 @@ pub async fn run_resolved(
     };
     let source = Source::connect(settings, apply).await?;
     let mut planned = compute_plan(settings, &source, progress).await?;
+    if let (true, Source::Github(gh)) = (apply, &source) {
+        crate::packages::check_token(gh.token_info(), &planned.plan).map_err(UsageError::new)?;
+    }
     let mut execution: Option<Execution> = None;
     if apply && !(planned.plan.order.is_empty() && planned.plan.untags.is_empty()) {
         let t = Instant::now();
@@ -190,6 +193,18 @@ pub async fn run_resolved(
         execution = Some(e);
     } else if apply {
         execution = Some(Execution::default());
+    }
+    if let (Some(e), Source::Github(gh)) = (execution.as_mut(), &source) {
+        let (done, journal_error) = crate::packages::delete(
+            &planned.plan,
+            gh,
+            settings.reserve_requests,
+            &cancel,
+            journal.as_ref(),
+        )
+        .await;
+        e.packages = done;
+        e.journal_error = e.journal_error.take().or(journal_error);
     }
     let mut stats = planned.listing.stats;
     stats.api_requests = source.request_count().max(stats.api_requests);
@@ -419,9 +434,16 @@ pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
         })?;
     match policy_file::parse_named(&file.display().to_string(), &text) {
         Ok(p) => {
-            let mut text = format!("{}: ok, {} rule(s)\n", file.display(), p.rules.len());
+            let mut text = format!(
+                "{}: ok, {} rule(s)\n",
+                file.display(),
+                p.rules.len() + p.package_rules.len()
+            );
             for r in &p.rules {
                 text.push_str(&format!("  {} ({})\n", r.name, r.action));
+            }
+            for r in &p.package_rules {
+                text.push_str(&format!("  {} (delete_package)\n", r.name));
             }
             output::print(&text)?;
             Ok(Exit::Success)
@@ -450,8 +472,15 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
     let (mut ok, mut already, mut failed) = executor::untag::restore(&source, &replay).await?;
     let gh = match &source {
         Source::Github(gh) => Some(gh),
-        Source::Oci(_) if replay.candidates().next().is_none() => None,
+        Source::Oci(_) if replay.candidates().next().is_none() && replay.packages.is_empty() => {
+            None
+        }
         Source::Oci(_) => return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into()),
+    };
+    // Whole packages first: a version of a deleted package cannot come back alone.
+    let pkgs = match gh {
+        Some(gh) => crate::packages::restore(gh, &replay, settings.now).await,
+        None => crate::packages::Restored::default(),
     };
     // What is there now, per package: those versions need no restoring.
     let mut present: std::collections::HashMap<&str, Option<std::collections::HashSet<u64>>> =
@@ -509,6 +538,13 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
             }
         }
     }
+    if pkgs != crate::packages::Restored::default() {
+        output::print(&format!(
+            "packages: restored {}, already restored {}, failed {}\n",
+            pkgs.ok, pkgs.already, pkgs.failed
+        ))?;
+    }
+    failed += pkgs.failed;
     output::print(&format!(
         "restored {ok}, already restored {already}, failed {failed}\n"
     ))?;

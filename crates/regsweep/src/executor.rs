@@ -81,6 +81,9 @@ pub struct Execution {
     /// One entry per tag the plan removes, in `plan.untags` order ([`untag`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub untags: Vec<untag::UntagDone>,
+    /// Whole packages deleted (`crate::packages`), in plan order.
+    #[serde(skip)]
+    pub packages: Vec<crate::packages::PackageOutcome>,
 }
 
 impl Execution {
@@ -93,6 +96,7 @@ impl Execution {
     pub fn incomplete(&self) -> bool {
         self.outcomes
             .iter()
+            .chain(self.packages.iter().map(|p| &p.outcome))
             .any(|o| matches!(o, Outcome::Failed(_) | Outcome::Left(_)))
             || self.untags.iter().any(|u| {
                 matches!(
@@ -349,6 +353,7 @@ pub async fn execute(
             .into_inner()
             .unwrap_or_else(|e| e.into_inner()),
         untags: Vec::new(),
+        packages: Vec::new(),
     })
 }
 
@@ -423,6 +428,7 @@ mod tests {
                 name: "app".into(),
                 decisions: ids.iter().map(|&id| decision(id)).collect(),
                 findings: vec![],
+                package: None,
             }],
             order: (0..ids.len())
                 .map(|i| PlanRef {

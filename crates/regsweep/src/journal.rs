@@ -1,7 +1,8 @@
 //! The write-ahead journal: the only code that writes or reads `--journal` files.
 //!
-//! `apply --journal FILE` appends, for every deletion, an *intent* line (fsynced)
-//! before the DELETE is sent and an *outcome* line after its answer, so a crash, a
+//! `apply --journal FILE` appends, for every deletion (of a version, or of a whole
+//! package), an *intent* line (fsynced) before the DELETE is sent and an *outcome*
+//! line after its answer, so a crash, a
 //! kill -9 or an answer lost after the deletion took effect never leaves a deleted
 //! version out of the journal. `restore` replays the file: every version with an
 //! intent and no outcome saying it was *not* deleted is a candidate. The format is
@@ -136,6 +137,23 @@ enum Line {
         placeholder: Option<String>,
         at: String,
     },
+    /// Written and fsynced before the DELETE of a whole package.
+    PackageIntent {
+        v: u32,
+        run: String,
+        package: String,
+        /// The ids of the versions that go with it.
+        versions: Vec<u64>,
+        at: String,
+    },
+    /// Written after the package DELETE's answer.
+    PackageOutcome {
+        v: u32,
+        run: String,
+        package: String,
+        outcome: Recorded,
+        at: String,
+    },
 }
 
 /// A line of the format before `v` 2: one per deleted version.
@@ -186,12 +204,24 @@ pub struct UntagEntry {
     pub changed: bool,
 }
 
-/// A journal read back: versions in deletion order, and warnings to show.
+/// A whole package named by the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageEntry {
+    pub package: String,
+    pub versions: Vec<u64>,
+    /// When its intent was written (RFC 3339), for GitHub's 30-day restore window.
+    pub at: String,
+    pub state: State,
+}
+
+/// A journal read back: versions in deletion order, untags, whole packages, and
+/// warnings to show.
 #[derive(Debug, Default)]
 pub struct Replay {
     pub entries: Vec<Entry>,
     /// Untags in the order they were made.
     pub untags: Vec<UntagEntry>,
+    pub packages: Vec<PackageEntry>,
     pub warnings: Vec<String>,
 }
 
@@ -390,6 +420,36 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                     u.placeholder = placeholder.or(u.placeholder.take());
                 }
             }
+            Ok(Parsed::Line(Line::PackageIntent {
+                package,
+                versions,
+                at,
+                ..
+            })) => match replay.packages.iter_mut().find(|p| p.package == package) {
+                Some(p) if p.state == State::NotDeleted => {
+                    (p.versions, p.at, p.state) = (versions, at, State::PossiblyDeleted)
+                }
+                Some(_) => {}
+                None => replay.packages.push(PackageEntry {
+                    package,
+                    versions,
+                    at,
+                    state: State::PossiblyDeleted,
+                }),
+            },
+            Ok(Parsed::Line(Line::PackageOutcome {
+                package, outcome, ..
+            })) => {
+                if let Some(p) = replay.packages.iter_mut().find(|p| p.package == package) {
+                    if p.state != State::Deleted {
+                        p.state = match outcome {
+                            Recorded::Deleted | Recorded::AlreadyGone => State::Deleted,
+                            Recorded::Failed => State::PossiblyDeleted,
+                            Recorded::Refused => State::NotDeleted,
+                        };
+                    }
+                }
+            }
             Ok(Parsed::Line(Line::Run { .. })) | Err(_) => {}
         }
     }
@@ -549,6 +609,21 @@ impl Journal {
         )
     }
 
+    /// Records, durably, that the whole package `package` (with `versions`) is about
+    /// to be deleted.
+    pub fn package_intent(&self, package: &str, versions: &[u64]) -> Result<(), JournalError> {
+        self.append(
+            &[Line::PackageIntent {
+                v: FORMAT,
+                run: self.run.clone(),
+                package: package.to_string(),
+                versions: versions.to_vec(),
+                at: now(),
+            }],
+            true,
+        )
+    }
+
     /// Records how removing `tag` from `id` of `package` ended, with the
     /// placeholder's digest when one was pushed.
     pub fn untag_outcome(
@@ -568,6 +643,20 @@ impl Journal {
                 tag: tag.to_string(),
                 outcome,
                 placeholder: placeholder.map(|p| p.to_string()),
+                at: now(),
+            }],
+            false,
+        )
+    }
+
+    /// Records how the deletion of the whole package `package` ended.
+    pub fn package_outcome(&self, package: &str, outcome: Recorded) -> Result<(), JournalError> {
+        self.append(
+            &[Line::PackageOutcome {
+                v: FORMAT,
+                run: self.run.clone(),
+                package: package.to_string(),
+                outcome,
                 at: now(),
             }],
             false,

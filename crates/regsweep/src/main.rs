@@ -24,6 +24,7 @@ mod journal;
 mod manual;
 mod outcome;
 mod output;
+mod packages;
 mod progress;
 mod report;
 mod settings;

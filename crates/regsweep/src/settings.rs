@@ -371,13 +371,19 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         policy.rules.push(r);
     }
 
-    let mut packages: Vec<PatternList> = policy.rules.iter().map(|r| r.packages.clone()).collect();
+    if let (Backend::Oci { .. }, Some(rule)) = (&backend, policy.package_rules.first()) {
+        return usage(format!(
+            "error: rule `{}` deletes whole packages, which --backend oci cannot do\n  the Distribution API deletes manifests, not repositories, and a deletion there cannot be undone\n  help: remove the rule; to delete every manifest of a repository, write a version rule `action: delete` with `packages:` naming it (the plan then lists each manifest)",
+            rule.name
+        ));
+    }
+    let mut packages: Vec<PatternList> = policy.package_selectors().into_iter().cloned().collect();
     if policy_source != PolicySource::Flags || policy.rules.is_empty() {
         // With a policy file, --image-names narrows which packages are listed; with no
         // rules at all (validate, restore) it names them, all packages by default.
         if let Some(list) = &args.image_names {
             packages = vec![parse_patterns(&names.of("--image-names"), list)?];
-        } else if policy.rules.is_empty() {
+        } else if policy.rules.is_empty() && policy.package_rules.is_empty() {
             packages = vec![PatternList::any()];
         }
     }

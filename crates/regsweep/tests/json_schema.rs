@@ -386,7 +386,8 @@ fn consistent(what: &str, doc: &Value) {
         if let Some(st) = d["outcome"]["status"].as_str() {
             *n.entry(st.to_string()).or_default() += 1;
         }
-        if d["action"] == "delete" {
+        // A package deleted as a whole takes its versions in one request.
+        if d["action"] == "delete" && p["package_decision"]["action"] != "delete" {
             deletes.insert((p["name"].to_string(), d["id"].as_u64()));
         }
         assert!(
@@ -562,6 +563,31 @@ async fn every_document_matches_the_schema_and_every_kind_is_produced() {
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(doc["totals"]["deleted"], 1, "{}", doc["totals"]);
+    s.shutdown().await;
+
+    // A package rule deletes the package `test` as a whole (every version of it
+    // goes), and keeps `app`, whose release is kept.
+    let s = sim(
+        &acme("      - name: test\n        visibility: private\n        images:\n          - {handle: t, tags: [do_not_use], age: 40d, platforms: [linux/amd64, linux/arm64]}\n      - name: app\n        visibility: private\n        images:\n          - {handle: v1, tags: [v1], age: 40d}\n"),
+        SimOptions::default(),
+    )
+    .await;
+    let whole = dir.path().join("whole.yaml");
+    std::fs::write(
+        &whole,
+        "rules:\n  - {name: keep-v1, action: keep, packages: [app], tags: [v1]}\n  - {name: old, action: delete, packages: [test, app], older_than: 30d}\n  - {name: emptied, action: delete_package, packages: [test, app], every_version_deleted: true}\n",
+    )
+    .unwrap();
+    let whole = ["--policy", whole.to_str().unwrap(), "--output", "json"];
+    let (r, doc) = checked(
+        &s,
+        "apply, a package deleted as a whole",
+        &args("apply", &[&ACME_ADMIN, &whole]),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(doc["totals"]["deleted"], 3, "{}", doc["totals"]);
     s.shutdown().await;
 
     assert_all_seen(&seen);

@@ -31,6 +31,7 @@ use crate::reason::{Miss, Reason, Refusal, Relation, Selected, VersionRef};
 
 mod decide;
 mod order;
+pub mod packages;
 mod revisit;
 mod rules;
 mod select;
@@ -76,9 +77,12 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for (pi, pkg) in sorted.into_iter().enumerate() {
         let pg = input.graph.package(&pkg.name).unwrap_or(&empty);
-        let (pp, pkg_runs) = PackagePlanner::new(pkg, pg, input).run();
+        let (mut pp, pkg_runs) = PackagePlanner::new(pkg, pg, input).run();
+        // A package deleted as a whole needs none of its version deletions.
+        if !packages::decide(pkg, pg, input, &mut pp) {
+            runs.extend(pkg_runs.into_iter().map(|(ts, r)| (ts, pi, r)));
+        }
         packages.push(pp);
-        runs.extend(pkg_runs.into_iter().map(|(ts, r)| (ts, pi, r)));
     }
     runs.sort_by_key(|r| (r.0, r.1));
     let untags = untag_order(&packages);
@@ -122,6 +126,10 @@ fn untag_order(packages: &[PackagePlan]) -> Vec<PlanRef> {
 /// and keep rules are ignored). When none can, nothing in the package can be deleted
 /// and a plan need not read its manifests: the graph only ever keeps more.
 pub fn may_delete(pkg: &Package, input: PlanInput<'_>) -> bool {
+    // A package rule's safety checks need the manifests (labels, unread ones).
+    if packages::names(input.policy, &pkg.name) {
+        return true;
+    }
     let empty = PackageGraph::default();
     let mut planner = PackagePlanner::new(pkg, &empty, input);
     planner.graph_blind = true;
@@ -388,6 +396,7 @@ impl<'a> PackagePlanner<'a> {
                 name: self.pkg.name.clone(),
                 decisions,
                 findings,
+                package: None,
             },
             runs,
         )

@@ -250,10 +250,33 @@ impl Rule {
     }
 }
 
+/// A package rule (`action: delete_package`): deletes a whole package when its
+/// conditions hold and nothing in the package is doubtful or kept
+/// (`planner::packages` decides; docs/policy.md, "Whole packages").
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PackageRule {
+    /// A name shown in plans, unique among all the policy's rules.
+    pub name: String,
+    /// Packages the rule applies to; always given explicitly in a policy file.
+    pub packages: PatternList,
+    /// Only when every version of the package would be deleted by the version rules.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub every_version_deleted: bool,
+    /// Only when the package's newest version is at least this old.
+    #[serde(skip_serializing_if = "Option::is_none", with = "opt_duration")]
+    pub older_than: Option<Duration>,
+    /// Which timestamp `older_than` reads.
+    pub timestamp: TimestampField,
+}
+
 /// A retention policy.
 #[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct Policy {
     pub rules: Vec<Rule>,
+    /// Rules about whole packages (`action: delete_package`), after the version
+    /// rules in a policy file's `rules:` list when rendered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub package_rules: Vec<PackageRule>,
 }
 
 impl Policy {
@@ -282,7 +305,11 @@ impl Policy {
 
     /// The union of the rules' package selectors, for deciding which packages to list.
     pub fn package_selectors(&self) -> Vec<&PatternList> {
-        self.rules.iter().map(|r| &r.packages).collect()
+        self.rules
+            .iter()
+            .map(|r| &r.packages)
+            .chain(self.package_rules.iter().map(|r| &r.packages))
+            .collect()
     }
 }
 

@@ -145,7 +145,10 @@ impl SnokInputs {
             untagged.timestamp = self.timestamp;
             rules.push(untagged);
         }
-        Policy { rules }
+        Policy {
+            rules,
+            ..Policy::default()
+        }
     }
 }
 

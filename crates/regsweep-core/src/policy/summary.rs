@@ -5,7 +5,9 @@
 use std::fmt::Write;
 
 use super::file::format_duration;
-use super::{GroupBy, PullRequestState, Rule, RuleAction, SemverLevel, TagState, TimestampField};
+use super::{
+    GroupBy, PackageRule, PullRequestState, Rule, RuleAction, SemverLevel, TagState, TimestampField,
+};
 
 impl Rule {
     /// What the rule does, in one line (without its name).
@@ -89,6 +91,36 @@ impl Rule {
                 }
             }
         }
+        s
+    }
+}
+
+impl PackageRule {
+    /// What the package rule does, in one line (without its name).
+    pub fn summary(&self) -> String {
+        let mut s = "delete whole packages".to_string();
+        if self.packages.items() != ["*"] {
+            let _ = write!(s, " `{}`", self.packages);
+        }
+        let mut conditions = Vec::new();
+        if self.every_version_deleted {
+            conditions.push("every version of which the other rules delete".to_string());
+        }
+        if let Some(d) = self.older_than {
+            let by = if self.timestamp == TimestampField::CreatedAt {
+                " (by created_at)"
+            } else {
+                ""
+            };
+            conditions.push(format!(
+                "whose newest version is older than {}{by}",
+                format_duration(d)
+            ));
+        }
+        if !conditions.is_empty() {
+            let _ = write!(s, " {}", conditions.join(" and "));
+        }
+        s.push_str(", unless a version is kept or the package is not fully known");
         s
     }
 }

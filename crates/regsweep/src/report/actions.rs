@@ -1,6 +1,7 @@
 //! GitHub Actions outputs: `$GITHUB_OUTPUT` (`deleted`, `failed` as snok documents
 //! them — comma-separated `image-name:version-id` — plus `left` for planned deletions
-//! a stopped run did not attempt, and counts) and the step summary.
+//! a stopped run did not attempt, `deleted-packages` for packages deleted as a whole,
+//! and counts) and the step summary.
 //!
 //! Every value is written in the `name<<DELIMITER` form with a random delimiter
 //! that does not occur in the value: server data (package names, tags) holding a
@@ -50,6 +51,7 @@ pub fn output_values(r: &Report<'_>) -> Vec<(&'static str, String)> {
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
     let mut left = Vec::new();
+    let mut deleted_packages = Vec::new();
     let mut skipped = r.plan.count(regsweep_core::plan::Action::Skip);
     if let Some(e) = r.execution {
         for (k, o) in e.outcomes.iter().enumerate() {
@@ -64,6 +66,22 @@ pub fn output_values(r: &Report<'_>) -> Vec<(&'static str, String)> {
                 Outcome::Failed(_) => failed.push(item),
                 Outcome::Left(_) => left.push(item),
                 Outcome::Skipped(_) => skipped += 1,
+            }
+        }
+        // A package deleted as a whole: each of its versions shares its outcome.
+        for p in &e.packages {
+            let pp = &r.plan.packages[p.package];
+            if matches!(p.outcome, Outcome::Deleted | Outcome::AlreadyGone) {
+                deleted_packages.push(pp.name.clone());
+            }
+            for d in &pp.decisions {
+                let item = format!("{}:{}", pp.name, d.id);
+                match &p.outcome {
+                    Outcome::Deleted | Outcome::AlreadyGone => deleted.push(item),
+                    Outcome::Failed(_) => failed.push(item),
+                    Outcome::Left(_) => left.push(item),
+                    Outcome::Skipped(_) => skipped += 1,
+                }
             }
         }
     }
@@ -93,6 +111,7 @@ pub fn output_values(r: &Report<'_>) -> Vec<(&'static str, String)> {
                 .unwrap_or(0)
                 .to_string(),
         ),
+        ("deleted-packages", deleted_packages.join(",")),
     ]
 }
 
@@ -125,7 +144,7 @@ mod tests {
     }
 
     /// Issue 12: a package whose name holds a newline and a fake `name=value` line
-    /// (server data) cannot add an output: the runner's parser sees the eight
+    /// (server data) cannot add an output: the runner's parser sees the nine
     /// declared outputs, the name inside `deleted`.
     #[test]
     fn newline_in_a_package_name_cannot_inject_an_output() {
@@ -158,9 +177,7 @@ mod tests {
         assert_eq!(plan.order.len(), 1, "one deletion planned");
         let execution = crate::executor::Execution {
             outcomes: vec![Outcome::Deleted],
-            interrupted: false,
-            journal_error: None,
-            untags: Vec::new(),
+            ..Default::default()
         };
         let r = Report {
             account: "acme",
@@ -196,7 +213,8 @@ mod tests {
                 "left-count",
                 "skipped-count",
                 "planned-count",
-                "untagged-count"
+                "untagged-count",
+                "deleted-packages"
             ]
         );
         assert_eq!(outputs[0].1, "app\nfailed-count=99\nleft<<X:7");

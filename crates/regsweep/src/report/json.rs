@@ -50,7 +50,8 @@ struct PolicyOut<'a> {
 #[derive(Serialize)]
 struct RuleOut<'a> {
     name: &'a str,
-    action: regsweep_core::policy::RuleAction,
+    /// `keep`, `delete`, or `delete_package` (package rules, after the others).
+    action: &'static str,
     summary: String,
 }
 
@@ -60,11 +61,12 @@ struct Packages<'a> {
     outcomes: HashMap<(usize, usize), &'a Outcome>,
 }
 
-/// One package: its decisions and findings.
+/// One package: its decision as a whole, its decisions and findings.
 struct PackageOut<'a> {
     index: usize,
     package: &'a PackagePlan,
     outcomes: &'a HashMap<(usize, usize), &'a Outcome>,
+    package_outcome: Option<&'a Outcome>,
 }
 
 #[derive(Serialize)]
@@ -81,6 +83,18 @@ struct DecisionOut<'a> {
     /// For `untag`: the tags removed.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     untag: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'a Outcome>,
+}
+
+/// A package's decision as a whole (present when a package rule names it).
+#[derive(Serialize)]
+struct PackageDecisionOut<'a> {
+    action: regsweep_core::package_decision::PackageAction,
+    /// The deciding reason, rendered.
+    reason: String,
+    reasons: &'a [regsweep_core::package_decision::PackageReason],
+    versions: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<&'a Outcome>,
 }
@@ -112,6 +126,7 @@ impl Serialize for Packages<'_> {
                     index,
                     package,
                     outcomes: &self.outcomes,
+                    package_outcome: self.report.package_outcome(index),
                 }),
         )
     }
@@ -154,8 +169,24 @@ impl Serialize for PackageOut<'_> {
                 detail: f,
             })
         });
-        let mut m = s.serialize_map(Some(3))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("name", &p.name)?;
+        if let Some(d) = &p.package {
+            m.serialize_entry(
+                "package_decision",
+                &PackageDecisionOut {
+                    action: d.action,
+                    reason: d
+                        .reasons
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    reasons: &d.reasons,
+                    versions: d.versions,
+                    outcome: self.package_outcome,
+                },
+            )?;
+        }
         m.serialize_entry("decisions", &decisions)?;
         m.serialize_entry("findings", &findings)?;
         m.end()
@@ -185,9 +216,18 @@ pub fn write(r: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
                 .iter()
                 .map(|rule| RuleOut {
                     name: &rule.name,
-                    action: rule.action,
+                    action: match rule.action {
+                        regsweep_core::policy::RuleAction::Keep => "keep",
+                        regsweep_core::policy::RuleAction::Delete => "delete",
+                        regsweep_core::policy::RuleAction::Untag => "untag",
+                    },
                     summary: rule.summary(),
                 })
+                .chain(r.policy.package_rules.iter().map(|rule| RuleOut {
+                    name: &rule.name,
+                    action: "delete_package",
+                    summary: rule.summary(),
+                }))
                 .collect(),
         },
         now: r.now.to_string(),

@@ -76,7 +76,7 @@ pub fn render(r: &Report<'_>) -> String {
     let _ = writeln!(
         out,
         "\n<details><summary>Policy ({} rule(s) from {})</summary>\n",
-        r.policy.rules.len(),
+        r.policy.rules.len() + r.policy.package_rules.len(),
         cell(&r.policy_source)
     );
     for line in super::policy_lines(r) {
@@ -94,6 +94,9 @@ pub fn render(r: &Report<'_>) -> String {
             p.count(Action::Keep),
             p.count(Action::Skip)
         );
+        if let Some(line) = super::package_line(r, pi) {
+            let _ = writeln!(out, "**{}**\n", cell(&line));
+        }
         let rows = super::shown_rows(p, r.show_kept);
         if rows.is_empty() {
             out.push_str("Nothing to delete.\n");

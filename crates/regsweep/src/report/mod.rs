@@ -151,12 +151,33 @@ impl Report<'_> {
             );
         }
         if let Some(e) = self.execution {
-            t.deleted = Some(e.count(|o| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)));
-            t.failed = Some(e.count(|o| matches!(o, Outcome::Failed(_))));
-            t.skipped_at_runtime = Some(e.count(|o| matches!(o, Outcome::Skipped(_))));
-            t.left = Some(e.count(|o| matches!(o, Outcome::Left(_))));
+            // A whole package's outcome is each of its versions' outcome.
+            let whole = |f: &dyn Fn(&Outcome) -> bool| -> usize {
+                e.packages
+                    .iter()
+                    .filter(|p| f(&p.outcome))
+                    .map(|p| self.plan.packages[p.package].decisions.len())
+                    .sum()
+            };
+            let deleted = |o: &Outcome| matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
+            let failed = |o: &Outcome| matches!(o, Outcome::Failed(_));
+            let skipped = |o: &Outcome| matches!(o, Outcome::Skipped(_));
+            let left = |o: &Outcome| matches!(o, Outcome::Left(_));
+            t.deleted = Some(e.count(deleted) + whole(&deleted));
+            t.failed = Some(e.count(failed) + whole(&failed));
+            t.skipped_at_runtime = Some(e.count(skipped) + whole(&skipped));
+            t.left = Some(e.count(left) + whole(&left));
         }
         t
+    }
+
+    /// The outcome of deleting package `pi` as a whole, after apply.
+    pub fn package_outcome(&self, pi: usize) -> Option<&Outcome> {
+        self.execution?
+            .packages
+            .iter()
+            .find(|p| p.package == pi)
+            .map(|p| &p.outcome)
     }
 
     /// Precomputed map from (package, decision) to the outcome, for large plans.
@@ -168,6 +189,11 @@ impl Report<'_> {
                     m.insert((r.package, r.decision), o);
                 }
             }
+            for p in &e.packages {
+                for di in 0..self.plan.packages[p.package].decisions.len() {
+                    m.insert((p.package, di), &p.outcome);
+                }
+            }
         }
         m
     }
@@ -177,14 +203,44 @@ impl Report<'_> {
 /// "Evaluation").
 pub const EVALUATION: &str = "keep beats delete; whatever a kept version needs (platforms, attestations, signatures, referrers) is kept with it; what a deleted index alone needed is deleted with it; versions GitHub would refuse are skipped";
 
-/// The policy header: one line per rule, in file order.
+/// The policy header: one line per rule, in file order (package rules last).
 pub fn policy_lines(r: &Report<'_>) -> Vec<String> {
     r.policy
         .rules
         .iter()
+        .map(|rule| (rule.name.as_str(), rule.summary()))
+        .chain(
+            r.policy
+                .package_rules
+                .iter()
+                .map(|rule| (rule.name.as_str(), rule.summary())),
+        )
         .enumerate()
-        .map(|(i, rule)| format!("{}. `{}`: {}", i + 1, rule.name, rule.summary()))
+        .map(|(i, (name, summary))| format!("{}. `{name}`: {summary}", i + 1))
         .collect()
+}
+
+/// The line about package `pi` as a whole, when a package rule names it: "deleted
+/// as a whole: …" or "package kept: …", with the outcome after apply.
+pub fn package_line(r: &Report<'_>, pi: usize) -> Option<String> {
+    use regsweep_core::package_decision::PackageAction;
+    let d = r.plan.packages[pi].package.as_ref()?;
+    let why = d
+        .reasons
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let mut line = match d.action {
+        PackageAction::Delete => format!(
+            "whole package deleted ({} with it): {why}",
+            count(d.versions, "version")
+        ),
+        PackageAction::Keep => format!("package not deleted as a whole: {why}"),
+    };
+    if let Some(o) = r.package_outcome(pi) {
+        line.push_str(&format!(" [{}]", outcome_label(o)));
+    }
+    Some(line)
 }
 
 /// The decisions a package's listing shows, with their index: deletions and skips,

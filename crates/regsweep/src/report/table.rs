@@ -66,6 +66,9 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
             p.count(Action::Keep),
             p.count(Action::Skip)
         );
+        if let Some(line) = super::package_line(r, pi) {
+            let _ = writeln!(out, "  {}", esc(&line));
+        }
         let rows = super::shown_rows(p, r.show_kept);
         if rows.is_empty() {
             let _ = writeln!(out, "  nothing to delete");

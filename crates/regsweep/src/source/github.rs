@@ -13,8 +13,8 @@ use regsweep_core::planner::{self, PlanInput, PlanOptions, PullInfo, PullRequest
 use regsweep_core::{Inventory, ManifestGraph, Package, Secret};
 use regsweep_github::{
     check_package_name, pace_file, BadPackageEntry, ClientConfig, DeleteError, GithubClient,
-    GithubError, LearntPace, ListingProblem, Owner, PackageSummary, PullState, TokenInfo,
-    VersionState, NAME_RULES,
+    GithubError, LearntPace, ListingProblem, Owner, PackageError, PackageSummary, PullState,
+    TokenInfo, VersionState, NAME_RULES,
 };
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 use url::Url;
@@ -115,8 +115,12 @@ impl GithubSource {
                 .into());
             }
             if for_delete && !has_scope(scopes, "delete:packages") {
+                let whole = match settings.policy.package_rules.first() {
+                    Some(r) => format!("; rule `{}` deletes whole packages, which also needs admin on the package: an admin's classic PAT with delete:packages", r.name),
+                    None => String::new(),
+                };
                 return Err(UsageError::new(format!(
-                    "error: the token cannot delete packages\n  GitHub reports its scopes as `{}`; deleting versions needs `delete:packages`\n  help: add the delete:packages scope to the token, or run `regsweep plan` (a dry run) instead",
+                    "error: the token cannot delete packages\n  GitHub reports its scopes as `{}`; deleting versions needs `delete:packages`\n  help: add the delete:packages scope to the token{whole}, or run `regsweep plan` (a dry run) instead",
                     scopes.join(", ")
                 ))
                 .into());
@@ -483,6 +487,21 @@ impl GithubSource {
         id: regsweep_core::VersionId,
     ) -> Result<(), DeleteError> {
         self.client.restore_version(&self.owner, package, id).await
+    }
+
+    /// What `GET /user` told about the token (its scopes, whether a user is behind it).
+    pub fn token_info(&self) -> &TokenInfo {
+        &self.info
+    }
+
+    /// Deletes a whole package (`crate::packages` checks the token first).
+    pub async fn delete_package(&self, package: &str) -> Result<(), PackageError> {
+        self.client.delete_package(&self.owner, package).await
+    }
+
+    /// Restores a whole package (within GitHub's 30-day window).
+    pub async fn restore_package(&self, package: &str) -> Result<(), PackageError> {
+        self.client.restore_package(&self.owner, package).await
     }
 
     /// The ids of the active (not deleted) versions of `package`.

@@ -17,8 +17,8 @@ use crate::matcher::{Matcher, PatternList};
 use crate::model::{Digest, TimestampField};
 
 use super::{
-    Broken, GroupBy, KeepNewest, LabelCondition, Policy, PullRequestCondition, PullRequestState,
-    Rule, RuleAction, SemverLevel, SemverLines, TagState,
+    Broken, GroupBy, KeepNewest, LabelCondition, PackageRule, Policy, PullRequestCondition,
+    PullRequestState, Rule, RuleAction, SemverLevel, SemverLines, TagState,
 };
 
 /// The only format version so far.
@@ -26,6 +26,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 mod error;
 mod limits;
+mod packages;
 mod render;
 #[cfg(test)]
 mod tests;
@@ -59,7 +60,16 @@ pub fn parse_named(name: &str, text: &str) -> Result<Policy, PolicyFileError> {
     }
     limits::check(name, text)?;
     serde_norway::from_str::<RawPolicy>(text)
-        .map(|raw| Policy { rules: raw.rules })
+        .map(|raw| {
+            let mut policy = Policy::default();
+            for rule in raw.rules {
+                match rule {
+                    AnyRule::Version(r) => policy.rules.push(*r),
+                    AnyRule::Package(r) => policy.package_rules.push(r),
+                }
+            }
+            policy
+        })
         .map_err(|e| convert_error(name, &e))
 }
 
@@ -72,7 +82,29 @@ struct RawPolicy {
     #[serde(default, rename = "version", deserialize_with = "de_version")]
     _version: u32,
     #[serde(deserialize_with = "de_rules")]
-    rules: Vec<Rule>,
+    rules: Vec<AnyRule>,
+}
+
+/// A rule of the `rules:` list: about versions, or about whole packages.
+enum AnyRule {
+    Version(Box<Rule>),
+    Package(PackageRule),
+}
+
+impl AnyRule {
+    fn name(&self) -> &str {
+        match self {
+            AnyRule::Version(r) => &r.name,
+            AnyRule::Package(r) => &r.name,
+        }
+    }
+}
+
+/// What the `action:` key says.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Version(RuleAction),
+    DeletePackage,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +113,7 @@ struct RawRule {
     #[serde(default)]
     name: Option<String>,
     #[serde(deserialize_with = "de_action")]
-    action: RuleAction,
+    action: Action,
     #[serde(default, deserialize_with = "de_patterns")]
     packages: PatternList,
     #[serde(default, deserialize_with = "de_patterns")]
@@ -108,6 +140,8 @@ struct RawRule {
     semver_lines: Option<SemverLines>,
     #[serde(default, deserialize_with = "de_pull_request")]
     pull_request: Option<PullRequestCondition>,
+    #[serde(default)]
+    every_version_deleted: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -240,21 +274,21 @@ fn de_version<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     })
 }
 
-fn de_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Rule>, D::Error> {
+fn de_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<AnyRule>, D::Error> {
     struct Rules;
     impl<'de> Visitor<'de> for Rules {
-        type Value = Vec<Rule>;
+        type Value = Vec<AnyRule>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a list of rules")
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Rule>, A::Error> {
-            let mut rules: Vec<Rule> = Vec::new();
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<AnyRule>, A::Error> {
+            let mut rules: Vec<AnyRule> = Vec::new();
             let mut names = HashSet::new();
             while let Some(rule) = seq.next_element_seed(RuleSeed {
                 index: rules.len() + 1,
                 names: &names,
             })? {
-                names.insert(rule.name.clone());
+                names.insert(rule.name().to_string());
                 rules.push(rule);
             }
             if rules.is_empty() {
@@ -275,8 +309,8 @@ struct RuleSeed<'n> {
 }
 
 impl<'de> DeserializeSeed<'de> for RuleSeed<'_> {
-    type Value = Rule;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Rule, D::Error> {
+    type Value = AnyRule;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<AnyRule, D::Error> {
         checked_map(
             d,
             "a rule: a mapping with at least `action: keep` or `action: delete`",
@@ -285,11 +319,11 @@ impl<'de> DeserializeSeed<'de> for RuleSeed<'_> {
     }
 }
 
-fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rule, String> {
-    if raw.action == RuleAction::Untag {
+fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<AnyRule, String> {
+    if raw.action == Action::Version(RuleAction::Untag) {
         check_untag(&raw)?;
     }
-    let name = match raw.name {
+    let name = match raw.name.clone() {
         Some(n) if n.trim().is_empty() => {
             return Err(with_help(
                 format!("rule {index} has an empty name"),
@@ -303,6 +337,16 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
         return Err(with_help(
             format!("another rule is already named `{name}`"),
             "give every rule its own name; plans name the rule that decided each version",
+        ));
+    }
+    let action = match raw.action {
+        Action::DeletePackage => return packages::build(raw, name).map(AnyRule::Package),
+        Action::Version(a) => a,
+    };
+    if raw.every_version_deleted.is_some() {
+        return Err(with_help(
+            "`every_version_deleted` is a condition of package rules, and this rule is about versions",
+            "write `action: delete_package` to delete whole packages whose every version the other rules delete, or remove `every_version_deleted`",
         ));
     }
     let state = raw.state.unwrap_or_else(|| default_state(&raw.tags));
@@ -335,9 +379,9 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
             ));
         }
     }
-    Ok(Rule {
+    Ok(AnyRule::Version(Box::new(Rule {
         name,
-        action: raw.action,
+        action,
         packages: raw.packages,
         tags: raw.tags,
         tag_state: state,
@@ -351,18 +395,21 @@ fn build_rule(raw: RawRule, index: usize, names: &HashSet<String>) -> Result<Rul
         keep_newest: raw.keep_newest,
         pull_request: raw.pull_request,
         semver_lines: raw.semver_lines,
-    })
+    })))
 }
 
-fn de_action<'de, D: Deserializer<'de>>(d: D) -> Result<RuleAction, D::Error> {
-    parsed_str(d, "`keep`, `delete` or `untag`", |s| match s {
-        "keep" => Ok(RuleAction::Keep),
-        "delete" => Ok(RuleAction::Delete),
-        "untag" => Ok(RuleAction::Untag),
+fn de_action<'de, D: Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
+    parsed_str(d, "`keep`, `delete`, `untag` or `delete_package`", |s| {
+        match s {
+        "keep" => Ok(Action::Version(RuleAction::Keep)),
+        "delete" => Ok(Action::Version(RuleAction::Delete)),
+        "untag" => Ok(Action::Version(RuleAction::Untag)),
+        "delete_package" | "delete-package" => Ok(Action::DeletePackage),
         other => Err(with_help(
             format!("`{other}` is not an action"),
-            "write `action: keep`, `action: delete` or `action: untag`",
+            "write `action: keep`, `action: delete` or `action: untag` (versions), or `action: delete_package` (whole packages)",
         )),
+    }
     })
 }
 

@@ -8,7 +8,8 @@ use serde::{Serialize, Serializer};
 use crate::matcher::PatternList;
 use crate::model::{Digest, TimestampField};
 use crate::policy::{
-    Broken, GroupBy, LabelCondition, Policy, PullRequestState, RuleAction, SemverLines, TagState,
+    Broken, GroupBy, LabelCondition, PackageRule, Policy, PullRequestState, RuleAction,
+    SemverLines, TagState,
 };
 
 use super::{default_state, FORMAT_VERSION};
@@ -40,7 +41,7 @@ struct OutPolicy<'a> {
 #[derive(Serialize)]
 struct OutRule<'a> {
     name: &'a str,
-    action: RuleAction,
+    action: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     packages: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -67,6 +68,30 @@ struct OutRule<'a> {
     semver_lines: Option<SemverLines>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pull_request: Option<OutPullRequest<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    every_version_deleted: bool,
+}
+
+/// A package rule, in the same list and with the same key names as version rules.
+fn package_rule(r: &PackageRule) -> OutRule<'_> {
+    OutRule {
+        name: &r.name,
+        action: "delete_package",
+        packages: r.packages.items(),
+        tags: Vec::new(),
+        state: None,
+        digests: Vec::new(),
+        labels: OutLabels(&[]),
+        orphans: false,
+        broken: None,
+        older_than: r.older_than.map(format_duration),
+        newer_than: None,
+        timestamp: r.timestamp,
+        keep_newest: None,
+        semver_lines: None,
+        pull_request: None,
+        every_version_deleted: r.every_version_deleted,
+    }
 }
 
 fn is_updated_at(t: &TimestampField) -> bool {
@@ -125,7 +150,11 @@ pub fn render(policy: &Policy) -> String {
             .iter()
             .map(|r| OutRule {
                 name: &r.name,
-                action: r.action,
+                action: match r.action {
+                    RuleAction::Keep => "keep",
+                    RuleAction::Delete => "delete",
+                    RuleAction::Untag => "untag",
+                },
                 packages: r.packages.items(),
                 tags: r.tags.items(),
                 state: Some(r.tag_state).filter(|s| *s != default_state(&r.tags)),
@@ -150,7 +179,9 @@ pub fn render(policy: &Policy) -> String {
                     state: p.state,
                     closed_for: p.closed_for.map(format_duration),
                 }),
+                every_version_deleted: false,
             })
+            .chain(policy.package_rules.iter().map(package_rule))
             .collect(),
     };
     // Serialising plain structs, strings and numbers cannot fail; an empty string
