@@ -201,7 +201,31 @@ pub fn exit_on_clap_error(e: clap::Error) -> ! {
             std::process::exit(Exit::Usage as i32);
         }
     }
-    e.exit()
+    print_clap_error(&e)
+}
+
+/// Prints clap's message (usage errors on stderr, `--help` and `--version` on
+/// stdout, coloured only on a terminal) through the redaction, and exits with clap's
+/// code (2 for errors, 0 for help). `clap::Error::exit` would write past the redaction.
+fn print_clap_error(e: &clap::Error) -> ! {
+    use std::io::IsTerminal;
+    let on_terminal = if e.use_stderr() {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let rendered = e.render();
+    let text = if crate::terminal::colour(on_terminal) {
+        rendered.ansi().to_string()
+    } else {
+        rendered.to_string()
+    };
+    if e.use_stderr() {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    std::process::exit(e.exit_code())
 }
 
 /// Parses a humantime duration with a message in the house style.
