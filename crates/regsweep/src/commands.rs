@@ -257,7 +257,7 @@ async fn revisit_refusals(
         .order
         .iter()
         .zip(&e.outcomes)
-        .filter(|(_, o)| matches!(o, executor::Outcome::Skipped(_)))
+        .filter(|(_, o)| matches!(o, executor::Outcome::Skipped(w) if w.code.is_refusal()))
         .map(|(r, _)| *r)
         .collect();
     if refused.is_empty() {
