@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
+use regsweep_core::planner::RefusalRules;
 
 use crate::names::{NameError, NAME_RULES};
 use crate::pagination::LinkError;
@@ -207,6 +208,13 @@ pub fn has_scope(scopes: &[String], needed: &str) -> bool {
         .iter()
         .any(|s| s == needed || (needed == READ_SCOPES[0] && s == READ_SCOPES[1]))
 }
+
+/// The deletions GitHub refuses, told to the planner so it predicts them as skips
+/// ([`DeleteError::TooManyDownloads`], [`DeleteError::LastTaggedVersion`]).
+pub const REFUSALS: RefusalRules = RefusalRules {
+    public_downloads_over: Some(5000),
+    last_tagged_version: true,
+};
 
 /// Why a version was not deleted (or restored).
 #[derive(Debug, thiserror::Error)]

@@ -255,7 +255,7 @@ impl GithubSource {
             policy: &settings.policy,
             now: settings.now,
             options: PlanOptions {
-                github_refusals: true,
+                refusals: regsweep_github::REFUSALS,
             },
             pulls,
         };
@@ -402,7 +402,7 @@ impl GithubSource {
             graph,
             pulls,
             options: PlanOptions {
-                github_refusals: true,
+                refusals: regsweep_github::REFUSALS,
             },
             stats,
             unreadable,
