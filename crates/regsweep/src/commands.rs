@@ -444,8 +444,9 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
             Ok(ids) => Some(ids),
             Err(err) => {
                 tracing::warn!(
-                    "cannot list the versions of `{}` to skip those already present: {err}",
-                    e.package
+                    "cannot list the versions of `{}` to skip those already present: {}",
+                    e.package,
+                    crate::hints::github(&err)
                 );
                 None
             }
@@ -483,7 +484,7 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
                     "error: cannot restore {}:{}: {}",
                     crate::escape::control(&e.package),
                     e.id,
-                    crate::escape::control_lines(&err.to_string())
+                    crate::escape::control_lines(&crate::hints::delete(&err))
                 );
             }
         }

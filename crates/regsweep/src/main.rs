@@ -20,6 +20,7 @@ mod escape;
 mod executor;
 mod exit;
 mod explain;
+mod hints;
 mod journal;
 mod manual;
 mod outcome;

@@ -22,6 +22,7 @@ use url::Url;
 use super::{DeleteOutcome, Listing, ListingStats, UnreadableKind, UnreadablePackage};
 use crate::cli::GraphMode;
 use crate::exit::UsageError;
+use crate::hints;
 use crate::outcome::{FailCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
@@ -169,7 +170,7 @@ impl GithubSource {
         let all = match self.client.list_packages(&self.owner).await {
             Ok(all) => all,
             Err(e @ GithubError::CannotList { .. }) => {
-                return Err(UsageError::new(format!("error: {e}")).into())
+                return Err(UsageError::new(format!("error: {}", hints::github(&e))).into())
             }
             Err(e) => return Err(e.into()),
         };
@@ -228,7 +229,7 @@ impl GithubSource {
                 },
                 version: problem.version(),
                 field: problem.field().map(str::to_string),
-                message: format!("error: {e}"),
+                message: format!("error: {}", hints::github(&e)),
             }),
             e @ GithubError::Forbidden { .. } => Err(UsageError::new(format!(
                 "error: the token may not read package `{name}` of {}: reading its versions needs read access to the package\n  {e}",
@@ -418,10 +419,10 @@ impl GithubSource {
                 DeleteOutcome::Refused(Why::new(SkipCode::LastTaggedVersion, e.to_string()))
             }
             Err(e @ DeleteError::TooManyDownloads { .. }) => {
-                DeleteOutcome::Refused(Why::new(SkipCode::TooManyDownloads, e.to_string()))
+                DeleteOutcome::Refused(Why::new(SkipCode::TooManyDownloads, hints::delete(&e)))
             }
             Err(e @ DeleteError::RateLimited { .. }) => {
-                DeleteOutcome::BudgetExhausted(e.to_string())
+                DeleteOutcome::BudgetExhausted(hints::delete(&e))
             }
             Err(e @ DeleteError::Forbidden { .. }) => DeleteOutcome::Forbidden(e.to_string()),
             Err(e) => {
@@ -434,7 +435,7 @@ impl GithubSource {
                     }
                     _ => FailCode::Other,
                 };
-                DeleteOutcome::Failed(Why::new(code, e.to_string()))
+                DeleteOutcome::Failed(Why::new(code, hints::delete(&e)))
             }
         }
     }
