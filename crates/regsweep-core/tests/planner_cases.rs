@@ -7,12 +7,18 @@ use jiff::Timestamp;
 use regsweep_core::graph::{ChildRef, ManifestKind, ManifestNode, Platform};
 use regsweep_core::matcher::PatternList;
 use regsweep_core::plan::{Action, Finding, Plan, PlanRef};
-use regsweep_core::planner::{plan, PlanInput, PlanOptions};
+use regsweep_core::planner::{plan, PlanInput, PlanOptions, RefusalRules};
 use regsweep_core::policy::snok::{SnokInputs, TagSelection};
 use regsweep_core::policy::{Policy, Rule, RuleAction};
 use regsweep_core::reason::{Reason, Relation};
 use regsweep_core::{
     Digest, Inventory, ManifestGraph, Package, TimestampField, Version, VersionId,
+};
+
+/// GitHub's refusal rules, as the GitHub backend tells them (`regsweep_github::REFUSALS`).
+const GITHUB_LIKE: RefusalRules = RefusalRules {
+    public_downloads_over: Some(5000),
+    last_tagged_version: true,
 };
 
 const DAY: i64 = 86_400;
@@ -125,7 +131,7 @@ impl World {
             policy,
             now: now(),
             options: PlanOptions {
-                github_refusals: true,
+                refusals: GITHUB_LIKE,
             },
             pulls: &HashMap::new(),
         })
@@ -395,7 +401,7 @@ fn may_delete_says_whether_a_package_needs_its_manifests_read() {
                 policy,
                 now: now(),
                 options: PlanOptions {
-                    github_refusals: true,
+                    refusals: GITHUB_LIKE,
                 },
                 pulls: &pulls,
             },
@@ -440,7 +446,7 @@ fn a_refused_deletion_frees_the_version_skipped_as_last_tagged() {
         policy: &policy,
         now: now(),
         options: PlanOptions {
-            github_refusals: true,
+            refusals: GITHUB_LIKE,
         },
         pulls: &HashMap::new(),
     };
@@ -491,4 +497,68 @@ fn a_refused_deletion_frees_the_version_skipped_as_last_tagged() {
         0
     );
     assert_eq!(action(&q, 3), Action::Skip);
+}
+
+/// The refusal rules are the backend's data: the planner applies the download limit
+/// it is told (not GitHub's 5,000), and no last-tagged rule when it is off.
+#[test]
+fn refusal_rules_are_the_backends_data() {
+    let mut w = World::new();
+    w.manifest(1, &["v1"], 40);
+    w.manifest(2, &["v2"], 50);
+    w.versions[1].downloads = Some(300);
+    let policy = snok(TagSelection::Both, "", 0, 7);
+    let inv = Inventory {
+        packages: vec![Package {
+            name: "app".into(),
+            visibility: Some(regsweep_core::Visibility::Public),
+            versions: w.versions.clone(),
+        }],
+    };
+    let with = |refusals: RefusalRules| {
+        plan(PlanInput {
+            inventory: &inv,
+            graph: &w.graph,
+            policy: &policy,
+            now: now(),
+            options: PlanOptions { refusals },
+            pulls: &HashMap::new(),
+        })
+    };
+    // GitHub's rules: 300 downloads are fine; v1 is kept as the last tagged version.
+    let p = with(GITHUB_LIKE);
+    assert_eq!(
+        (action(&p, 1), action(&p, 2)),
+        (Action::Skip, Action::Delete)
+    );
+    // A backend refusing public versions over 100 downloads: v2 is skipped.
+    let p = with(RefusalRules {
+        public_downloads_over: Some(100),
+        last_tagged_version: false,
+    });
+    assert_eq!(
+        (action(&p, 1), action(&p, 2)),
+        (Action::Delete, Action::Skip)
+    );
+    let d2 = p.packages[0]
+        .decisions
+        .iter()
+        .find(|d| d.id.0 == 2)
+        .unwrap();
+    assert!(
+        matches!(
+            d2.reasons.first(),
+            Some(regsweep_core::reason::Reason::Refused {
+                refusal: regsweep_core::reason::Refusal::TooManyDownloads { downloads: 300 }
+            })
+        ),
+        "{:?}",
+        d2.reasons
+    );
+    // A backend refusing nothing (a plain OCI registry): both deleted.
+    let p = with(RefusalRules::default());
+    assert_eq!(
+        (action(&p, 1), action(&p, 2)),
+        (Action::Delete, Action::Delete)
+    );
 }

@@ -12,10 +12,16 @@ use regsweep_core::graph::{
 };
 use regsweep_core::matcher::{Matcher, PatternList};
 use regsweep_core::plan::{Action, Plan};
-use regsweep_core::planner::{plan, PlanInput, PlanOptions, PullRequests};
+use regsweep_core::planner::{plan, PlanInput, PlanOptions, PullRequests, RefusalRules};
 use regsweep_core::policy::{GroupBy, KeepNewest, Policy, Rule, RuleAction, TagState};
 use regsweep_core::reason::Reason;
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
+
+/// GitHub's refusal rules, as the GitHub backend tells them (`regsweep_github::REFUSALS`).
+const GITHUB_LIKE: RefusalRules = RefusalRules {
+    public_downloads_over: Some(5000),
+    last_tagged_version: true,
+};
 
 const PACKAGES: [&str; 3] = ["app", "team/api", "worker"];
 const TAGS: [&str; 9] = [
@@ -244,7 +250,11 @@ fn run(inv: &Inventory, graph: &ManifestGraph, policy: &Policy, github: bool) ->
         policy,
         now: now(),
         options: PlanOptions {
-            github_refusals: github,
+            refusals: if github {
+                GITHUB_LIKE
+            } else {
+                RefusalRules::default()
+            },
         },
         pulls: &PullRequests::new(),
     })

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
+use regsweep_core::planner::RefusalRules;
 
 use crate::names::{NameError, NAME_RULES};
 use crate::pagination::LinkError;
@@ -25,7 +26,10 @@ pub enum GithubError {
     #[error("{request} answered 401 \"{message}\"\n  help: the token was rejected; check it has not expired or been revoked, and that the whole token was passed")]
     BadCredentials { request: String, message: String },
 
-    #[error("cannot list the packages of {owner}\n  {request} answered {status} \"{message}\"{}\n  help: name packages exactly (--image-names app,worker) or use a classic PAT with read:packages", cannot_list_why(message))]
+    #[error(
+        "cannot list the packages of {owner}\n  {request} answered {status} \"{message}\"{}",
+        cannot_list_why(message)
+    )]
     CannotList {
         owner: String,
         request: String,
@@ -45,7 +49,7 @@ pub enum GithubError {
     #[error("{request} answered 404 \"{message}\": it does not exist or this token cannot see it\n  help: check the owner and package name, and that the token has read:packages and access to the package")]
     NotFound { request: String, message: String },
 
-    #[error("{request} is rate limited by GitHub{}; {}\n  help: run again after the reset, or allow a longer wait with `--max-wait` (env REGSWEEP_MAX_WAIT)", reset_at.map(|t| format!(" until {}", human_time(t))).unwrap_or_default(), rate_limited_detail(*wait, *max_wait, *waits))]
+    #[error("{request} is rate limited by GitHub{}; {}", reset_at.map(|t| format!(" until {}", human_time(t))).unwrap_or_default(), rate_limited_detail(*wait, *max_wait, *waits))]
     RateLimited {
         request: String,
         reset_at: Option<Timestamp>,
@@ -208,6 +212,50 @@ pub fn has_scope(scopes: &[String], needed: &str) -> bool {
         .any(|s| s == needed || (needed == READ_SCOPES[0] && s == READ_SCOPES[1]))
 }
 
+/// What the user can do about an error whose help names a setting of the caller
+/// (a flag, an input). The library returns this as data and never names the caller's
+/// settings; the binary renders the `help:` line (the errors' `Display` ends before
+/// it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hint {
+    /// Name the packages exactly instead of listing them, or use a token that may list.
+    NamePackages,
+    /// Run again after the rate-limit reset, or allow a longer wait.
+    AllowLongerWait,
+    /// Leave the version out of the policy (GitHub will not delete it).
+    ExcludeVersion,
+}
+
+impl GithubError {
+    /// The caller-specific help for this error, if it has one.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            GithubError::CannotList { .. } => Some(Hint::NamePackages),
+            GithubError::RateLimited { .. } => Some(Hint::AllowLongerWait),
+            _ => None,
+        }
+    }
+}
+
+impl DeleteError {
+    /// The caller-specific help for this error, if it has one.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            DeleteError::TooManyDownloads { .. } => Some(Hint::ExcludeVersion),
+            DeleteError::RateLimited { .. } => Some(Hint::AllowLongerWait),
+            DeleteError::Other(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// The deletions GitHub refuses, told to the planner so it predicts them as skips
+/// ([`DeleteError::TooManyDownloads`], [`DeleteError::LastTaggedVersion`]).
+pub const REFUSALS: RefusalRules = RefusalRules {
+    public_downloads_over: Some(5000),
+    last_tagged_version: true,
+};
+
 /// Why a version was not deleted (or restored).
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
@@ -217,13 +265,15 @@ pub enum DeleteError {
     #[error("GitHub refuses to delete the last tagged version of a package: \"{message}\"\n  help: keep at least one tagged version in the policy, or delete the whole package in GitHub's settings")]
     LastTaggedVersion { message: String },
 
-    #[error("GitHub refuses to delete a public version with more than 5,000 downloads: \"{message}\"\n  help: only GitHub support can remove it; exclude it from the policy (e.g. --skip-shas)")]
+    #[error(
+        "GitHub refuses to delete a public version with more than 5,000 downloads: \"{message}\""
+    )]
     TooManyDownloads { message: String },
 
     #[error("the token may not change this version: \"{message}\"\n  help: use a classic PAT with delete:packages and admin on the package; for the Actions GITHUB_TOKEN, give the workflow's repository the Admin role in the package settings; for a GitHub App, grant it the Packages permission `write`")]
     Forbidden { message: String },
 
-    #[error("GitHub's rate limit would need a wait longer than allowed{}\n  help: run again after the reset, or allow a longer wait with `--max-wait` (env REGSWEEP_MAX_WAIT)", reset_at.map(|t| format!(" (it resets at {})", human_time(t))).unwrap_or_default())]
+    #[error("GitHub's rate limit would need a wait longer than allowed{}", reset_at.map(|t| format!(" (it resets at {})", human_time(t))).unwrap_or_default())]
     RateLimited { reset_at: Option<Timestamp> },
 
     #[error(transparent)]
@@ -419,9 +469,9 @@ mod tests {
         assert!(text.contains(
             "GET /orgs/acme/packages answered 403 \"Resource not accessible by integration\""
         ));
-        assert!(text.contains(
-            "help: name packages exactly (--image-names app,worker) or use a classic PAT with read:packages"
-        ));
+        // The help names the caller's settings: data, rendered by the caller.
+        assert!(!text.contains("--"), "{text}");
+        assert_eq!(e.hint(), Some(Hint::NamePackages));
         assert!(text.contains("The Actions GITHUB_TOKEN cannot list packages"));
         let e = GithubError::BadCredentials {
             request: "GET /user".into(),

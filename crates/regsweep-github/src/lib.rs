@@ -48,7 +48,9 @@ mod wire_fuzz;
 
 pub use client::{GithubClient, TokenInfo, API_VERSION};
 pub use config::ClientConfig;
-pub use error::{classify_delete, DeleteError, GithubError, ListingProblem, DELETE_SCOPE};
+pub use error::{
+    classify_delete, DeleteError, GithubError, Hint, ListingProblem, DELETE_SCOPE, REFUSALS,
+};
 pub use names::{check_package_name, NameError, NAME_RULES};
 pub use owner::Owner;
 pub use pace_file::LearntPace;

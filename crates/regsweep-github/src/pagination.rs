@@ -1,11 +1,10 @@
 //! Deciding which page to request next.
 //!
 //! This module owns the pagination rule, as a pure function: follow the `Link`
-//! header's `rel="next"` entry, parsed as a list of links with the
-//! `parse_link_header` crate (never by substring: a package called
-//! `next-last-prev-first` must not confuse it); when a response has no `Link`
-//! header, keep requesting the next page number while pages come back full, and stop
-//! on a short or empty page.
+//! header's `rel="next"` entry, parsed as a list of links by `regsweep-transport`
+//! (never by substring: a package called `next-last-prev-first` must not confuse
+//! it); when a response has no `Link` header, keep requesting the next page number
+//! while pages come back full, and stop on a short or empty page.
 //!
 //! "Full" means `per_page` entries, or exactly GitHub's default page size (30): some
 //! endpoints (`/users/{username}/…/versions`) document no `per_page`, and a server

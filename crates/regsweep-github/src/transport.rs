@@ -33,6 +33,36 @@ use crate::urls::{Route, Urls, PER_PAGE};
 /// Rate-limit waits accepted for one request, whatever `max_retries` says.
 const MIN_LIMIT_WAITS: u32 = 3;
 
+/// The request [`Inner::send`] is sending, for statistics and messages.
+#[derive(Clone, Copy)]
+struct Req<'a> {
+    method: &'a Method,
+    route: &'a Route,
+}
+
+impl Req<'_> {
+    fn name(&self) -> String {
+        request_name(self.method, self.route)
+    }
+}
+
+/// What one request has spent so far.
+#[derive(Default)]
+struct Tries {
+    /// Retries after transport failures and transient statuses.
+    retries: u32,
+    /// Rate-limit waits.
+    limit_waits: u32,
+}
+
+/// What [`Inner::send`] does after an attempt.
+enum Step {
+    /// Send again.
+    Retry,
+    /// Return this.
+    Done(Result<Answer, GithubError>),
+}
+
 /// The state shared by a client and its clones.
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
@@ -157,122 +187,168 @@ impl Inner {
         route: &Route,
         url: &Url,
     ) -> Result<Answer, GithubError> {
-        let max_retries = self.config.max_retries;
-        let max_limit_waits = max_retries.max(MIN_LIMIT_WAITS);
-        let mut retries = 0u32;
-        let mut limit_waits = 0u32;
+        let req = Req { method, route };
+        let mut tries = Tries::default();
         loop {
             let permit = self.limiter.admit(route.endpoint, method).await;
             let result = self.attempt(method, url).await;
             drop(permit);
-            let answer = match result {
-                Ok(answer) => answer,
-                Err(Failure::Edge(detail)) => {
-                    self.stats.request(method.as_str(), route.endpoint, None);
-                    return Err(GithubError::Edge {
-                        request: request_name(method, route),
-                        detail,
-                    });
-                }
-                Err(Failure::Http(e)) => {
-                    self.stats.request(method.as_str(), route.endpoint, None);
-                    if retries < max_retries && !e.is_builder() {
-                        retries += 1;
-                        self.stats.retry();
-                        let delay = jittered(self.config.retry_base_delay, retries);
-                        tracing::debug!(
-                            "{} failed ({}); retry {retries}/{max_retries} in {}",
-                            request_name(method, route),
-                            error_chain(&e.without_url()),
-                            human_duration(delay)
-                        );
-                        tokio::time::sleep(delay).await;
-                        continue;
+            let step = match result {
+                Err(failure) => self.after_failure(req, failure, &mut tries).await,
+                Ok(answer) => {
+                    let now = self.note_answer(req, &answer);
+                    let status = answer.status.as_u16();
+                    let body_text = String::from_utf8_lossy(&answer.body);
+                    match classify(status, &answer.headers, &body_text, now) {
+                        Limited::No => self.after_answer(req, answer, now, &mut tries).await,
+                        limited => self.after_limit(req, &limited, status, now, &mut tries),
                     }
-                    return Err(GithubError::Transport {
-                        request: request_name(method, route),
-                        detail: error_chain(&e.without_url()),
-                        attempts: retries + 1,
-                    });
                 }
             };
-            let status = answer.status.as_u16();
-            self.stats
-                .request(method.as_str(), route.endpoint, Some(status));
-            self.limiter.observe(&answer.headers);
-            if let Some(scopes) = parse_scopes(&answer.headers) {
-                *self.scopes.lock().unwrap_or_else(|p| p.into_inner()) = Some(scopes);
+            if let Step::Done(result) = step {
+                return result;
             }
-            // GitHub's clock, when it says: reset times are on that clock.
-            let now = server_now(&answer.headers).unwrap_or_else(Timestamp::now);
-            let body_text = String::from_utf8_lossy(&answer.body);
-            let limited = classify(status, &answer.headers, &body_text, now);
-            if limited == Limited::No {
-                if is_transient_status(status) && retries < max_retries {
-                    retries += 1;
-                    self.stats.retry();
-                    // A 503 may say when to come back; never wait longer than allowed.
-                    let asked = retry_after(&answer.headers, now)
-                        .unwrap_or_default()
-                        .min(self.config.max_wait);
-                    let delay = jittered(self.config.retry_base_delay, retries).max(asked);
-                    tracing::debug!(
-                        "{} answered {status}; retry {retries}/{max_retries} in {}",
-                        request_name(method, route),
-                        human_duration(delay)
-                    );
-                    tokio::time::sleep(delay).await;
-                    continue;
-                }
-                self.limiter.on_success();
-                if let Some(wait) = self.limiter.pause_if_exhausted(now, self.config.max_wait) {
-                    self.announce_primary(wait, now);
-                    self.stats.waited(wait);
-                }
-                if is_transient_status(status) {
-                    // Out of retries: report it with the attempt count.
-                    return Err(GithubError::Status {
-                        request: request_name(method, route),
-                        status,
-                        message: answer.message(),
-                        attempts: retries + 1,
-                        help: status_help(status),
-                    });
-                }
-                return Ok(answer);
-            }
-            let primary = matches!(limited, Limited::Primary { reset: Some(_) });
-            self.stats
-                .limit_hit(matches!(limited, Limited::Primary { .. }));
-            let pause = self.limiter.on_limited(&limited, now, self.config.max_wait);
-            let reset_at = match &limited {
-                Limited::Primary { reset } => *reset,
-                _ => None,
-            };
-            if pause.wait > self.config.max_wait || limit_waits >= max_limit_waits {
-                return Err(GithubError::RateLimited {
-                    request: request_name(method, route),
-                    reset_at,
-                    wait: pause.wait,
-                    max_wait: self.config.max_wait,
-                    waits: limit_waits,
-                });
-            }
-            limit_waits += 1;
-            if pause.announce {
-                if primary {
-                    self.announce_primary(pause.wait, now);
-                } else {
-                    tracing::warn!(
-                        "secondary rate limit hit ({} answered {status}); waiting {} before retrying",
-                        request_name(method, route),
-                        human_duration(pause.wait)
-                    );
-                }
-            }
-            self.stats.waited(pause.wait);
-            // `admit` waits out the shared pause before the next attempt.
+            // `admit` waits out any shared pause before the next attempt.
         }
+    }
+
+    /// After a request that got no answer: retry a transport failure with back-off
+    /// while retries remain; an edge refusal (a cross-origin redirect, a body too
+    /// large) is never retried.
+    async fn after_failure(&self, req: Req<'_>, failure: Failure, tries: &mut Tries) -> Step {
+        self.stats
+            .request(req.method.as_str(), req.route.endpoint, None);
+        let max_retries = self.config.max_retries;
+        match failure {
+            Failure::Edge(detail) => Step::Done(Err(GithubError::Edge {
+                request: req.name(),
+                detail,
+            })),
+            Failure::Http(e) if tries.retries < max_retries && !e.is_builder() => {
+                tries.retries += 1;
+                self.stats.retry();
+                let delay = jittered(self.config.retry_base_delay, tries.retries);
+                tracing::debug!(
+                    "{} failed ({}); retry {}/{max_retries} in {}",
+                    req.name(),
+                    error_chain(&e.without_url()),
+                    tries.retries,
+                    human_duration(delay)
+                );
+                tokio::time::sleep(delay).await;
+                Step::Retry
+            }
+            Failure::Http(e) => Step::Done(Err(GithubError::Transport {
+                request: req.name(),
+                detail: error_chain(&e.without_url()),
+                attempts: tries.retries + 1,
+            })),
+        }
+    }
+
+    /// Records what every answer tells: statistics, the pacing headers and the
+    /// token's scopes. Returns GitHub's clock, when it says (reset times are on it).
+    fn note_answer(&self, req: Req<'_>, answer: &Answer) -> Timestamp {
+        self.stats.request(
+            req.method.as_str(),
+            req.route.endpoint,
+            Some(answer.status.as_u16()),
+        );
+        self.limiter.observe(&answer.headers);
+        if let Some(scopes) = parse_scopes(&answer.headers) {
+            *self.scopes.lock().unwrap_or_else(|p| p.into_inner()) = Some(scopes);
+        }
+        server_now(&answer.headers).unwrap_or_else(Timestamp::now)
+    }
+
+    /// After an answer that is not a rate limit: retry a transient status while
+    /// retries remain (honouring a 503's Retry-After within `max_wait`); otherwise
+    /// pause if the primary budget is spent, and return the answer (a transient
+    /// status out of retries as an error with the attempt count).
+    async fn after_answer(
+        &self,
+        req: Req<'_>,
+        answer: Answer,
+        now: Timestamp,
+        tries: &mut Tries,
+    ) -> Step {
+        let status = answer.status.as_u16();
+        let max_retries = self.config.max_retries;
+        if is_transient_status(status) && tries.retries < max_retries {
+            tries.retries += 1;
+            self.stats.retry();
+            let asked = retry_after(&answer.headers, now)
+                .unwrap_or_default()
+                .min(self.config.max_wait);
+            let delay = jittered(self.config.retry_base_delay, tries.retries).max(asked);
+            tracing::debug!(
+                "{} answered {status}; retry {}/{max_retries} in {}",
+                req.name(),
+                tries.retries,
+                human_duration(delay)
+            );
+            tokio::time::sleep(delay).await;
+            return Step::Retry;
+        }
+        self.limiter.on_success();
+        if let Some(wait) = self.limiter.pause_if_exhausted(now, self.config.max_wait) {
+            self.announce_primary(wait, now);
+            self.stats.waited(wait);
+        }
+        if is_transient_status(status) {
+            return Step::Done(Err(GithubError::Status {
+                request: req.name(),
+                status,
+                message: answer.message(),
+                attempts: tries.retries + 1,
+                help: status_help(status),
+            }));
+        }
+        Step::Done(Ok(answer))
+    }
+
+    /// After a rate-limited answer: set the shared pause and retry, unless the wait
+    /// is longer than allowed or the request has waited too often.
+    fn after_limit(
+        &self,
+        req: Req<'_>,
+        limited: &Limited,
+        status: u16,
+        now: Timestamp,
+        tries: &mut Tries,
+    ) -> Step {
+        let max_limit_waits = self.config.max_retries.max(MIN_LIMIT_WAITS);
+        let primary = matches!(limited, Limited::Primary { reset: Some(_) });
+        self.stats
+            .limit_hit(matches!(limited, Limited::Primary { .. }));
+        let pause = self.limiter.on_limited(limited, now, self.config.max_wait);
+        let reset_at = match limited {
+            Limited::Primary { reset } => *reset,
+            _ => None,
+        };
+        if pause.wait > self.config.max_wait || tries.limit_waits >= max_limit_waits {
+            return Step::Done(Err(GithubError::RateLimited {
+                request: req.name(),
+                reset_at,
+                wait: pause.wait,
+                max_wait: self.config.max_wait,
+                waits: tries.limit_waits,
+            }));
+        }
+        tries.limit_waits += 1;
+        if pause.announce {
+            if primary {
+                self.announce_primary(pause.wait, now);
+            } else {
+                tracing::warn!(
+                    "secondary rate limit hit ({} answered {status}); waiting {} before retrying",
+                    req.name(),
+                    human_duration(pause.wait)
+                );
+            }
+        }
+        self.stats.waited(pause.wait);
+        Step::Retry
     }
 
     pub(crate) fn announce_primary(&self, wait: std::time::Duration, now: Timestamp) {

@@ -421,9 +421,7 @@ async fn tokens_probed_by_capability() {
     // The Actions token cannot list an organisation's packages, but reads a granted one.
     let err = bounded(actions.list_packages(&acme())).await.unwrap_err();
     assert!(matches!(err, GithubError::CannotList { .. }), "{err:?}");
-    assert!(err
-        .to_string()
-        .contains("help: name packages exactly (--image-names app,worker) or use a classic PAT with read:packages"));
+    assert_eq!(err.hint(), Some(regsweep_github::Hint::NamePackages));
     let v = active(&actions, &acme(), "next-last-prev-first").await;
     assert_eq!(v.len(), 250);
     sim.shutdown().await;

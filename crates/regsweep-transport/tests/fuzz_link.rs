@@ -1,7 +1,8 @@
 //! Fuzzing `Link` header parsing (issue 12): headers built from links with every kind
-//! of target (path-absolute, absolute, foreign, protocol-relative), `rel`
-//! spellings, extra parameters and odd whitespace, split over several header lines,
-//! plus arbitrary text.
+//! of target (path-absolute, absolute, foreign, protocol-relative, query-only,
+//! relative-path, commas in the URL), `rel` spellings and several relation types in
+//! one `rel`, extra parameters (quoted values with commas, semicolons and escapes)
+//! and odd whitespace, split over several header lines, plus arbitrary text.
 //!
 //! Properties: [`next_link`] never panics and is total (a URL, none, or a
 //! [`regsweep_transport::LinkError`]); a parsed `next` is always an absolute URL; and
@@ -21,13 +22,17 @@ fn config() -> ProptestConfig {
 
 const REQUEST: &str = "http://127.0.0.1:5000/v2/team/app/tags/list?n=100";
 
-/// A link target, as it appears between `<` and `>`: path-absolute, absolute, foreign
-/// or protocol-relative. (Query-only and relative-path targets, `<?page=2>`, are
-/// refused with a `LinkError` by the `parse_link_header` crate: loud, not followed.)
+/// A link target, as it appears between `<` and `>`: path-absolute, absolute, foreign,
+/// protocol-relative, query-only (`<?page=2>`) or relative-path, with commas and
+/// semicolons allowed in the query (`last=a,b`).
 fn target() -> impl Strategy<Value = String> {
     let tail = "[A-Za-z0-9._~-]{0,12}";
-    let query = "(page=[0-9]{1,4}|n=100|last=[a-z0-9._-]{0,10})(&(page|per_page)=[0-9]{1,3}){0,2}";
+    let query =
+        "(page=[0-9]{1,4}|n=100|last=[a-z0-9._,;-]{0,10})(&(page|per_page)=[0-9]{1,3}){0,2}";
     prop_oneof![
+        query.prop_map(|q| format!("?{q}")),
+        (tail, query).prop_map(|(p, q)| format!("{p}?{q}")),
+        (tail, query).prop_map(|(p, q)| format!("../{p}?{q}")),
         (tail, query).prop_map(|(p, q)| format!("/v2/team/{p}/tags/list?{q}")),
         (tail, query).prop_map(|(p, q)| format!("http://127.0.0.1:5000/{p}?{q}")),
         (tail, query).prop_map(|(p, q)| format!("https://evil.example/{p}?{q}")),
@@ -48,9 +53,9 @@ fn other_rel() -> impl Strategy<Value = String> {
     ]
 }
 
-/// `rel=` with the value quoted or bare.
+/// `rel=` with the value quoted or bare (bare only when it is one token).
 fn rel_param(value: String, quoted: bool) -> String {
-    if quoted {
+    if quoted || value.contains(' ') {
         format!("rel=\"{value}\"")
     } else {
         format!("rel={value}")
@@ -62,13 +67,31 @@ fn ws() -> impl Strategy<Value = &'static str> {
     prop_oneof![Just(""), Just(" "), Just("  "), Just("\t")]
 }
 
-/// An extra parameter without commas or semicolons in its value.
+/// An extra parameter, its quoted value possibly holding commas, semicolons, angle
+/// brackets, the word `next` and `\"` escapes.
 fn extra_param() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("type=\"application/json\"".to_string()),
-        "[a-z]{1,6}".prop_map(|v| format!("title=\"{v}\"")),
+        "[a-z ,;<>=]{1,12}".prop_map(|v| format!("title=\"{v}\"")),
+        Just(r#"title="say \"next\", then; rel=next""#.to_string()),
         "[0-9]{1,3}".prop_map(|v| format!("page={v}")),
+        Just("anchor".to_string()),
     ]
+}
+
+/// A `rel` naming `next` among other relation types (`"prev next"`), in any case.
+fn next_rel() -> impl Strategy<Value = String> {
+    let one = prop_oneof![Just("next"), Just("NEXT"), Just("Next")];
+    (
+        prop::collection::vec(other_rel(), 0..3),
+        one,
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(|(mut types, next, at)| {
+            let at = at.index(types.len() + 1);
+            types.insert(at, next.to_string());
+            types.join(" ")
+        })
 }
 
 #[derive(Clone, Debug)]
@@ -126,7 +149,7 @@ proptest! {
 
     #[test]
     fn fuzz_link_next_is_the_resolved_target(
-        next in link(prop_oneof![Just("next".to_string()), Just("NEXT".to_string()), Just("Next".to_string())]),
+        next in link(next_rel()),
         others in prop::collection::vec(link(other_rel()), 0..4),
         at in any::<prop::sample::Index>(),
         lines in 1usize..3,
@@ -192,12 +215,37 @@ proptest! {
 
     #[test]
     fn fuzz_link_well_formed_next_is_absolute(
-        next in link(Just("next".to_string())),
+        next in link(next_rel()),
         sep in ws(),
     ) {
         let header = render(&next, sep);
-        if let Ok(Some(url)) = next_link(&[&header], &request()) {
-            assert_absolute(&url)?;
+        let url = next_link(&[&header], &request());
+        prop_assert!(matches!(url, Ok(Some(_))), "{} gave {:?}", header, url);
+        assert_absolute(&url.unwrap().unwrap())?;
+    }
+
+    #[test]
+    fn fuzz_link_several_rel_types_never_hide_next(
+        links in prop::collection::vec(link(prop_oneof![other_rel(), next_rel()]), 1..5),
+        sep in ws(),
+    ) {
+        // Whether a `next` is found depends only on whether one of the rels names it.
+        let header: Vec<String> = links.iter().map(|l| render(l, sep)).collect();
+        let header = header.join(", ");
+        let names_next = |l: &Link| l.rel.split(' ').any(|r| r.eq_ignore_ascii_case("next"));
+        let nexts: Vec<Url> = links
+            .iter()
+            .filter(|l| names_next(l))
+            .map(|l| request().join(&l.target).unwrap())
+            .collect();
+        let got = next_link(&[&header], &request());
+        match nexts.first() {
+            None => prop_assert_eq!(got, Ok(None), "{}", header),
+            Some(first) if nexts.iter().all(|u| u == first) => {
+                prop_assert_eq!(got, Ok(Some(first.clone())), "{}", header)
+            }
+            // Two different `next` targets: ambiguous, refused.
+            Some(_) => prop_assert!(got.is_err(), "{} gave {:?}", header, got),
         }
     }
 }

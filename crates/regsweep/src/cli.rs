@@ -298,6 +298,34 @@ pub struct RunArgs {
     pub now: Option<String>,
 }
 
+/// The arguments that carry secrets, as `(long flags, environment variables)`: those
+/// whose environment values `--help` hides (`--token`, `--registry-password`), in
+/// every subcommand.
+pub fn secret_args() -> (Vec<String>, Vec<std::ffi::OsString>) {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, flags: &mut Vec<String>, vars: &mut Vec<std::ffi::OsString>) {
+        for arg in cmd.get_arguments().filter(|a| a.is_hide_env_values_set()) {
+            if let Some(long) = arg.get_long() {
+                let flag = format!("--{long}");
+                if !flags.contains(&flag) {
+                    flags.push(flag);
+                }
+            }
+            if let Some(var) = arg.get_env() {
+                if !vars.iter().any(|v| v == var) {
+                    vars.push(var.to_os_string());
+                }
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, flags, vars);
+        }
+    }
+    let (mut flags, mut vars) = (Vec::new(), Vec::new());
+    walk(&Cli::command(), &mut flags, &mut vars);
+    (flags, vars)
+}
+
 /// Unsets the variables the command line reads that are empty or blank. A GitHub
 /// Action passes every input, unset ones as empty strings; an empty variable means
 /// "not given" (its default applies), never "given as empty". Call before parsing,

@@ -287,7 +287,7 @@ async fn revisit_refusals(
         .order
         .iter()
         .zip(&e.outcomes)
-        .filter(|(_, o)| matches!(o, executor::Outcome::Skipped(_)))
+        .filter(|(_, o)| matches!(o, executor::Outcome::Skipped(w) if w.code.is_refusal()))
         .map(|(r, _)| *r)
         .collect();
     if refused.is_empty() {
@@ -494,8 +494,9 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
             Ok(ids) => Some(ids),
             Err(err) => {
                 tracing::warn!(
-                    "cannot list the versions of `{}` to skip those already present: {err}",
-                    e.package
+                    "cannot list the versions of `{}` to skip those already present: {}",
+                    e.package,
+                    crate::hints::github(&err)
                 );
                 None
             }
@@ -533,7 +534,7 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
                     "error: cannot restore {}:{}: {}",
                     crate::escape::control(&e.package),
                     e.id,
-                    crate::escape::control_lines(&err.to_string())
+                    crate::escape::control_lines(&crate::hints::delete(&err))
                 );
             }
         }

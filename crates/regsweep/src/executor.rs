@@ -306,15 +306,25 @@ pub async fn execute(
                         }
                     };
                     let failed = !matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
+                    // GitHub refused the image's root (its index): the image stays
+                    // whole, so what it references stays with it, not left to fail.
+                    let root_stays = k == run.start && matches!(o, Outcome::Skipped(_));
                     tracing::debug!("{pkg} {} ({}): {o:?}", d.id, d.digest.short());
                     set(k, o);
                     if failed {
                         // Stop the rest of this run: what follows depends on this one.
                         for rest in k + 1..run.end {
-                            set(rest, Outcome::Left(Why::new(LeftCode::EarlierFailure, format!(
-                                "not attempted: version {} before it in the same image was not deleted",
-                                d.id
-                            ))));
+                            set(rest, if root_stays {
+                                Outcome::Skipped(Why::new(SkipCode::IndexRemains, format!(
+                                    "not deleted: version {} (its index) stays, GitHub refused to delete it, and still references it",
+                                    d.id
+                                )))
+                            } else {
+                                Outcome::Left(Why::new(LeftCode::EarlierFailure, format!(
+                                    "not attempted: version {} before it in the same image was not deleted",
+                                    d.id
+                                )))
+                            });
                         }
                         break;
                     }
@@ -521,12 +531,24 @@ mod tests {
             CancellationToken::new(),
             None,
         );
+        // The refused root (an index) stays, so its child stays with it.
         assert_eq!(
             codes(&e),
             [
                 "skipped/too_many_downloads",
-                "left/earlier_failure",
+                "skipped/index_remains",
                 "deleted"
+            ]
+        );
+        assert!(!e.incomplete());
+        // A refusal further into a run (the index already gone) leaves the rest.
+        let e = run(&plan(&[&[1, 2, 3]]), &fake, CancellationToken::new(), None);
+        assert_eq!(
+            codes(&e),
+            [
+                "deleted",
+                "skipped/too_many_downloads",
+                "left/earlier_failure"
             ]
         );
     }

@@ -73,7 +73,7 @@ impl Failure {
                 Some(regsweep_oci::OciError::Transport { .. })
             )
         });
-        let text = format!("error: {e:#}");
+        let text = crate::hints::append(format!("error: {e:#}"), e);
         if network {
             // The note goes before the `help:` line, which stays last.
             let note = "\n  nothing was deleted: the API or registry could not be reached";

@@ -20,6 +20,7 @@ mod escape;
 mod executor;
 mod exit;
 mod explain;
+mod hints;
 mod journal;
 mod manual;
 mod outcome;
@@ -101,7 +102,9 @@ fn run_args(cmd: &Command) -> Option<&RunArgs> {
 fn main() -> ExitCode {
     cli::forget_empty_env();
     init_panic_hook();
-    let cli = Cli::try_parse().unwrap_or_else(|e| settings::exit_on_clap_error(e));
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    redact::register_command_line(&argv);
+    let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| settings::exit_on_clap_error(e));
     init_logging(run_args(&cli.command).and_then(|a| a.log.as_deref()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

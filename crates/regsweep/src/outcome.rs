@@ -21,7 +21,8 @@ impl<C> Why<C> {
     }
 }
 
-/// Why GitHub refused a deletion at delete time (outcome `skipped`).
+/// Why a deletion was not made at delete time (outcome `skipped`): GitHub refused
+/// it, or refused the index it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipCode {
@@ -29,6 +30,16 @@ pub enum SkipCode {
     LastTaggedVersion,
     /// A public version with more than 5,000 downloads.
     TooManyDownloads,
+    /// GitHub refused to delete the image's index, which stays and still references
+    /// this manifest.
+    IndexRemains,
+}
+
+impl SkipCode {
+    /// Whether GitHub itself refused this deletion (not only the index above it).
+    pub fn is_refusal(self) -> bool {
+        !matches!(self, SkipCode::IndexRemains)
+    }
 }
 
 /// Why a deletion failed (outcome `failed`).

@@ -8,13 +8,18 @@
 //!   holding back an unfinished line so a secret split across writes is still found;
 //! - [`LogWriter`] is the `MakeWriter` of the tracing subscriber;
 //! - the `print!`, `println!`, `eprint!` and `eprintln!` macros defined here shadow
-//!   std's in every module of the binary (declared after this one in `main.rs`).
+//!   std's in every module of the binary (declared after this one in `main.rs`);
+//! - [`Terminal`] is the terminal indicatif's progress bars draw on.
+//!
+//! Before the command line is parsed, [`register_command_line`] learns the secrets it
+//! carries, so that clap's own errors (printed through [`write_fmt`]) are redacted too.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::sync::LazyLock;
 
 use regsweep_core::redact::Stream;
-use regsweep_core::Redactor;
+use regsweep_core::{Redactor, Secret};
 
 use crate::settings::Backend;
 
@@ -39,6 +44,48 @@ pub fn register(backend: &Backend) {
                 }
             }
         }
+    }
+}
+
+/// Prefixes of GitHub's token formats (classic and fine-grained PATs, OAuth, app and
+/// refresh tokens). A command-line word starting with one is taken for a token.
+const GITHUB_TOKEN_PREFIXES: &[&str] = &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"];
+
+/// Registers the secrets on the command line `args` (the program name first) and in
+/// the environment, before clap parses them: the values of the secret flags
+/// ([`crate::cli::secret_args`], as `--token VALUE` or `--token=VALUE`), their
+/// environment variables and `GITHUB_TOKEN`, and any word that looks like a GitHub
+/// token (one pasted where no flag names it). A parse error quoting any of them then
+/// shows the redaction marker.
+pub fn register_command_line(args: &[OsString]) {
+    let (flags, vars) = crate::cli::secret_args();
+    let mut secrets: Vec<String> = vars
+        .iter()
+        .map(OsString::as_os_str)
+        .chain([std::ffi::OsStr::new("GITHUB_TOKEN")])
+        .filter_map(|v| std::env::var(v).ok())
+        .collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    for (i, arg) in args.iter().enumerate() {
+        for flag in &flags {
+            if arg == flag {
+                secrets.extend(args.get(i + 1).cloned());
+            } else if let Some(value) = arg.strip_prefix(&format!("{flag}=")) {
+                secrets.push(value.to_string());
+            }
+        }
+        let words = arg.split(|c: char| c == '=' || c == ',' || c.is_whitespace());
+        secrets.extend(
+            words
+                .filter(|w| GITHUB_TOKEN_PREFIXES.iter().any(|p| w.starts_with(p)))
+                .map(String::from),
+        );
+    }
+    for s in secrets.iter().filter(|s| !s.trim().is_empty()) {
+        global().add_secret(&Secret::new(s.as_str()));
     }
 }
 
@@ -90,6 +137,70 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
 
     fn make_writer(&'a self) -> Self::Writer {
         Redacting::new(io::stderr())
+    }
+}
+
+/// The terminal progress bars draw on: indicatif's terminal (stderr by default) with
+/// every string it is given redacted first, so a bar's message (a package name, a
+/// tag) never shows a secret.
+#[derive(Debug)]
+pub struct Terminal<T: indicatif::TermLike = console::Term> {
+    inner: T,
+}
+
+impl Terminal {
+    /// Stderr.
+    pub fn stderr() -> Self {
+        Terminal::new(console::Term::stderr())
+    }
+}
+
+impl<T: indicatif::TermLike> Terminal<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> Self {
+        Terminal { inner }
+    }
+}
+
+impl<T: indicatif::TermLike> indicatif::TermLike for Terminal<T> {
+    fn width(&self) -> u16 {
+        self.inner.width()
+    }
+
+    fn height(&self) -> u16 {
+        self.inner.height()
+    }
+
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        self.inner.move_cursor_up(n)
+    }
+
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        self.inner.move_cursor_down(n)
+    }
+
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        self.inner.move_cursor_right(n)
+    }
+
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        self.inner.move_cursor_left(n)
+    }
+
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.inner.write_line(&global().redact(s))
+    }
+
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        self.inner.write_str(&global().redact(s))
+    }
+
+    fn clear_line(&self) -> io::Result<()> {
+        self.inner.clear_line()
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -146,7 +257,28 @@ macro_rules! eprintln {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use regsweep_core::Secret;
+
+    #[test]
+    fn command_line_secrets_are_registered_before_parsing() {
+        let argv: Vec<OsString> = [
+            "regsweep",
+            "plan",
+            "--token",
+            "cmdline_spaced_secret",
+            "--registry-password=cmdline_joined_secret",
+            "--image-names",
+            "app,ghp_cmdline_pasted",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        register_command_line(&argv);
+        let text = "a cmdline_spaced_secret b cmdline_joined_secret c ghp_cmdline_pasted";
+        assert_eq!(
+            global().redact(text),
+            "a [redacted] b [redacted] c [redacted]"
+        );
+    }
 
     #[test]
     fn redacting_writer_hides_a_secret_split_across_writes() {

@@ -201,7 +201,31 @@ pub fn exit_on_clap_error(e: clap::Error) -> ! {
             std::process::exit(Exit::Usage as i32);
         }
     }
-    e.exit()
+    print_clap_error(&e)
+}
+
+/// Prints clap's message (usage errors on stderr, `--help` and `--version` on
+/// stdout, coloured only on a terminal) through the redaction, and exits with clap's
+/// code (2 for errors, 0 for help). `clap::Error::exit` would write past the redaction.
+fn print_clap_error(e: &clap::Error) -> ! {
+    use std::io::IsTerminal;
+    let on_terminal = if e.use_stderr() {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let rendered = e.render();
+    let text = if crate::terminal::colour(on_terminal) {
+        rendered.ansi().to_string()
+    } else {
+        rendered.to_string()
+    };
+    if e.use_stderr() {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    std::process::exit(e.exit_code())
 }
 
 /// Parses a humantime duration with a message in the house style.
@@ -258,8 +282,76 @@ fn parse_patterns(flag: &str, list: &str) -> Result<PatternList, UsageError> {
 /// need no selection (restore).
 pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<Settings> {
     let names = env.names();
+    let backend = resolve_backend(args, env)?;
+    // From here on no output shows these secrets (nor their encoded forms).
+    crate::redact::register(&backend);
+    let (policy, policy_source) = resolve_policy(args, names, needs_policy)?;
+    if let (Backend::Oci { .. }, Some(rule)) = (&backend, policy.package_rules.first()) {
+        return usage(format!(
+            "error: rule `{}` deletes whole packages, which --backend oci cannot do\n  the Distribution API deletes manifests, not repositories, and a deletion there cannot be undone\n  help: remove the rule; to delete every manifest of a repository, write a version rule `action: delete` with `packages:` naming it (the plan then lists each manifest)",
+            rule.name
+        ));
+    }
+    let packages = package_selection(args, names, &policy, &policy_source)?;
+    let now = match args.now.as_deref() {
+        Some(s) => s.parse::<Timestamp>().map_err(|e| {
+            UsageError::new(format!("error: --now `{s}` is not an RFC 3339 instant: {e}\n  help: write e.g. 2026-11-24T12:00:00Z"))
+        })?,
+        None => Timestamp::now(),
+    };
+    let max_wait = match args.max_wait.as_deref() {
+        Some(s) => parse_duration(&names.of("--max-wait"), s)?,
+        None => Duration::from_secs(15 * 60),
+    };
+    let concurrency = args.concurrency.unwrap_or(8);
+    if concurrency == 0 || concurrency > 64 {
+        return usage(format!(
+            "error: --concurrency {concurrency} is out of range\n  expected 1 to 64 (GitHub allows 100 concurrent requests across all clients)\n  help: the default, 8, suits most accounts"
+        ));
+    }
+    let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
+    if delete_points_per_minute < 5 {
+        return usage("error: --delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 900, is GitHub's documented limit");
+    }
+    let pace_window = match args.pace_window {
+        None => Duration::from_secs(60),
+        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
+        Some(s) => {
+            return usage(format!(
+                "error: --pace-window {s} is out of range\n  expected seconds above 0, at most 3600\n  help: leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators"
+            ))
+        }
+    };
+    Ok(Settings {
+        backend,
+        policy,
+        policy_source,
+        packages,
+        dry_run: args.dry_run.unwrap_or(false),
+        output: args.output.unwrap_or_default(),
+        show_kept: args.show_kept,
+        concurrency,
+        delete_points_per_minute,
+        pace_window,
+        max_wait,
+        max_retries: args.max_retries.unwrap_or(5).min(20),
+        reserve_requests: args.reserve_requests.unwrap_or(50),
+        graph: args.graph.unwrap_or_default(),
+        read_every_manifest: false,
+        cache_dir: args.cache_dir.clone(),
+        journal: args.journal.clone(),
+        now,
+        github_output: env.github_output.clone(),
+        step_summary: env.step_summary.clone(),
+    })
+}
+
+/// The backend and its credentials: GitHub (account, token, API and registry URLs)
+/// or a plain OCI registry.
+fn resolve_backend(args: &RunArgs, env: &Env) -> anyhow::Result<Backend> {
+    let names = env.names();
     let backend_kind = args.backend.unwrap_or_default();
-    let backend = match backend_kind {
+    Ok(match backend_kind {
         BackendKind::Github => {
             let account = match args.account.as_deref().map(str::trim) {
                 Some(a) if !a.is_empty() => a.to_string(),
@@ -311,10 +403,16 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
                 password: args.registry_password.clone().map(Secret::new),
             }
         }
-    };
-    // From here on no output shows these secrets (nor their encoded forms).
-    crate::redact::register(&backend);
+    })
+}
 
+/// The policy and where it came from: a policy file, an inline policy, or the
+/// snok-style flags; plus the rules the `--delete-*` flags add.
+fn resolve_policy(
+    args: &RunArgs,
+    names: Names,
+    needs_policy: bool,
+) -> anyhow::Result<(Policy, PolicySource)> {
     let (mut policy, policy_source) = if let Some(path) = &args.policy {
         let text = crate::bounded::read_to_string(path, policy_file::MAX_POLICY_BYTES).map_err(|e| {
             UsageError::new(format!(
@@ -371,14 +469,19 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
         policy.rules.push(r);
     }
 
-    if let (Backend::Oci { .. }, Some(rule)) = (&backend, policy.package_rules.first()) {
-        return usage(format!(
-            "error: rule `{}` deletes whole packages, which --backend oci cannot do\n  the Distribution API deletes manifests, not repositories, and a deletion there cannot be undone\n  help: remove the rule; to delete every manifest of a repository, write a version rule `action: delete` with `packages:` naming it (the plan then lists each manifest)",
-            rule.name
-        ));
-    }
+    Ok((policy, policy_source))
+}
+
+/// Which packages to list: those the rules name, narrowed (policy file) or named
+/// (no rules: validate, restore) by `--image-names`.
+fn package_selection(
+    args: &RunArgs,
+    names: Names,
+    policy: &Policy,
+    policy_source: &PolicySource,
+) -> anyhow::Result<Vec<PatternList>> {
     let mut packages: Vec<PatternList> = policy.package_selectors().into_iter().cloned().collect();
-    if policy_source != PolicySource::Flags || policy.rules.is_empty() {
+    if *policy_source != PolicySource::Flags || policy.rules.is_empty() {
         // With a policy file, --image-names narrows which packages are listed; with no
         // rules at all (validate, restore) it names them, all packages by default.
         if let Some(list) = &args.image_names {
@@ -387,58 +490,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
             packages = vec![PatternList::any()];
         }
     }
-
-    let now = match args.now.as_deref() {
-        Some(s) => s.parse::<Timestamp>().map_err(|e| {
-            UsageError::new(format!("error: --now `{s}` is not an RFC 3339 instant: {e}\n  help: write e.g. 2026-11-24T12:00:00Z"))
-        })?,
-        None => Timestamp::now(),
-    };
-    let max_wait = match args.max_wait.as_deref() {
-        Some(s) => parse_duration(&names.of("--max-wait"), s)?,
-        None => Duration::from_secs(15 * 60),
-    };
-    let concurrency = args.concurrency.unwrap_or(8);
-    if concurrency == 0 || concurrency > 64 {
-        return usage(format!(
-            "error: --concurrency {concurrency} is out of range\n  expected 1 to 64 (GitHub allows 100 concurrent requests across all clients)\n  help: the default, 8, suits most accounts"
-        ));
-    }
-    let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
-    if delete_points_per_minute < 5 {
-        return usage("error: --delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 900, is GitHub's documented limit");
-    }
-    let pace_window = match args.pace_window {
-        None => Duration::from_secs(60),
-        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
-        Some(s) => {
-            return usage(format!(
-                "error: --pace-window {s} is out of range\n  expected seconds above 0, at most 3600\n  help: leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators"
-            ))
-        }
-    };
-    Ok(Settings {
-        backend,
-        policy,
-        policy_source,
-        packages,
-        dry_run: args.dry_run.unwrap_or(false),
-        output: args.output.unwrap_or_default(),
-        show_kept: args.show_kept,
-        concurrency,
-        delete_points_per_minute,
-        pace_window,
-        max_wait,
-        max_retries: args.max_retries.unwrap_or(5).min(20),
-        reserve_requests: args.reserve_requests.unwrap_or(50),
-        graph: args.graph.unwrap_or_default(),
-        read_every_manifest: false,
-        cache_dir: args.cache_dir.clone(),
-        journal: args.journal.clone(),
-        now,
-        github_output: env.github_output.clone(),
-        step_summary: env.step_summary.clone(),
-    })
+    Ok(packages)
 }
 
 /// With a policy, the snok-style selection inputs would be ignored: every one given is

@@ -547,10 +547,11 @@ async fn every_document_matches_the_schema_and_every_kind_is_produced() {
     );
     s.shutdown().await;
 
-    // GitHub refuses the popular old image; the one skipped as the last tagged
-    // version is then deleted in the same run (no_longer_last_tagged).
+    // GitHub refuses the popular old multi-arch image (its platform manifests stay
+    // with it: index_remains); the one skipped as the last tagged version is then
+    // deleted in the same run (no_longer_last_tagged).
     let s = sim(
-        &acme("      - name: app\n        visibility: public\n        images:\n          - {handle: hot, tags: [hot], age: 60d, downloads: 6000}\n          - {handle: last, tags: [last], age: 40d}\n"),
+        &acme("      - name: app\n        visibility: public\n        images:\n          - {handle: hot, tags: [hot], age: 60d, downloads: 6000, platforms: [linux/amd64, linux/arm64]}\n          - {handle: last, tags: [last], age: 40d}\n"),
         SimOptions::default(),
     )
     .await;

@@ -114,3 +114,65 @@ async fn refused_popular_version_frees_the_last_tagged_one() {
     assert_eq!(active, [v1.0], "only the refused version stays");
     s.shutdown().await;
 }
+
+/// Bug (issue 11): GitHub refusing to delete a multi-arch index (6,000 downloads)
+/// left its platform manifests `left` / `earlier_failure`, so every run exited 1.
+/// The index stays, so its children stay with it: `skipped` / `index_remains`, and
+/// the run exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_multi_arch_index_keeps_its_children_and_exits_0() {
+    let world = "      - name: app
+        visibility: public
+        images:
+          - {handle: hot, tags: [hot], age: 60d, downloads: 6000, platforms: [linux/amd64, linux/arm64]}
+          - {handle: new, tags: [new], age: 5d}
+";
+    let s = sim(&common::acme(world), SimOptions::default()).await;
+    let hot = s.image("acme", "app", "hot").expect("hot");
+    let before = s.versions("acme", "app").len();
+    for run in 0..2 {
+        let r = regsweep(&s, &args("apply", &[&ACME_ADMIN, &OLD_TAGGED]), &[]).await;
+        assert_eq!(
+            r.code, 0,
+            "run {run}: a refused index is no failure: {}",
+            r.stderr
+        );
+        let doc = r.json();
+        let outcome = |id: u64| {
+            decisions(&doc)
+                .into_iter()
+                .find(|(_, d)| d["id"] == id)
+                .map(|(_, d)| d["outcome"].clone())
+                .expect("decision")
+        };
+        let root = outcome(hot.root.0 .0);
+        assert_eq!(root["status"], "skipped", "{root}");
+        assert_eq!(root["code"], "too_many_downloads", "{root}");
+        let children: Vec<u64> = hot
+            .manifests
+            .iter()
+            .map(|m| m.id.0)
+            .filter(|&id| id != hot.root.0 .0)
+            .collect();
+        assert_eq!(children.len(), 2, "{:?}", hot.manifests);
+        for c in children {
+            let o = outcome(c);
+            assert_eq!(o["status"], "skipped", "{o}");
+            assert_eq!(o["code"], "index_remains", "{o}");
+            assert!(
+                o["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("version {} (its index) stays", hot.root.0 .0)),
+                "{o}"
+            );
+        }
+        assert_eq!(doc["totals"]["failed"], 0, "{}", doc["totals"]);
+        assert_eq!(doc["totals"]["left"], 0, "{}", doc["totals"]);
+        // Nothing was deleted: the image is whole.
+        assert_eq!(s.versions("acme", "app").len(), before);
+    }
+    let v = common::validate(&s, "app").await;
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    s.shutdown().await;
+}

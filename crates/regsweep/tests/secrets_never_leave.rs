@@ -331,3 +331,62 @@ async fn trace_logs_never_show_authorization() {
     ch.assert_clean();
     sim.shutdown().await;
 }
+
+/// The command line's own errors (clap's), for `args` with `env`: exit 2, and neither
+/// stream shows the token.
+fn assert_parse_error_redacted(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = common::command(args);
+    cmd.envs(env.iter().copied());
+    let run = common::Run::from(cmd.output().expect("regsweep runs"));
+    assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+    let ch = Channels {
+        all: vec![
+            ("stdout".to_string(), run.stdout.clone()),
+            ("stderr".to_string(), run.stderr.clone()),
+        ],
+    };
+    ch.assert_clean();
+    assert!(
+        run.stderr.contains(MARKER),
+        "{args:?}: the marker shows where the token was:\n{}",
+        run.stderr
+    );
+    run.stderr
+}
+
+/// Bug: a clap parse error quoting a value that holds the `--token` given on the same
+/// command line (here a pasted `--concurrency`) printed the token.
+#[test]
+fn clap_error_quoting_the_token_is_redacted() {
+    let bad = format!("x{TOKEN}");
+    let joined = format!("--token={TOKEN}");
+    for token_arg in [vec!["--token", TOKEN], vec![joined.as_str()]] {
+        let mut a = vec!["plan"];
+        a.extend(token_arg);
+        a.extend(["--concurrency", bad.as_str()]);
+        let stderr = assert_parse_error_redacted(&a, &[]);
+        assert!(stderr.contains("--concurrency"), "{stderr}");
+    }
+    // The token from the environment, quoted back by a misplaced value.
+    for var in ["REGSWEEP_TOKEN", "GITHUB_TOKEN"] {
+        assert_parse_error_redacted(&["plan", "--dry-run", TOKEN], &[(var, TOKEN)]);
+    }
+    // The OCI registry password likewise.
+    assert_parse_error_redacted(
+        &["plan", "--registry-password", TOKEN, "--concurrency", &bad],
+        &[],
+    );
+}
+
+/// Bug: a token pasted where no flag names it (a missing `--token`, a stray
+/// argument) was printed by clap's "unexpected argument" error.
+#[test]
+fn clap_error_with_a_stray_token_is_redacted() {
+    assert_parse_error_redacted(&["plan", TOKEN], &[]);
+    assert_parse_error_redacted(&["plan", "--account", "acme", TOKEN], &[]);
+    let fine_grained = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz";
+    let mut cmd = common::command(&["apply", fine_grained]);
+    let run = common::Run::from(cmd.output().expect("regsweep runs"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!run.stderr.contains(fine_grained), "{}", run.stderr);
+}

@@ -53,7 +53,7 @@ impl PackagePlanner<'_> {
                     }
                 }
             }
-            if self.input.options.github_refusals && !changed {
+            if self.input.options.refusals.any() && !changed {
                 changed |= self.predict_refusals(&stays, &mut skip);
             }
             if !changed {

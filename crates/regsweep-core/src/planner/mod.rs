@@ -39,11 +39,30 @@ mod untag;
 
 pub use revisit::revisit;
 
-/// Knobs of the planner that depend on the backend.
+/// Knobs of the planner that depend on the backend, told by the backend.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PlanOptions {
-    /// Predict GitHub's refusals (last tagged version, popular public versions).
-    pub github_refusals: bool,
+    /// The deletions the backend refuses, predicted as skips.
+    pub refusals: RefusalRules,
+}
+
+/// Deletions a backend refuses, as data: the planner turns those it can predict into
+/// `Skip` decisions (with a [`Refusal`] reason) before any request is made. The
+/// backend describes its rules; the core knows no backend. The default refuses
+/// nothing (a plain OCI registry).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefusalRules {
+    /// A public version with more downloads than this is never deleted.
+    pub public_downloads_over: Option<u64>,
+    /// The last tagged version of a package is never deleted (only the package).
+    pub last_tagged_version: bool,
+}
+
+impl RefusalRules {
+    /// Whether any deletion is refused.
+    pub fn any(&self) -> bool {
+        self.public_downloads_over.is_some() || self.last_tagged_version
+    }
 }
 
 /// A pull request's state, as the pulls API reports it.
@@ -462,21 +481,25 @@ impl<'a> PackagePlanner<'a> {
             })
     }
 
-    /// Marks deletions GitHub would refuse as skips; true when something changed.
+    /// Marks deletions the backend's [`RefusalRules`] refuse as skips; true when
+    /// something changed.
     fn predict_refusals(&self, stays: &[bool], skip: &mut [Option<Refusal>]) -> bool {
+        let rules = self.input.options.refusals;
         let mut changed = false;
-        if self.pkg.visibility == Some(Visibility::Public) {
-            for (i, v) in self.vs.iter().enumerate() {
-                if let Some(d) = v.downloads.filter(|&d| d > 5000) {
-                    if !stays[i] && skip[i].is_none() {
-                        skip[i] = Some(Refusal::TooManyDownloads { downloads: d });
-                        changed = true;
+        if let Some(limit) = rules.public_downloads_over {
+            if self.pkg.visibility == Some(Visibility::Public) {
+                for (i, v) in self.vs.iter().enumerate() {
+                    if let Some(d) = v.downloads.filter(|&d| d > limit) {
+                        if !stays[i] && skip[i].is_none() {
+                            skip[i] = Some(Refusal::TooManyDownloads { downloads: d });
+                            changed = true;
+                        }
                     }
                 }
             }
         }
         let tagged_staying = (0..self.vs.len()).any(|i| self.vs[i].is_tagged() && stays[i]);
-        if !tagged_staying {
+        if rules.last_tagged_version && !tagged_staying {
             // vs is newest first: prefer the newest image over an artifact.
             let doomed = |i: &usize| self.vs[*i].is_tagged() && !stays[*i];
             let pick = (0..self.vs.len())

@@ -163,9 +163,9 @@ fn versions_staying(
     pp: &PackagePlan,
 ) -> Vec<VersionRef> {
     let without_refusals;
-    let decisions: &[Decision] = if input.options.github_refusals {
+    let decisions: &[Decision] = if input.options.refusals.any() {
         let mut i = input;
-        i.options.github_refusals = false;
+        i.options.refusals = Default::default();
         without_refusals = PackagePlanner::new(pkg, pg, i).run().0.decisions;
         &without_refusals
     } else {
@@ -236,9 +236,10 @@ fn safety(
             }
         }
     }
-    if pkg.visibility == Some(Visibility::Public) {
+    let limit = input.options.refusals.public_downloads_over;
+    if let (Some(limit), Some(Visibility::Public)) = (limit, pkg.visibility) {
         let downloads: u64 = pkg.versions.iter().filter_map(|v| v.downloads).sum();
-        if downloads > 5000 {
+        if downloads > limit {
             out.push(PackageReason::TooManyDownloads { downloads });
         }
     }

@@ -32,7 +32,7 @@ impl PackagePlanner<'_> {
                 self.untag_one(i, sel, initial[i] == Initial::Strong, d);
             }
         }
-        if self.input.options.github_refusals {
+        if self.input.options.refusals.last_tagged_version {
             keep_a_tag(decisions);
         }
     }
@@ -220,7 +220,14 @@ mod tests {
                 policy: &policy,
                 now: now(),
                 options: PlanOptions {
-                    github_refusals: github,
+                    refusals: if github {
+                        crate::planner::RefusalRules {
+                            public_downloads_over: Some(5000),
+                            last_tagged_version: true,
+                        }
+                    } else {
+                        Default::default()
+                    },
                 },
                 pulls: &HashMap::new(),
             })

@@ -22,6 +22,7 @@ use url::Url;
 use super::{DeleteOutcome, Listing, ListingStats, UnreadableKind, UnreadablePackage};
 use crate::cli::GraphMode;
 use crate::exit::UsageError;
+use crate::hints;
 use crate::outcome::{FailCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
@@ -178,7 +179,7 @@ impl GithubSource {
         let all = match self.client.list_packages(&self.owner).await {
             Ok(all) => all,
             Err(e @ GithubError::CannotList { .. }) => {
-                return Err(UsageError::new(format!("error: {e}")).into())
+                return Err(UsageError::new(format!("error: {}", hints::github(&e))).into())
             }
             Err(e) => return Err(e.into()),
         };
@@ -237,7 +238,7 @@ impl GithubSource {
                 },
                 version: problem.version(),
                 field: problem.field().map(str::to_string),
-                message: format!("error: {e}"),
+                message: format!("error: {}", hints::github(&e)),
             }),
             e @ GithubError::Forbidden { .. } => Err(UsageError::new(format!(
                 "error: the token may not read package `{name}` of {}: reading its versions needs read access to the package\n  {e}",
@@ -264,7 +265,7 @@ impl GithubSource {
             policy: &settings.policy,
             now: settings.now,
             options: PlanOptions {
-                github_refusals: true,
+                refusals: regsweep_github::REFUSALS,
             },
             pulls,
         };
@@ -411,7 +412,7 @@ impl GithubSource {
             graph,
             pulls,
             options: PlanOptions {
-                github_refusals: true,
+                refusals: regsweep_github::REFUSALS,
             },
             stats,
             unreadable,
@@ -427,10 +428,10 @@ impl GithubSource {
                 DeleteOutcome::Refused(Why::new(SkipCode::LastTaggedVersion, e.to_string()))
             }
             Err(e @ DeleteError::TooManyDownloads { .. }) => {
-                DeleteOutcome::Refused(Why::new(SkipCode::TooManyDownloads, e.to_string()))
+                DeleteOutcome::Refused(Why::new(SkipCode::TooManyDownloads, hints::delete(&e)))
             }
             Err(e @ DeleteError::RateLimited { .. }) => {
-                DeleteOutcome::BudgetExhausted(e.to_string())
+                DeleteOutcome::BudgetExhausted(hints::delete(&e))
             }
             Err(e @ DeleteError::Forbidden { .. }) => DeleteOutcome::Forbidden(e.to_string()),
             Err(e) => {
@@ -443,7 +444,7 @@ impl GithubSource {
                     }
                     _ => FailCode::Other,
                 };
-                DeleteOutcome::Failed(Why::new(code, e.to_string()))
+                DeleteOutcome::Failed(Why::new(code, hints::delete(&e)))
             }
         }
     }

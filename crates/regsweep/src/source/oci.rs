@@ -158,9 +158,8 @@ impl OciSource {
             inventory,
             graph,
             pulls: Default::default(),
-            options: PlanOptions {
-                github_refusals: false,
-            },
+            // A Distribution registry refuses no deletion the planner could predict.
+            options: PlanOptions::default(),
             stats: ListingStats {
                 api_requests: s.requests,
                 manifest_requests: s.manifest_fetches,
