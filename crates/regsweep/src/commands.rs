@@ -237,7 +237,8 @@ pub async fn plan_or_apply(
         output::print(&policy_file::render(&settings.policy))?;
         return Ok(Exit::Success);
     }
-    let settings = settings::resolve(args, &Env::read(), true)?;
+    let mut settings = settings::resolve(args, &Env::read(), true)?;
+    settings.read_every_manifest |= args.read_every_manifest;
     run_resolved(
         &settings,
         apply && !settings.dry_run,

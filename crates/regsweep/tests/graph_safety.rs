@@ -226,3 +226,78 @@ async fn graph_skip_keeps_selected_untagged_versions_and_says_so() {
     assert_eq!(findings[0]["detail"]["kept"], untagged.len() as u64);
     s.shutdown().await;
 }
+
+/// Issue 13: tagged multi-arch images, an untagged one whose tag moved, and a lone
+/// untagged manifest.
+const MULTI_ARCH: &str = r#"      - name: app
+        visibility: private
+        images:
+          - {handle: v1, tags: [v1], age: 60d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true}
+          - {handle: v2, tags: [v2], age: 40d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true}
+          - {handle: v3, tags: [v3], age: 20d, platforms: [linux/amd64, linux/arm64], signature: true}
+          - {handle: moved, tags: [], age: 30d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: lone, tags: [], age: 30d}
+"#;
+
+/// Issue 13 item 1: an untagged-only policy reads the roots and what it could
+/// delete, never the platform manifests of the kept images, and decides exactly as
+/// reading every manifest does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untagged_only_reads_the_roots_and_what_may_go_and_decides_as_reading_all() {
+    let s = sim(&acme(MULTI_ARCH), SimOptions::default()).await;
+    let versions = s.versions("acme", "app");
+    let tagged = versions.iter().filter(|v| !v.tags.is_empty()).count();
+    let select = [
+        "--image-names",
+        "app",
+        "--tag-selection",
+        "untagged",
+        "--cut-off",
+        "1w",
+        "--output",
+        "json",
+    ];
+    let demand = regsweep(&s, &args("plan", &[&ACME_ADMIN, &select]), &[]).await;
+    assert_eq!(demand.code, 0, "{}", demand.stderr);
+    let doc = demand.json();
+    let reads = manifest_gets(&s, "acme/app");
+    assert!(
+        reads.len() < versions.len(),
+        "{} manifests read of {} versions",
+        reads.len(),
+        versions.len()
+    );
+    // The roots (tagged versions, signatures included), the moved image and its two
+    // platforms, the lone manifest; nothing else.
+    assert_eq!(reads.len(), tagged + 4, "{reads:?}");
+    for v in versions.iter().filter(|v| !v.tags.is_empty()) {
+        assert!(
+            reads.contains(&v.digest.to_string()),
+            "root {} not read",
+            v.digest
+        );
+    }
+    let requests = &doc["requests"];
+    assert_eq!(requests["manifest_requests"], reads.len() as u64);
+    assert_eq!(requests["manifest_roots"], tagged as u64);
+    assert_eq!(
+        requests["manifests_not_read"],
+        (versions.len() - reads.len()) as u64,
+        "{requests}"
+    );
+
+    let every_args = args("plan", &[&ACME_ADMIN, &select, &["--read-every-manifest"]]);
+    let every = regsweep(&s, &every_args, &[]).await;
+    assert_eq!(every.code, 0, "{}", every.stderr);
+    let all_reads = manifest_gets(&s, "acme/app").len() - reads.len();
+    assert_eq!(all_reads, versions.len());
+    assert_eq!(every.json()["requests"]["manifests_not_read"], 0);
+    assert_eq!(common::actions(&doc), common::actions(&every.json()));
+    // The moved image, its platforms and the lone manifest go; nothing else.
+    let deleted = common::actions(&doc)
+        .into_iter()
+        .filter(|(_, _, a)| a == "delete")
+        .count();
+    assert_eq!(deleted, 4);
+    s.shutdown().await;
+}
