@@ -281,10 +281,23 @@ mod tests {
         policy: &Policy,
         fail: &[u64],
     ) -> (Vec<Vec<u64>>, ManifestGraph) {
+        rounds_with(inv, full, policy, fail, PlanOptions::default())
+    }
+
+    fn rounds_with(
+        inv: &Inventory,
+        full: &ManifestGraph,
+        policy: &Policy,
+        fail: &[u64],
+        options: PlanOptions,
+    ) -> (Vec<Vec<u64>>, ManifestGraph) {
         let mut g = ManifestGraph::default();
         let mut asked = Vec::new();
         loop {
-            let want = next_reads(input(inv, &g, policy));
+            let want = next_reads(PlanInput {
+                options,
+                ..input(inv, &g, policy)
+            });
             if want.is_empty() {
                 break;
             }
@@ -380,5 +393,49 @@ mod tests {
         assert_eq!(asked, vec![vec![1], vec![2, 3, 4, 5, 6, 7]]);
         assert!(g.package("app").unwrap().failed.contains(&d(1)));
         assert!(deleted(&plan(input(&inv, &g, &policy))).is_empty());
+    }
+
+    #[test]
+    fn a_refusal_met_at_delete_time_never_frees_a_manifest_left_unread() {
+        // v1 (an index of 2 and 3, newest) is skipped as the last tagged version;
+        // v4 is deleted, but GitHub refuses at delete time. Revisiting frees v1, yet
+        // its children were never read (a kept index named them): they stay.
+        let (mut inv, mut full) = world();
+        let pkg = &mut inv.packages[0];
+        pkg.versions.retain(|v| v.id.0 <= 4);
+        pkg.versions[3].tags = vec!["v2".into()];
+        pkg.versions[0].updated_at = now() + jiff::SignedDuration::from_hours(1);
+        full.package_mut("app").insert(manifest(4));
+        let mut r = Rule::new("tagged", RuleAction::Delete);
+        r.tag_state = TagState::Tagged;
+        let policy = Policy { rules: vec![r] };
+        let options = PlanOptions {
+            github_refusals: true,
+        };
+        let (_, g) = rounds_with(&inv, &full, &policy, &[], options);
+        assert_eq!(g.package("app").unwrap().skipped.len(), 2);
+        let github = |graph| PlanInput {
+            options,
+            ..input(&inv, graph, &policy)
+        };
+        let mut p = plan(github(&g));
+        let at = |p: &Plan, id: u64| {
+            p.packages[0]
+                .decisions
+                .iter()
+                .position(|d| d.id.0 == id)
+                .unwrap()
+        };
+        assert_eq!(p.packages[0].decisions[at(&p, 1)].action, Action::Skip);
+        assert_eq!(deleted(&p), vec![4]);
+        let refused = vec![crate::plan::PlanRef {
+            package: 0,
+            decision: at(&p, 4),
+        }];
+        assert_eq!(crate::planner::revisit(github(&g), &mut p, &refused), 1);
+        assert_eq!(p.packages[0].decisions[at(&p, 1)].action, Action::Delete);
+        for id in [2, 3] {
+            assert_eq!(p.packages[0].decisions[at(&p, id)].action, Action::Keep);
+        }
     }
 }
