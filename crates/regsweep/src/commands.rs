@@ -293,8 +293,7 @@ pub async fn run_resolved(
     } else if apply {
         execution = Some(Execution::default());
     }
-    let mut stats = planned.listing.stats;
-    stats.api_requests = source.stats().api_requests.max(stats.api_requests);
+    let stats = request_stats(source.stats(), &planned.listing);
     if apply {
         source.save_pace(settings.cache_dir.as_deref());
     }
@@ -377,6 +376,7 @@ async fn revisit_refusals(
         return Ok(e);
     }
     let (order_before, runs_before) = (planned.plan.order.len(), planned.plan.runs.len());
+    read_skipped(settings, source, planned, &refused, progress).await?;
     let input = plan_input(settings, &planned.listing);
     let added = planner::revisit(input, &mut planned.plan, &refused);
     if added == 0 {
@@ -408,6 +408,55 @@ async fn revisit_refusals(
     e.interrupted |= more.interrupted;
     e.journal_error = e.journal_error.or(more.journal_error);
     Ok(e)
+}
+
+/// Before revisiting refusals: the manifests left unread in the refused packages
+/// (kept platform manifests) may now go with a freed index, so they are read first.
+/// What still cannot be read stays (the planner keeps a skipped version it would
+/// newly delete).
+async fn read_skipped(
+    settings: &Settings,
+    source: &impl Backend,
+    planned: &mut Planned,
+    refused: &[regsweep_core::plan::PlanRef],
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let names: BTreeSet<&str> = refused
+        .iter()
+        .map(|r| planned.plan.packages[r.package].name.as_str())
+        .collect();
+    let reads: reads::Reads = names
+        .into_iter()
+        .filter_map(|name| {
+            let pg = planned.listing.graph.package(name)?;
+            (!pg.skipped.is_empty())
+                .then(|| (name.to_string(), pg.skipped.iter().cloned().collect()))
+        })
+        .collect();
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let request = ReadRequest {
+        reads,
+        with_labels: settings.policy.needs_labels(),
+        follow_children: false,
+        concurrency: settings.concurrency,
+    };
+    let got = source.read_manifests(&request, progress).await?;
+    for (name, pg) in got.packages {
+        let graph = planned.listing.graph.package_mut(&name);
+        graph.merge(pg);
+        let answered: Vec<_> = graph
+            .skipped
+            .iter()
+            .filter(|d| graph.attempted(d))
+            .cloned()
+            .collect();
+        for d in answered {
+            graph.skipped.remove(&d);
+        }
+    }
+    Ok(())
 }
 
 /// Writes every unreadable package's message to stderr; whether there was one
