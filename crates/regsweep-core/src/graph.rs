@@ -6,7 +6,7 @@
 //! → the digest they are about. It parses bytes handed to it; fetching is the registry
 //! client's job.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -288,6 +288,15 @@ pub struct PackageGraph {
     /// Digests the registry answered 404 for (known missing, as opposed to unread).
     #[serde(default)]
     pub missing: Vec<Digest>,
+    /// Digests whose manifest was asked for but could not be read or parsed: the
+    /// planner treats them as unread (conservatively).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub failed: BTreeSet<Digest>,
+    /// Versions deliberately not read ([`crate::planner::reads`]): image manifests,
+    /// as the indexes that name them say, whose reading cannot change a decision.
+    /// The planner takes them as read manifests with no edges of their own.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub skipped: BTreeSet<Digest>,
 }
 
 impl PackageGraph {
@@ -299,6 +308,26 @@ impl PackageGraph {
     /// The node for `digest`, if read.
     pub fn get(&self, digest: &Digest) -> Option<&ManifestNode> {
         self.nodes.get(digest)
+    }
+
+    /// Whether `digest` was asked for already (read, missing or failed).
+    pub fn attempted(&self, digest: &Digest) -> bool {
+        self.nodes.contains_key(digest)
+            || self.failed.contains(digest)
+            || self.missing.contains(digest)
+    }
+
+    /// Adds what another read of the same package found.
+    pub fn merge(&mut self, other: PackageGraph) {
+        for (d, n) in other.nodes {
+            self.failed.remove(&d);
+            self.nodes.insert(d, n);
+        }
+        self.missing.extend(other.missing);
+        self.missing.sort();
+        self.missing.dedup();
+        self.failed.extend(other.failed);
+        self.skipped.extend(other.skipped);
     }
 }
 

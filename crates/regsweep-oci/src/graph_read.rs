@@ -1,7 +1,7 @@
-//! Reading a package's manifest graph: the roots and, recursively, the children of
-//! every index, fetched with bounded concurrency. 404s are recorded as missing;
-//! manifests regsweep cannot parse are left unread (the planner treats them
-//! conservatively).
+//! Reading a package's manifest graph: the manifests asked for and, when asked,
+//! recursively the children of every index, fetched with bounded concurrency. 404s
+//! are recorded as missing; manifests regsweep cannot parse as failed (the planner
+//! treats them as unread, conservatively).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -22,6 +22,20 @@ impl RegistryClient {
         roots: &[Digest],
         with_labels: bool,
     ) -> Result<PackageGraph, OciError> {
+        self.read_manifests(repo, roots, with_labels, true).await
+    }
+
+    /// Reads `digests`; with `follow_children`, also every manifest their indexes
+    /// reference, recursively ([`RegistryClient::read_graph`]). A manifest that
+    /// cannot be parsed is recorded in `failed`, a 404 in `missing`.
+    pub async fn read_manifests(
+        &self,
+        repo: &str,
+        digests: &[Digest],
+        with_labels: bool,
+        follow_children: bool,
+    ) -> Result<PackageGraph, OciError> {
+        let roots = digests;
         validate_repository(repo)?;
         let mut graph = PackageGraph::default();
         let mut seen: HashSet<Digest> = HashSet::new();
@@ -43,7 +57,7 @@ impl RegistryClient {
             };
             match result {
                 Ok(Some(node)) => {
-                    for child in &node.children {
+                    for child in node.children.iter().filter(|_| follow_children) {
                         if seen.insert(child.digest.clone()) {
                             queue.push_back(child.digest.clone());
                         }
@@ -53,6 +67,7 @@ impl RegistryClient {
                 Ok(None) => graph.missing.push(digest),
                 Err(OciError::Manifest(e)) => {
                     tracing::warn!(repo, digest = %digest, error = %e, "cannot read a manifest; leaving it out of the graph");
+                    graph.failed.insert(digest);
                 }
                 Err(e) => return Err(e),
             }

@@ -111,7 +111,8 @@ pub enum OutputFormat {
 /// Whether to read the manifest graph.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum GraphMode {
-    /// Read every version's manifest (cached by digest) and protect kept images.
+    /// Read the manifests that can change a decision (cached by digest) and protect
+    /// kept images.
     #[default]
     Read,
     /// Read no manifests: untagged versions are then all kept (safe, deletes less).
@@ -276,6 +277,10 @@ pub struct RunArgs {
     /// Read manifests (`read`, default) or not (`skip`: untagged versions are then kept).
     #[arg(long, value_enum, env = "REGSWEEP_GRAPH", help_heading = "Execution")]
     pub graph: Option<GraphMode>,
+    /// Read every version's manifest, not only those that can change a decision
+    /// (the decisions are the same; for checking, and what `explain` and `validate` do).
+    #[arg(long, env = "REGSWEEP_READ_EVERY_MANIFEST", help_heading = "Execution")]
+    pub read_every_manifest: bool,
     /// Directory caching manifests by digest between runs (e.g. with actions/cache).
     #[arg(long, env = "REGSWEEP_CACHE_DIR", help_heading = "Execution")]
     pub cache_dir: Option<PathBuf>,

@@ -1,25 +1,29 @@
 //! The commands: each one reads settings, talks to a source, plans, executes and
 //! reports. With `explain` and `demo`, the only modules that write to stdout.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Instant;
 
 use anyhow::Context;
 
 use regsweep_core::plan::{Action, Plan};
-use regsweep_core::planner::{self, PlanInput};
+use regsweep_core::planner::{self, reads, PlanInput};
 use regsweep_core::policy::file as policy_file;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{OutputFormat, RunArgs};
+use crate::cli::{GraphMode, OutputFormat, RunArgs};
 use crate::executor::{self, Execution, Limits};
 use crate::exit::{Exit, UsageError};
 use crate::journal::{self, Journal};
 use crate::output;
 use crate::progress::Progress;
 use crate::report::{self, Report, Timings};
-use crate::settings::{self, Backend, Env, Settings};
-use crate::source::{Listing, Source};
+use crate::settings::{self, Backend as SettingsBackend, Env, Settings};
+use crate::source::{
+    Backend, ListRequest, Listing, ListingStats, PackageSelection, ReadRequest, RequestStats,
+    Source,
+};
 
 /// A computed plan with what it was computed from.
 pub struct Planned {
@@ -30,15 +34,39 @@ pub struct Planned {
 
 fn account_label(s: &Settings) -> String {
     match &s.backend {
-        Backend::Github { account, .. } => account.clone(),
-        Backend::Oci { registry_url, .. } => registry_url.to_string(),
+        SettingsBackend::Github { account, .. } => account.clone(),
+        SettingsBackend::Oci { registry_url, .. } => registry_url.to_string(),
     }
 }
 
-/// Lists and plans.
+/// What the settings ask to list.
+fn list_request(settings: &Settings) -> ListRequest {
+    ListRequest {
+        packages: match settings.exact_package_names() {
+            Some(names) => PackageSelection::Exact(names),
+            None => PackageSelection::Matching(settings.packages.clone()),
+        },
+        pull_request_repositories: settings.policy.pull_request_repositories(),
+        concurrency: settings.concurrency,
+    }
+}
+
+/// What the planner reads, from the settings and what was listed and read so far.
+fn plan_input<'a>(settings: &'a Settings, listing: &'a Listing) -> PlanInput<'a> {
+    PlanInput {
+        inventory: &listing.inventory,
+        graph: &listing.graph,
+        policy: &settings.policy,
+        now: settings.now,
+        options: listing.options,
+        pulls: &listing.pulls,
+    }
+}
+
+/// Lists, reads the manifests the plan needs, and plans.
 pub async fn compute_plan(
     settings: &Settings,
-    source: &Source,
+    backend: &impl Backend,
     progress: &Progress,
 ) -> anyhow::Result<Planned> {
     tracing::info!(
@@ -47,17 +75,14 @@ pub async fn compute_plan(
         settings.policy_source
     );
     let t0 = Instant::now();
-    let listing = source.list(settings, progress).await?;
+    let mut listing = backend.list(&list_request(settings), progress).await?;
+    if settings.graph == GraphMode::Read {
+        read_manifests(settings, backend, &mut listing, progress).await?;
+    }
+    listing.stats = request_stats(backend.stats(), &listing);
     let listing_ms = t0.elapsed().as_millis();
     let t1 = Instant::now();
-    let plan = planner::plan(PlanInput {
-        inventory: &listing.inventory,
-        graph: &listing.graph,
-        policy: &settings.policy,
-        now: settings.now,
-        options: listing.options,
-        pulls: &listing.pulls,
-    });
+    let plan = planner::plan(plan_input(settings, &listing));
     let planning_ms = t1.elapsed().as_millis();
     tracing::info!(
         "planned {} versions in {} ms: {} to delete, {} kept, {} skipped",
@@ -76,6 +101,93 @@ pub async fn compute_plan(
             deleting_ms: 0,
         },
     })
+}
+
+/// Reads manifests in rounds until the plan is decided (`planner::reads`: roots
+/// first, then what may be an index, then what the plan would not keep), or every
+/// manifest with `read_every_manifest`. The planner is called here, between rounds,
+/// never from inside the backend.
+async fn read_manifests(
+    settings: &Settings,
+    backend: &impl Backend,
+    listing: &mut Listing,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    // Packages whose manifests could not be read at all: no graph, so the planner
+    // keeps their untagged versions; they are not asked for again.
+    let mut given_up: BTreeSet<String> = BTreeSet::new();
+    for round in 1.. {
+        let mut reads = if settings.read_every_manifest {
+            reads::every_manifest(&listing.inventory, &listing.graph)
+        } else {
+            reads::next_reads(plan_input(settings, listing))
+        };
+        reads.retain(|name, _| !given_up.contains(name));
+        if reads.is_empty() {
+            break;
+        }
+        tracing::debug!(
+            "manifest reads, round {round}: {} in {}",
+            reads.values().map(Vec::len).sum::<usize>(),
+            report::count(reads.len(), "package")
+        );
+        let request = ReadRequest {
+            reads,
+            with_labels: settings.policy.needs_labels(),
+            follow_children: settings.read_every_manifest,
+            concurrency: settings.concurrency,
+        };
+        let mut got = backend.read_manifests(&request, progress).await?;
+        for (name, asked) in request.reads {
+            let Some(pg) = got.packages.remove(&name) else {
+                given_up.insert(name.clone());
+                listing.graph.packages.remove(&name);
+                continue;
+            };
+            let graph = listing.graph.package_mut(&name);
+            graph.merge(pg);
+            // A digest asked for and not answered counts as failed, so it is never
+            // asked for again and the planner treats it as unread.
+            for d in asked {
+                if !graph.attempted(&d) {
+                    graph.failed.insert(d);
+                }
+            }
+        }
+    }
+    reads::settle(&listing.inventory, &mut listing.graph);
+    let unread: Vec<&str> = listing
+        .inventory
+        .packages
+        .iter()
+        .filter(|p| listing.graph.package(&p.name).is_none() && !given_up.contains(&p.name))
+        .map(|p| p.name.as_str())
+        .collect();
+    if !unread.is_empty() {
+        tracing::info!(
+            "manifests of {} not read: no rule can delete anything in them ({})",
+            report::count(unread.len(), "package"),
+            unread.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The request counts for the report, with the manifest roots and what was not read.
+fn request_stats(s: RequestStats, listing: &Listing) -> ListingStats {
+    let read: Vec<_> = listing
+        .inventory
+        .packages
+        .iter()
+        .filter_map(|p| listing.graph.package(&p.name).map(|g| (p, g)))
+        .collect();
+    ListingStats {
+        api_requests: s.api_requests.max(listing.stats.api_requests),
+        manifest_requests: s.manifest_requests.max(listing.stats.manifest_requests),
+        manifest_cache_hits: s.manifest_cache_hits.max(listing.stats.manifest_cache_hits),
+        manifest_roots: read.iter().map(|(p, _)| p.tagged_count() as u64).sum(),
+        manifests_not_read: read.iter().map(|(_, g)| g.skipped.len() as u64).sum(),
+    }
 }
 
 /// Writes the report in the chosen format to stdout (JSON is streamed). On a
@@ -125,7 +237,8 @@ pub async fn plan_or_apply(
         output::print(&policy_file::render(&settings.policy))?;
         return Ok(Exit::Success);
     }
-    let settings = settings::resolve(args, &Env::read(), true)?;
+    let mut settings = settings::resolve(args, &Env::read(), true)?;
+    settings.read_every_manifest |= args.read_every_manifest;
     run_resolved(
         &settings,
         apply && !settings.dry_run,
@@ -206,10 +319,9 @@ pub async fn run_resolved(
         e.packages = done;
         e.journal_error = e.journal_error.take().or(journal_error);
     }
-    let mut stats = planned.listing.stats;
-    stats.api_requests = source.request_count().max(stats.api_requests);
+    let stats = request_stats(source.stats(), &planned.listing);
     if apply {
-        source.save_pace(settings);
+        source.save_pace(settings.cache_dir.as_deref());
     }
     let account = account_label(settings);
     let r = Report {
@@ -274,7 +386,7 @@ async fn revisit_refusals(
     settings: &Settings,
     planned: &mut Planned,
     mut e: Execution,
-    source: &Source,
+    source: &impl Backend,
     cancel: &CancellationToken,
     journal: Option<&Journal>,
     progress: &Progress,
@@ -294,15 +406,8 @@ async fn revisit_refusals(
         return Ok(e);
     }
     let (order_before, runs_before) = (planned.plan.order.len(), planned.plan.runs.len());
-    let listing = &planned.listing;
-    let input = PlanInput {
-        inventory: &listing.inventory,
-        graph: &listing.graph,
-        policy: &settings.policy,
-        now: settings.now,
-        options: listing.options,
-        pulls: &listing.pulls,
-    };
+    read_skipped(settings, source, planned, &refused, progress).await?;
+    let input = plan_input(settings, &planned.listing);
     let added = planner::revisit(input, &mut planned.plan, &refused);
     if added == 0 {
         return Ok(e);
@@ -334,6 +439,55 @@ async fn revisit_refusals(
     e.interrupted |= more.interrupted;
     e.journal_error = e.journal_error.or(more.journal_error);
     Ok(e)
+}
+
+/// Before revisiting refusals: the manifests left unread in the refused packages
+/// (kept platform manifests) may now go with a freed index, so they are read first.
+/// What still cannot be read stays (the planner keeps a skipped version it would
+/// newly delete).
+async fn read_skipped(
+    settings: &Settings,
+    source: &impl Backend,
+    planned: &mut Planned,
+    refused: &[regsweep_core::plan::PlanRef],
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let names: BTreeSet<&str> = refused
+        .iter()
+        .map(|r| planned.plan.packages[r.package].name.as_str())
+        .collect();
+    let reads: reads::Reads = names
+        .into_iter()
+        .filter_map(|name| {
+            let pg = planned.listing.graph.package(name)?;
+            (!pg.skipped.is_empty())
+                .then(|| (name.to_string(), pg.skipped.iter().cloned().collect()))
+        })
+        .collect();
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let request = ReadRequest {
+        reads,
+        with_labels: settings.policy.needs_labels(),
+        follow_children: false,
+        concurrency: settings.concurrency,
+    };
+    let got = source.read_manifests(&request, progress).await?;
+    for (name, pg) in got.packages {
+        let graph = planned.listing.graph.package_mut(&name);
+        graph.merge(pg);
+        let answered: Vec<_> = graph
+            .skipped
+            .iter()
+            .filter(|d| graph.attempted(d))
+            .cloned()
+            .collect();
+        for d in answered {
+            graph.skipped.remove(&d);
+        }
+    }
+    Ok(())
 }
 
 /// Writes every unreadable package's message to stderr; whether there was one
@@ -554,4 +708,146 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use regsweep_core::graph::{ChildRef, ManifestKind, ManifestNode, OCI_INDEX, OCI_MANIFEST};
+    use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
+
+    use super::*;
+    use crate::source::memory::MemoryBackend;
+
+    fn d(n: u64) -> Digest {
+        Digest::parse(&format!("sha256:{n:064x}")).unwrap()
+    }
+
+    fn node(n: u64, children: &[u64]) -> ManifestNode {
+        ManifestNode {
+            digest: d(n),
+            media_type: if children.is_empty() {
+                OCI_MANIFEST
+            } else {
+                OCI_INDEX
+            }
+            .into(),
+            kind: if children.is_empty() {
+                ManifestKind::Manifest
+            } else {
+                ManifestKind::Index
+            },
+            children: children
+                .iter()
+                .map(|&c| ChildRef {
+                    digest: d(c),
+                    media_type: Some(OCI_MANIFEST.into()),
+                    platform: None,
+                    attests: None,
+                })
+                .collect(),
+            subject: None,
+            artifact_type: None,
+            config: None,
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// `app`: three tagged two-platform images (1, 4, 7 with their children), an
+    /// untagged two-platform image (10: 11, 12) and two lone untagged manifests.
+    fn backend() -> MemoryBackend {
+        let old: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut graph = ManifestGraph::default();
+        let pg = graph.package_mut("app");
+        let mut versions = Vec::new();
+        for (root, tag) in [
+            (1, Some("v1")),
+            (4, Some("v2")),
+            (7, Some("v3")),
+            (10, None),
+        ] {
+            pg.insert(node(root, &[root + 1, root + 2]));
+            versions.push((root, tag.map(String::from).into_iter().collect()));
+            for n in [root + 1, root + 2] {
+                pg.insert(node(n, &[]));
+                versions.push((n, vec![]));
+            }
+        }
+        for n in [13, 14] {
+            pg.insert(node(n, &[]));
+            versions.push((n, vec![]));
+        }
+        let inventory = Inventory {
+            packages: vec![Package {
+                name: "app".into(),
+                visibility: None,
+                versions: versions
+                    .into_iter()
+                    .map(|(n, tags)| Version {
+                        id: VersionId(n),
+                        digest: d(n),
+                        tags,
+                        created_at: old,
+                        updated_at: old,
+                        downloads: None,
+                    })
+                    .collect(),
+            }],
+        };
+        MemoryBackend::new(inventory, graph)
+    }
+
+    fn untagged_only(every: bool) -> Settings {
+        let args = RunArgs {
+            account: Some("acme".into()),
+            token: Some("t0ken".into()),
+            image_names: Some("app".into()),
+            tag_selection: Some("untagged".into()),
+            cut_off: Some("1d".into()),
+            ..RunArgs::default()
+        };
+        let mut s = settings::resolve(&args, &Env::default(), true).unwrap();
+        s.read_every_manifest = every;
+        s
+    }
+
+    fn deleted(p: &Planned) -> Vec<u64> {
+        let mut v: Vec<u64> = p.plan.packages[0]
+            .decisions
+            .iter()
+            .filter(|d| d.action == Action::Delete)
+            .map(|d| d.id.0)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn planned(every: bool) -> (Planned, usize) {
+        let b = backend();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let p = rt
+            .block_on(compute_plan(&untagged_only(every), &b, &Progress::detect()))
+            .unwrap();
+        let reads = b.reads.lock().unwrap().len();
+        (p, reads)
+    }
+
+    #[test]
+    fn an_untagged_only_policy_reads_the_roots_and_what_may_go() {
+        let (demand, reads) = planned(false);
+        // The three tagged roots, then the untagged that no index read names: the
+        // untagged image and its platforms, and the two lone manifests. The six
+        // platform manifests of kept images are never read.
+        assert_eq!(reads, 8);
+        assert_eq!(demand.listing.stats.manifest_roots, 3);
+        assert_eq!(demand.listing.stats.manifests_not_read, 6);
+        assert_eq!(demand.listing.stats.manifest_requests, 8);
+        let (every, all) = planned(true);
+        assert_eq!(all, 14);
+        assert_eq!(deleted(&demand), vec![10, 11, 12, 13, 14]);
+        assert_eq!(deleted(&demand), deleted(&every));
+    }
 }

@@ -18,8 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::journal::{Journal, Recorded};
 use crate::outcome::{FailCode, LeftCode, SkipCode, Why};
 use crate::progress::Progress;
-use crate::source::{DeleteOutcome, Source};
-use regsweep_core::plan::Decision;
+use crate::source::{Backend, DeleteOutcome};
 
 pub mod untag;
 
@@ -107,26 +106,6 @@ impl Execution {
     }
 }
 
-/// What the executor needs from a backend: delete one version, and the primary-limit
-/// requests left. [`Source`] is the real one; tests use an in-memory fake.
-#[allow(async_fn_in_trait)]
-pub trait Deleter: Sync {
-    /// Deletes one version of `package`.
-    async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome;
-    /// Primary-limit requests left, where known.
-    fn remaining_requests(&self) -> Option<u32>;
-}
-
-impl Deleter for Source {
-    async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome {
-        Source::delete(self, package, decision).await
-    }
-
-    fn remaining_requests(&self) -> Option<u32> {
-        Source::remaining_requests(self)
-    }
-}
-
 /// Limits for a run.
 pub struct Limits {
     pub concurrency: usize,
@@ -180,191 +159,229 @@ impl Budget {
 /// Executes the plan's deletions.
 pub async fn execute(
     plan: &Plan,
-    source: &impl Deleter,
+    source: &impl Backend,
     limits: Limits,
     cancel: CancellationToken,
     journal: Option<&Journal>,
     progress: &Progress,
 ) -> anyhow::Result<Execution> {
-    let n = plan.order.len();
-    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; n]);
-    let journal_error: Mutex<Option<String>> = Mutex::new(None);
-    // Set once something means no further deletion may start (budget, limits).
-    let stop: Mutex<Option<Why<LeftCode>>> = Mutex::new(None);
-    // Packages the token may not delete in (learnt from the first refusal): their
-    // other deletions are left, not sent to fail the same way.
-    let forbidden: Mutex<HashMap<usize, Why<LeftCode>>> = Mutex::new(HashMap::new());
-    let bar = progress.bar("deleting", n as u64);
-    let budget = Budget::new(limits.reserve_requests);
-
-    let set = |i: usize, o: Outcome| {
-        let mut g = outcomes.lock().unwrap_or_else(|e| e.into_inner());
-        g[i] = Some(o);
-    };
-
-    let stopped = || stop.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let stop_with = |why: Why<LeftCode>| {
-        stop.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert(why)
-            .clone()
-    };
+    let state = State::new(plan, source, &limits, cancel, journal, progress);
     stream::iter(plan.run_ranges())
-        .map(|run| {
-            let bar = bar.clone();
-            let cancel = cancel.clone();
-            let (stopped, stop_with, set, budget, forbidden, journal_error) =
-                (&stopped, &stop_with, &set, &budget, &forbidden, &journal_error);
-            // A journal write failed: no deletion may start after it.
-            let journal_failed = move |e: crate::journal::JournalError| {
-                let msg = e.to_string();
-                journal_error
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert_with(|| msg.clone());
-                stop_with(Why::new(
-                    LeftCode::JournalWriteFailed,
-                    format!("not attempted: {msg}; deletions stopped so none goes unrecorded"),
-                ))
-            };
-            async move {
-                for k in run.clone() {
-                    if cancel.is_cancelled() {
-                        set(
-                            k,
-                            Outcome::Left(Why::new(
-                                LeftCode::Interrupted,
-                                "interrupted before this deletion",
-                            )),
-                        );
-                        continue;
-                    }
-                    if let Some(why) = stopped() {
-                        set(k, Outcome::Left(why));
-                        continue;
-                    }
-                    let package = plan.order[k].package;
-                    let refused = forbidden
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .get(&package)
-                        .cloned();
-                    if let Some(why) = refused {
-                        set(k, Outcome::Left(why));
-                        continue;
-                    }
-                    let claim = match budget.claim(|| source.remaining_requests()) {
-                        Ok(claim) => claim,
-                        Err(left) => {
-                            let why = Why::new(LeftCode::RateLimitReserve, format!(
-                                "rate-limit budget spent: {left} requests left this hour, reserve is {}; run again after the reset",
-                                limits.reserve_requests
-                            ));
-                            set(k, Outcome::Left(stop_with(why)));
-                            continue;
-                        }
-                    };
-                    let r: PlanRef = plan.order[k];
-                    let pkg = &plan.packages[r.package].name;
-                    let d = plan.decision(r);
-                    // Write-ahead: the intent is durable before the DELETE is sent.
-                    if let Some(j) = journal {
-                        if let Err(e) = j.intent(pkg, d) {
-                            drop(claim);
-                            set(k, Outcome::Left(journal_failed(e)));
-                            continue;
-                        }
-                    }
-                    let outcome = source.delete(pkg, d).await;
-                    drop(claim);
-                    bar.inc(1);
-                    if let Some(j) = journal {
-                        if let Err(e) = j.outcome(pkg, d.id.0, recorded(&outcome)) {
-                            journal_failed(e);
-                        }
-                    }
-                    let o = match outcome {
-                        DeleteOutcome::Deleted => Outcome::Deleted,
-                        DeleteOutcome::AlreadyGone => Outcome::AlreadyGone,
-                        DeleteOutcome::Refused(m) => Outcome::Skipped(m),
-                        DeleteOutcome::Failed(m) => Outcome::Failed(m),
-                        DeleteOutcome::Forbidden(m) => {
-                            forbidden
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .entry(r.package)
-                                .or_insert_with(|| {
-                                    Why::new(LeftCode::TokenForbidden, format!(
-                                        "not attempted: the token may not delete versions of `{pkg}` (version {} was refused)",
-                                        d.id
-                                    ))
-                                });
-                            Outcome::Failed(Why::new(FailCode::Forbidden, m))
-                        }
-                        DeleteOutcome::BudgetExhausted(m) => {
-                            Outcome::Left(stop_with(Why::new(LeftCode::RateLimitWait, m)))
-                        }
-                    };
-                    let failed = !matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
-                    // GitHub refused the image's root (its index): the image stays
-                    // whole, so what it references stays with it, not left to fail.
-                    let root_stays = k == run.start && matches!(o, Outcome::Skipped(_));
-                    tracing::debug!("{pkg} {} ({}): {o:?}", d.id, d.digest.short());
-                    set(k, o);
-                    if failed {
-                        // Stop the rest of this run: what follows depends on this one.
-                        for rest in k + 1..run.end {
-                            set(rest, if root_stays {
-                                Outcome::Skipped(Why::new(SkipCode::IndexRemains, format!(
-                                    "not deleted: version {} (its index) stays, GitHub refused to delete it, and still references it",
-                                    d.id
-                                )))
-                            } else {
-                                Outcome::Left(Why::new(LeftCode::EarlierFailure, format!(
-                                    "not attempted: version {} before it in the same image was not deleted",
-                                    d.id
-                                )))
-                            });
-                        }
-                        break;
-                    }
-                }
-            }
-        })
+        .map(|run| state.run(run))
         .buffer_unordered(limits.concurrency.max(1))
         .collect::<Vec<()>>()
         .await;
-    bar.finish();
-    if let Some(j) = journal {
-        if let Err(e) = j.sync() {
-            journal_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert_with(|| e.to_string());
+    Ok(state.finish())
+}
+
+/// Locks, going on after a panic elsewhere (what was recorded stays true).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the concurrent runs of one execution share.
+struct State<'a, B> {
+    plan: &'a Plan,
+    source: &'a B,
+    reserve_requests: u32,
+    cancel: CancellationToken,
+    journal: Option<&'a Journal>,
+    /// One slot per element of `plan.order`.
+    outcomes: Mutex<Vec<Option<Outcome>>>,
+    journal_error: Mutex<Option<String>>,
+    /// Set once something means no further deletion may start (budget, limits).
+    stop: Mutex<Option<Why<LeftCode>>>,
+    /// Packages the token may not delete in (learnt from the first refusal): their
+    /// other deletions are left, not sent to fail the same way.
+    forbidden: Mutex<HashMap<usize, Why<LeftCode>>>,
+    budget: Budget,
+    bar: crate::progress::Task,
+}
+
+impl<'a, B: Backend> State<'a, B> {
+    fn new(
+        plan: &'a Plan,
+        source: &'a B,
+        limits: &Limits,
+        cancel: CancellationToken,
+        journal: Option<&'a Journal>,
+        progress: &Progress,
+    ) -> Self {
+        State {
+            plan,
+            source,
+            reserve_requests: limits.reserve_requests,
+            cancel,
+            journal,
+            outcomes: Mutex::new(vec![None; plan.order.len()]),
+            journal_error: Mutex::new(None),
+            stop: Mutex::new(None),
+            forbidden: Mutex::new(HashMap::new()),
+            budget: Budget::new(limits.reserve_requests),
+            bar: progress.bar("deleting", plan.order.len() as u64),
         }
     }
-    let outcomes = outcomes
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|o| {
-            o.unwrap_or_else(|| {
-                Outcome::Left(Why::new(
-                    LeftCode::Interrupted,
-                    "not attempted: the run ended first",
-                ))
+
+    fn set(&self, k: usize, o: Outcome) {
+        lock(&self.outcomes)[k] = Some(o);
+    }
+
+    /// Stops every further deletion (the first reason stays); returns the reason.
+    fn stop_with(&self, why: Why<LeftCode>) -> Why<LeftCode> {
+        lock(&self.stop).get_or_insert(why).clone()
+    }
+
+    /// A journal write failed: no deletion may start after it.
+    fn journal_failed(&self, e: crate::journal::JournalError) -> Why<LeftCode> {
+        let msg = e.to_string();
+        lock(&self.journal_error).get_or_insert_with(|| msg.clone());
+        self.stop_with(Why::new(
+            LeftCode::JournalWriteFailed,
+            format!("not attempted: {msg}; deletions stopped so none goes unrecorded"),
+        ))
+    }
+
+    /// One run, sequentially in plan order; a deletion not done leaves the rest.
+    async fn run(&self, run: std::ops::Range<usize>) {
+        for k in run.clone() {
+            let claim = match self.may_start(k) {
+                Ok(claim) => claim,
+                Err(why) => {
+                    self.set(k, Outcome::Left(why));
+                    continue;
+                }
+            };
+            let o = match self.delete(k, claim).await {
+                Ok(o) => o,
+                Err(why) => {
+                    self.set(k, Outcome::Left(why));
+                    continue;
+                }
+            };
+            let done = matches!(o, Outcome::Deleted | Outcome::AlreadyGone);
+            // GitHub refused the image's root (its index): the image stays whole, so
+            // what it references stays with it, not left to fail.
+            let root_stays = k == run.start && matches!(o, Outcome::Skipped(_));
+            let id = self.plan.decision(self.plan.order[k]).id;
+            self.set(k, o);
+            if !done {
+                // Stop the rest of this run: what follows depends on this one.
+                for rest in k + 1..run.end {
+                    self.set(rest, rest_of_run(root_stays, id));
+                }
+                break;
+            }
+        }
+    }
+
+    /// Whether deletion `k` may start: not interrupted, not stopped, the package not
+    /// forbidden, and a request of the budget claimed above the reserve.
+    fn may_start(&self, k: usize) -> Result<Claim<'_>, Why<LeftCode>> {
+        if self.cancel.is_cancelled() {
+            return Err(Why::new(
+                LeftCode::Interrupted,
+                "interrupted before this deletion",
+            ));
+        }
+        if let Some(why) = lock(&self.stop).clone() {
+            return Err(why);
+        }
+        let package = self.plan.order[k].package;
+        if let Some(why) = lock(&self.forbidden).get(&package).cloned() {
+            return Err(why);
+        }
+        self.budget
+            .claim(|| self.source.remaining_requests())
+            .map_err(|left| {
+                self.stop_with(Why::new(LeftCode::RateLimitReserve, format!(
+                    "rate-limit budget spent: {left} requests left this hour, reserve is {}; run again after the reset",
+                    self.reserve_requests
+                )))
             })
-        })
-        .collect();
-    Ok(Execution {
-        outcomes,
-        interrupted: cancel.is_cancelled(),
-        journal_error: journal_error
+    }
+
+    /// Deletes `k`: the journal intent first (durable before the DELETE is sent),
+    /// then the request, then the outcome in the journal. Err: the intent could not
+    /// be written, so nothing was sent.
+    async fn delete(&self, k: usize, claim: Claim<'_>) -> Result<Outcome, Why<LeftCode>> {
+        let r: PlanRef = self.plan.order[k];
+        let pkg = &self.plan.packages[r.package].name;
+        let d = self.plan.decision(r);
+        if let Some(j) = self.journal {
+            if let Err(e) = j.intent(pkg, d) {
+                drop(claim);
+                return Err(self.journal_failed(e));
+            }
+        }
+        let outcome = self.source.delete(pkg, d).await;
+        drop(claim);
+        self.bar.inc(1);
+        if let Some(j) = self.journal {
+            if let Err(e) = j.outcome(pkg, d.id.0, recorded(&outcome)) {
+                self.journal_failed(e);
+            }
+        }
+        let o = self.outcome(r, outcome);
+        tracing::debug!("{pkg} {} ({}): {o:?}", d.id, d.digest.short());
+        Ok(o)
+    }
+
+    /// What a deletion's answer means for the run.
+    fn outcome(&self, r: PlanRef, outcome: DeleteOutcome) -> Outcome {
+        match outcome {
+            DeleteOutcome::Deleted => Outcome::Deleted,
+            DeleteOutcome::AlreadyGone => Outcome::AlreadyGone,
+            DeleteOutcome::Refused(m) => Outcome::Skipped(m),
+            DeleteOutcome::Failed(m) => Outcome::Failed(m),
+            DeleteOutcome::Forbidden(m) => {
+                let pkg = &self.plan.packages[r.package].name;
+                let id = self.plan.decision(r).id;
+                lock(&self.forbidden).entry(r.package).or_insert_with(|| {
+                    Why::new(LeftCode::TokenForbidden, format!(
+                        "not attempted: the token may not delete versions of `{pkg}` (version {id} was refused)"
+                    ))
+                });
+                Outcome::Failed(Why::new(FailCode::Forbidden, m))
+            }
+            DeleteOutcome::BudgetExhausted(m) => {
+                Outcome::Left(self.stop_with(Why::new(LeftCode::RateLimitWait, m)))
+            }
+        }
+    }
+
+    /// Syncs the journal and collects the outcomes: one per planned deletion.
+    fn finish(self) -> Execution {
+        self.bar.finish();
+        if let Some(j) = self.journal {
+            if let Err(e) = j.sync() {
+                lock(&self.journal_error).get_or_insert_with(|| e.to_string());
+            }
+        }
+        let outcomes = self
+            .outcomes
             .into_inner()
-            .unwrap_or_else(|e| e.into_inner()),
-        untags: Vec::new(),
-        packages: Vec::new(),
-    })
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| {
+                    Outcome::Left(Why::new(
+                        LeftCode::Interrupted,
+                        "not attempted: the run ended first",
+                    ))
+                })
+            })
+            .collect();
+        Execution {
+            outcomes,
+            interrupted: self.cancel.is_cancelled(),
+            journal_error: self
+                .journal_error
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner()),
+            untags: Vec::new(),
+            packages: Vec::new(),
+        }
+    }
 }
 
 /// What the journal records of a deletion's answer.
@@ -377,45 +394,31 @@ fn recorded(o: &DeleteOutcome) -> Recorded {
     }
 }
 
+/// The outcome of a deletion after one in the same image that was not done: skipped
+/// when the image's root (`id`, its index) stays because GitHub refused it, left
+/// otherwise.
+fn rest_of_run(root_stays: bool, id: regsweep_core::VersionId) -> Outcome {
+    if root_stays {
+        Outcome::Skipped(Why::new(
+            SkipCode::IndexRemains,
+            format!("not deleted: version {id} (its index) stays, GitHub refused to delete it, and still references it"),
+        ))
+    } else {
+        Outcome::Left(Why::new(
+            LeftCode::EarlierFailure,
+            format!("not attempted: version {id} before it in the same image was not deleted"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use regsweep_core::plan::{Action, PackagePlan};
+    use crate::source::memory::MemoryBackend;
+    use regsweep_core::plan::{Action, Decision, PackagePlan};
     use regsweep_core::VersionId;
 
-    /// An in-memory backend: scripted answers per version id (deleted otherwise), a
-    /// fixed budget, and the ids it was asked to delete, in order.
-    #[derive(Default)]
-    struct Fake {
-        answers: HashMap<u64, DeleteOutcome>,
-        remaining: Option<u32>,
-        calls: Mutex<Vec<u64>>,
-        /// When set, each DELETE first checks its intent is already in this journal.
-        journal: Option<std::path::PathBuf>,
-    }
-
-    impl Deleter for Fake {
-        async fn delete(&self, _package: &str, d: &Decision) -> DeleteOutcome {
-            if let Some(p) = &self.journal {
-                let text = std::fs::read_to_string(p).unwrap();
-                assert!(
-                    text.lines().any(|l| l.contains(r#""kind":"intent""#)
-                        && l.contains(&format!(r#""id":{},"#, d.id))),
-                    "DELETE of {} sent before its intent was written:\n{text}",
-                    d.id
-                );
-            }
-            self.calls.lock().unwrap().push(d.id.0);
-            self.answers
-                .get(&d.id.0)
-                .cloned()
-                .unwrap_or(DeleteOutcome::Deleted)
-        }
-
-        fn remaining_requests(&self) -> Option<u32> {
-            self.remaining
-        }
-    }
+    type Fake = MemoryBackend;
 
     fn decision(id: u64) -> Decision {
         Decision {
@@ -512,7 +515,7 @@ mod tests {
                 "deleted"
             ]
         );
-        assert_eq!(*fake.calls.lock().unwrap(), [1, 4]);
+        assert_eq!(*fake.deletes.lock().unwrap(), [1, 4]);
         assert!(e.incomplete());
     }
 
@@ -556,7 +559,7 @@ mod tests {
     #[test]
     fn the_budget_at_the_reserve_sends_nothing() {
         let fake = Fake {
-            remaining: Some(5),
+            remaining: Some(5).into(),
             ..Fake::default()
         };
         let e = run(&plan(&[&[1], &[2]]), &fake, CancellationToken::new(), None);
@@ -564,7 +567,7 @@ mod tests {
             codes(&e),
             ["left/rate_limit_reserve", "left/rate_limit_reserve"]
         );
-        assert!(fake.calls.lock().unwrap().is_empty());
+        assert!(fake.deletes.lock().unwrap().is_empty());
     }
 
     #[test]
@@ -575,7 +578,7 @@ mod tests {
         };
         let e = run(&plan(&[&[1], &[2]]), &fake, CancellationToken::new(), None);
         assert_eq!(codes(&e), ["left/rate_limit_wait", "left/rate_limit_wait"]);
-        assert_eq!(*fake.calls.lock().unwrap(), [1]);
+        assert_eq!(*fake.deletes.lock().unwrap(), [1]);
     }
 
     #[test]
@@ -586,7 +589,7 @@ mod tests {
         };
         let e = run(&plan(&[&[1], &[2]]), &fake, CancellationToken::new(), None);
         assert_eq!(codes(&e), ["failed/forbidden", "left/token_forbidden"]);
-        assert_eq!(*fake.calls.lock().unwrap(), [1]);
+        assert_eq!(*fake.deletes.lock().unwrap(), [1]);
     }
 
     #[test]
@@ -597,7 +600,7 @@ mod tests {
         let e = run(&plan(&[&[1, 2], &[3]]), &fake, cancel, None);
         assert_eq!(codes(&e), ["left/interrupted"; 3]);
         assert!(e.interrupted);
-        assert!(fake.calls.lock().unwrap().is_empty());
+        assert!(fake.deletes.lock().unwrap().is_empty());
     }
 
     #[test]
@@ -605,9 +608,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("j.jsonl");
         let journal = Journal::open(&p).unwrap();
+        let at = p.clone();
         let fake = Fake {
             answers: HashMap::from([(2, DeleteOutcome::AlreadyGone)]),
-            journal: Some(p.clone()),
+            before_delete: Some(Box::new(move |d: &Decision| {
+                let text = std::fs::read_to_string(&at).unwrap();
+                let about = |l: &&str| l.contains(&format!(r#""id":{},"#, d.id));
+                let lines: Vec<&str> = text.lines().filter(about).collect();
+                assert!(
+                    lines.len() == 1 && lines[0].contains(r#""kind":"intent""#),
+                    "DELETE of {} sent before its intent was written, or after its outcome:\n{text}",
+                    d.id
+                );
+            })),
             ..Fake::default()
         };
         let e = run(
@@ -619,6 +632,69 @@ mod tests {
         assert_eq!(codes(&e), ["deleted", "already_gone", "deleted"]);
         let replay = crate::journal::read(&p).unwrap();
         assert_eq!(replay.candidates().count(), 3);
+        // Each intent is followed by its outcome once the answer came.
+        let text = std::fs::read_to_string(&p).unwrap();
+        for id in [1, 2, 3] {
+            let kinds: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains(&format!(r#""id":{id},"#)))
+                .map(|l| {
+                    if l.contains(r#""kind":"intent""#) {
+                        "intent"
+                    } else {
+                        "outcome"
+                    }
+                })
+                .collect();
+            assert_eq!(kinds, ["intent", "outcome"], "journal of {id}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn cancelled_mid_run_finishes_the_deletion_in_flight_and_sends_no_other() {
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        let fake = Fake {
+            before_delete: Some(Box::new(move |d: &Decision| {
+                if d.id.0 == 2 {
+                    c.cancel();
+                }
+            })),
+            ..Fake::default()
+        };
+        let e = run(&plan(&[&[1, 2, 3], &[4]]), &fake, cancel, None);
+        assert_eq!(
+            codes(&e),
+            ["deleted", "deleted", "left/interrupted", "left/interrupted"]
+        );
+        assert!(e.interrupted);
+        assert_eq!(fake.deleted_ids(), [1, 2]);
+    }
+
+    #[test]
+    fn a_budget_spent_mid_way_leaves_the_rest_for_the_next_run() {
+        // Reserve 5, 7 requests left, each deletion spends one: two are sent.
+        let fake = Fake {
+            remaining: Some(7).into(),
+            ..Fake::default()
+        };
+        let e = run(
+            &plan(&[&[1], &[2], &[3, 4]]),
+            &fake,
+            CancellationToken::new(),
+            None,
+        );
+        assert_eq!(
+            codes(&e),
+            [
+                "deleted",
+                "deleted",
+                "left/rate_limit_reserve",
+                "left/rate_limit_reserve"
+            ]
+        );
+        assert_eq!(fake.deleted_ids(), [1, 2]);
+        assert!(e.incomplete());
     }
 
     #[test]
@@ -632,7 +708,7 @@ mod tests {
             Some(&journal),
         );
         assert_eq!(codes(&e), ["left/journal_write_failed"; 3]);
-        assert!(fake.calls.lock().unwrap().is_empty());
+        assert!(fake.deletes.lock().unwrap().is_empty());
         assert!(e.journal_error.as_deref().unwrap().contains("/dev/full"));
     }
 

@@ -70,11 +70,6 @@ impl Settings {
         names.dedup();
         Some(names)
     }
-
-    /// Whether a listed package is selected.
-    pub fn selects_package(&self, name: &str) -> bool {
-        self.packages.iter().any(|s| s.matches(name))
-    }
 }
 
 /// Everything a run needs, resolved.

@@ -141,17 +141,22 @@ async fn manifests_are_read_once_and_only_where_something_can_be_deleted() {
         assert_eq!(d["action"], "keep", "{d}");
     }
 
-    // `app`: every version's manifest read exactly once, and the count reported.
+    // `app`: every manifest that decides read exactly once (every tagged root, and
+    // the rest but the platform manifests of kept images, issue 13), and the counts
+    // reported.
     let gets = manifest_gets(&s, "acme/app");
     let distinct: std::collections::BTreeSet<&String> = gets.iter().collect();
     assert_eq!(distinct.len(), gets.len(), "a digest read twice: {gets:?}");
-    for v in &app_versions {
+    for v in app_versions.iter().filter(|v| !v.tags.is_empty()) {
         assert!(
             distinct.contains(&v.digest.to_string()),
             "{} not read",
             v.digest
         );
     }
+    let not_read = doc["requests"]["manifests_not_read"].as_u64().unwrap();
+    assert!(not_read > 0, "{}", doc["requests"]);
+    assert_eq!(gets.len() as u64 + not_read, app_versions.len() as u64);
     assert_eq!(doc["requests"]["manifest_requests"], gets.len() as u64);
     assert_eq!(doc["requests"]["manifest_cache_hits"], 0);
     // Only the first request learns that the registry wants a bearer token; the
@@ -219,5 +224,80 @@ async fn graph_skip_keeps_selected_untagged_versions_and_says_so() {
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0]["detail"]["kind"], "not_read");
     assert_eq!(findings[0]["detail"]["kept"], untagged.len() as u64);
+    s.shutdown().await;
+}
+
+/// Issue 13: tagged multi-arch images, an untagged one whose tag moved, and a lone
+/// untagged manifest.
+const MULTI_ARCH: &str = r#"      - name: app
+        visibility: private
+        images:
+          - {handle: v1, tags: [v1], age: 60d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true}
+          - {handle: v2, tags: [v2], age: 40d, platforms: [linux/amd64, linux/arm64], buildx_attestations: true}
+          - {handle: v3, tags: [v3], age: 20d, platforms: [linux/amd64, linux/arm64], signature: true}
+          - {handle: moved, tags: [], age: 30d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: lone, tags: [], age: 30d}
+"#;
+
+/// Issue 13 item 1: an untagged-only policy reads the roots and what it could
+/// delete, never the platform manifests of the kept images, and decides exactly as
+/// reading every manifest does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untagged_only_reads_the_roots_and_what_may_go_and_decides_as_reading_all() {
+    let s = sim(&acme(MULTI_ARCH), SimOptions::default()).await;
+    let versions = s.versions("acme", "app");
+    let tagged = versions.iter().filter(|v| !v.tags.is_empty()).count();
+    let select = [
+        "--image-names",
+        "app",
+        "--tag-selection",
+        "untagged",
+        "--cut-off",
+        "1w",
+        "--output",
+        "json",
+    ];
+    let demand = regsweep(&s, &args("plan", &[&ACME_ADMIN, &select]), &[]).await;
+    assert_eq!(demand.code, 0, "{}", demand.stderr);
+    let doc = demand.json();
+    let reads = manifest_gets(&s, "acme/app");
+    assert!(
+        reads.len() < versions.len(),
+        "{} manifests read of {} versions",
+        reads.len(),
+        versions.len()
+    );
+    // The roots (tagged versions, signatures included), the moved image and its two
+    // platforms, the lone manifest; nothing else.
+    assert_eq!(reads.len(), tagged + 4, "{reads:?}");
+    for v in versions.iter().filter(|v| !v.tags.is_empty()) {
+        assert!(
+            reads.contains(&v.digest.to_string()),
+            "root {} not read",
+            v.digest
+        );
+    }
+    let requests = &doc["requests"];
+    assert_eq!(requests["manifest_requests"], reads.len() as u64);
+    assert_eq!(requests["manifest_roots"], tagged as u64);
+    assert_eq!(
+        requests["manifests_not_read"],
+        (versions.len() - reads.len()) as u64,
+        "{requests}"
+    );
+
+    let every_args = args("plan", &[&ACME_ADMIN, &select, &["--read-every-manifest"]]);
+    let every = regsweep(&s, &every_args, &[]).await;
+    assert_eq!(every.code, 0, "{}", every.stderr);
+    let all_reads = manifest_gets(&s, "acme/app").len() - reads.len();
+    assert_eq!(all_reads, versions.len());
+    assert_eq!(every.json()["requests"]["manifests_not_read"], 0);
+    assert_eq!(common::actions(&doc), common::actions(&every.json()));
+    // The moved image, its platforms and the lone manifest go; nothing else.
+    let deleted = common::actions(&doc)
+        .into_iter()
+        .filter(|(_, _, a)| a == "delete")
+        .count();
+    assert_eq!(deleted, 4);
     s.shutdown().await;
 }

@@ -32,6 +32,7 @@ use crate::reason::{Miss, Reason, Refusal, Relation, Selected, VersionRef};
 mod decide;
 mod order;
 pub mod packages;
+pub mod reads;
 mod revisit;
 mod rules;
 mod select;
@@ -159,13 +160,7 @@ pub fn may_delete(pkg: &Package, input: PlanInput<'_>) -> bool {
         .filter(|r| r.action == RuleAction::Delete && r.packages.matches(&pkg.name))
         .any(|rule| {
             let top = rule.semver_lines.map(|l| planner.top_lines(rule, l));
-            // A partial tag match may be completed by another delete rule.
-            (0..planner.vs.len()).any(|i| {
-                matches!(
-                    planner.check(rule, i, top.as_deref()),
-                    Ok(_) | Err(Miss::TagsPartlySelected { .. })
-                )
-            })
+            (0..planner.vs.len()).any(|i| planner.may_select(rule, i, top.as_deref()))
         })
 }
 
@@ -206,6 +201,9 @@ struct PackagePlanner<'a> {
     graph_blind: bool,
     /// Versions GitHub refused to delete during the run (`revisit`): they stay.
     known_kept: Vec<bool>,
+    /// Planning between rounds of reads ([`reads`]): a version not asked for yet is
+    /// taken as skipped, the hypothesis the next round checks.
+    provisional: bool,
 }
 
 /// Whether every tag of `v` is a cosign / referrers tag (an artifact, not an image).
@@ -215,6 +213,15 @@ fn is_artifact(v: &Version) -> bool {
 
 impl<'a> PackagePlanner<'a> {
     fn new(pkg: &'a Package, pg: &'a PackageGraph, input: PlanInput<'a>) -> Self {
+        Self::with(pkg, pg, input, false)
+    }
+
+    fn with(
+        pkg: &'a Package,
+        pg: &'a PackageGraph,
+        input: PlanInput<'a>,
+        provisional: bool,
+    ) -> Self {
         let mut vs: Vec<&Version> = pkg.versions.iter().collect();
         vs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
         vs.dedup_by(|a, b| a.id == b.id);
@@ -230,11 +237,21 @@ impl<'a> PackagePlanner<'a> {
             broken: vec![None; n],
             findings: Vec::new(),
             graph_blind: false,
-            graph_read: input.graph.package(&pkg.name).is_some(),
+            graph_read: provisional || input.graph.package(&pkg.name).is_some(),
             known_kept: vec![false; n],
+            provisional,
         };
         me.build_edges();
         me
+    }
+
+    /// Whether `rule` selects `i`, or would but for tags another delete rule may
+    /// select (a partial tag match may be completed by another rule).
+    fn may_select(&self, rule: &crate::policy::Rule, i: usize, top: Option<&[(u64, u64)]>) -> bool {
+        matches!(
+            self.check(rule, i, top),
+            Ok(_) | Err(Miss::TagsPartlySelected { .. })
+        )
     }
 
     fn vref(&self, i: usize) -> VersionRef {
@@ -318,6 +335,9 @@ impl<'a> PackagePlanner<'a> {
                         }
                     }
                 }
+                // Not read by choice: an image manifest with no edges of its own.
+                None if self.pg.skipped.contains(&v.digest)
+                    || (self.provisional && !self.pg.attempted(&v.digest)) => {}
                 None => self.unread.push(i),
             }
             for t in &v.tags {

@@ -43,18 +43,37 @@ pub fn revisit(input: PlanInput<'_>, plan: &mut Plan, refused: &[PlanRef]) -> us
             continue;
         };
         let pg = input.graph.package(&pkg.name).unwrap_or(&empty);
-        let mut planner = PackagePlanner::new(pkg, pg, input);
-        for (i, v) in planner.vs.iter().enumerate() {
-            planner.known_kept[i] = kept.contains(&v.id);
-        }
-        // The refused tagged version the freed one is named after: the newest.
-        let named = (0..planner.vs.len())
-            .find(|&i| planner.known_kept[i] && planner.vs[i].is_tagged())
-            .map(|i| planner.vref(i));
-        let (again, again_runs) = planner.run();
         let before = &mut plan.packages[pi].decisions;
         let at: HashMap<VersionId, usize> =
             before.iter().enumerate().map(|(k, d)| (d.id, k)).collect();
+        // A version not read by choice was left unread because it stayed: if it
+        // would now go, whether something kept refers to it is unknown, so it stays.
+        let mut kept = kept;
+        let (named, again, again_runs) = loop {
+            let mut planner = PackagePlanner::new(pkg, pg, input);
+            for (i, v) in planner.vs.iter().enumerate() {
+                planner.known_kept[i] = kept.contains(&v.id);
+            }
+            // The refused tagged version the freed one is named after: the newest.
+            let named = (0..planner.vs.len())
+                .find(|&i| planner.known_kept[i] && planner.vs[i].is_tagged())
+                .map(|i| planner.vref(i));
+            let (again, again_runs) = planner.run();
+            let unsure: Vec<VersionId> = again
+                .decisions
+                .iter()
+                .filter(|d| d.action == Action::Delete && pg.skipped.contains(&d.digest))
+                .filter(|d| {
+                    at.get(&d.id)
+                        .is_some_and(|&k| before[k].action != Action::Delete)
+                })
+                .map(|d| d.id)
+                .collect();
+            if unsure.is_empty() {
+                break (named, again, again_runs);
+            }
+            kept.extend(unsure);
+        };
         // Index in the new plan -> index in the old one, for versions newly deleted.
         let mut freed: HashMap<usize, usize> = HashMap::new();
         for (i, d) in again.decisions.iter().enumerate() {

@@ -228,6 +228,15 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Whether the rule needs labels read from image configs.
+    pub fn needs_labels(&self) -> bool {
+        !self.labels.is_empty()
+            || matches!(
+                self.keep_newest.as_ref().map(|k| &k.group_by),
+                Some(GroupBy::Label(_))
+            )
+    }
+
     /// A rule with the given name and action that selects everything.
     pub fn new(name: impl Into<String>, action: RuleAction) -> Rule {
         Rule {
@@ -282,13 +291,7 @@ pub struct Policy {
 impl Policy {
     /// Whether any rule needs labels read from image configs.
     pub fn needs_labels(&self) -> bool {
-        self.rules.iter().any(|r| {
-            !r.labels.is_empty()
-                || matches!(
-                    r.keep_newest.as_ref().map(|k| &k.group_by),
-                    Some(GroupBy::Label(_))
-                )
-        })
+        self.rules.iter().any(Rule::needs_labels)
     }
 
     /// Repositories whose pull requests the policy needs.

@@ -13,7 +13,7 @@ use crate::journal::{Journal, RecordedUntag};
 use crate::outcome::{FailCode, LeftCode, Why};
 use crate::progress::Progress;
 use crate::source::untag::UntagOutcome;
-use crate::source::Source;
+use crate::source::Backend;
 
 /// How removing one tag ended: `{package, id, tag, status}` and, unless untagged,
 /// `code` and `reason` (docs/json-output.md).
@@ -44,7 +44,7 @@ pub enum UntagStatus {
 /// Removes the tags of every untag decision of `plan`.
 pub async fn execute(
     plan: &Plan,
-    source: &Source,
+    source: &impl Backend,
     cancel: &CancellationToken,
     journal: Option<&Journal>,
     progress: &Progress,
@@ -172,7 +172,10 @@ pub type Restored = (usize, usize, usize);
 /// `restore`: puts back every tag the journal says was (or may have been)
 /// removed, newest untag first, by pushing the kept manifest under the tag. A tag
 /// now naming another image is left as it is (and counted failed).
-pub async fn restore(source: &Source, replay: &crate::journal::Replay) -> anyhow::Result<Restored> {
+pub async fn restore(
+    source: &impl Backend,
+    replay: &crate::journal::Replay,
+) -> anyhow::Result<Restored> {
     use crate::source::untag::RetagOutcome;
     let (mut ok, mut already, mut failed) = (0, 0, 0);
     for u in replay.untags.iter().rev().filter(|u| u.changed) {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{stream, StreamExt};
 use regsweep_core::plan::Decision;
-use regsweep_core::planner::{self, PlanInput, PlanOptions, PullInfo, PullRequests};
+use regsweep_core::planner::{PlanOptions, PullInfo, PullRequests};
 use regsweep_core::{Inventory, ManifestGraph, Package, Secret};
 use regsweep_github::{
     check_package_name, pace_file, BadPackageEntry, ClientConfig, DeleteError, GithubClient,
@@ -19,8 +19,10 @@ use regsweep_github::{
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 use url::Url;
 
-use super::{DeleteOutcome, Listing, ListingStats, UnreadableKind, UnreadablePackage};
-use crate::cli::GraphMode;
+use super::{
+    DeleteOutcome, ListRequest, Listing, ListingStats, PackageSelection, ReadRequest, RequestStats,
+    UnreadableKind, UnreadablePackage,
+};
 use crate::exit::UsageError;
 use crate::hints;
 use crate::outcome::{FailCode, SkipCode, Why};
@@ -30,11 +32,15 @@ use crate::settings::{Backend, Settings};
 /// A connected GitHub source.
 pub struct GithubSource {
     client: GithubClient,
+    /// GHCR's registry surface, for the manifests (read only; no request until one
+    /// is asked for).
+    registry: RegistryClient,
     owner: Owner,
     /// The namespace in the registry (`acme`, or the token owner's login).
     namespace: String,
     registry_url: Url,
     token: Secret,
+    /// What `GET /user` told about the token (scopes, whether a user is behind it).
     info: TokenInfo,
     /// GHCR's registry surface, for moving tags (untag, restore); made on first use.
     tags: std::sync::OnceLock<RegistryClient>,
@@ -139,8 +145,23 @@ impl GithubSource {
                 }
             },
         };
+        let registry = RegistryClient::new(
+            registry_url.clone(),
+            Auth::Basic {
+                username: info.login.clone().unwrap_or_else(|| "regsweep".to_string()),
+                password: token.clone(),
+            },
+            OciOptions {
+                user_agent: USER_AGENT.to_string(),
+                concurrency: settings.concurrency,
+                cache_dir: settings.cache_dir.clone(),
+                redactor: crate::redact::global().clone(),
+                ..OciOptions::default()
+            },
+        )?;
         Ok(GithubSource {
             client,
+            registry,
             owner,
             namespace,
             registry_url: registry_url.clone(),
@@ -153,24 +174,24 @@ impl GithubSource {
     /// The selected packages, and the selected ones that cannot be read.
     async fn package_names(
         &self,
-        settings: &Settings,
+        selection: &PackageSelection,
         progress: &Progress,
     ) -> anyhow::Result<(Vec<PackageSummary>, Vec<UnreadablePackage>)> {
         let mut unreadable = Vec::new();
-        if let Some(names) = settings.exact_package_names() {
+        if let PackageSelection::Exact(names) = selection {
             let mut out = Vec::new();
             for name in names {
-                match self.client.get_package(&self.owner, &name).await {
+                match self.client.get_package(&self.owner, name).await {
                     Ok(Some(p)) => out.push(p),
                     Ok(None) => {
                         return Err(UsageError::new(format!(
                             "error: package `{name}` of {} was not found\n  GET {} answered 404: it does not exist, or the token may not see it\n  help: check the name (exact, as shown on GitHub), and that the token has access to the package",
                             self.owner.describe(),
-                            self.client.package_path(&self.owner, &name)
+                            self.client.package_path(&self.owner, name)
                         ))
                         .into())
                     }
-                    Err(e) => unreadable.push(self.package_error(&name, e)?),
+                    Err(e) => unreadable.push(self.package_error(name, e)?),
                 }
             }
             return Ok((out, unreadable));
@@ -186,10 +207,10 @@ impl GithubSource {
         let mut out = Vec::new();
         for entry in all {
             match entry {
-                Ok(p) if settings.selects_package(&p.name) => out.push(p),
+                Ok(p) if selection.selects(&p.name) => out.push(p),
                 Ok(_) => {}
                 // A name that is not selected is not ours to report.
-                Err(BadPackageEntry { name: Some(n), .. }) if !settings.selects_package(&n) => {}
+                Err(BadPackageEntry { name: Some(n), .. }) if !selection.selects(&n) => {}
                 Err(BadPackageEntry { name, error }) => {
                     let request = format!("GET {}", self.client.packages_path(&self.owner));
                     let (package, problem) = match &name {
@@ -249,88 +270,17 @@ impl GithubSource {
         }
     }
 
-    /// The packages whose manifests the plan needs: those where some delete rule
-    /// could select a version (the graph only ever keeps more, so a package where
-    /// nothing can be deleted is planned without it). `validate` reads them all.
-    fn packages_to_read<'i>(
+    /// Lists packages, versions and pull requests (the manifests are read when the
+    /// command layer asks, [`GithubSource::read_manifests`]).
+    pub async fn list(
         &self,
-        settings: &Settings,
-        inventory: &'i Inventory,
-        pulls: &PullRequests,
-    ) -> Vec<&'i Package> {
-        let empty = ManifestGraph::default();
-        let input = PlanInput {
-            inventory,
-            graph: &empty,
-            policy: &settings.policy,
-            now: settings.now,
-            options: PlanOptions {
-                refusals: regsweep_github::REFUSALS,
-            },
-            pulls,
-        };
-        let (read, skipped): (Vec<&Package>, Vec<&Package>) = inventory
-            .packages
-            .iter()
-            .partition(|p| settings.read_every_manifest || planner::may_delete(p, input));
-        if !skipped.is_empty() {
-            tracing::info!(
-                "manifests of {} package(s) not read: no rule can delete anything in them ({})",
-                skipped.len(),
-                skipped
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        read
-    }
-
-    /// Lists packages, versions, the graph and pull requests.
-    pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
-        let (names, mut unreadable) = self.package_names(settings, progress).await?;
-        let listed = AtomicUsize::new(0);
-        let bar = progress.counter("listing versions");
-        let results: Vec<(String, Result<Package, GithubError>)> = stream::iter(names)
-            .map(
-                |PackageSummary {
-                     name,
-                     visibility,
-                     version_count,
-                 }| {
-                    let listed = &listed;
-                    let bar = bar.clone();
-                    async move {
-                        let before = std::sync::atomic::AtomicUsize::new(0);
-                        let on_page = |n: usize| {
-                            let prev = before.swap(n, Ordering::Relaxed);
-                            let total = listed.fetch_add(n - prev, Ordering::Relaxed) + (n - prev);
-                            bar.set(total as u64);
-                        };
-                        let versions = self
-                            .client
-                            .list_versions_expecting(
-                                &self.owner,
-                                &name,
-                                VersionState::Active,
-                                version_count,
-                                &on_page,
-                            )
-                            .await;
-                        let package = versions.map(|versions| Package {
-                            name: name.clone(),
-                            visibility,
-                            versions,
-                        });
-                        (name, package)
-                    }
-                },
-            )
-            .buffer_unordered(settings.concurrency.min(4))
-            .collect()
+        request: &ListRequest,
+        progress: &Progress,
+    ) -> anyhow::Result<Listing> {
+        let (names, mut unreadable) = self.package_names(&request.packages, progress).await?;
+        let results = self
+            .list_versions(names, request.concurrency, progress)
             .await;
-        bar.finish();
         let mut inventory = Inventory::default();
         for (name, r) in results {
             match r {
@@ -345,12 +295,86 @@ impl GithubSource {
             inventory.version_count(),
             inventory.packages.len()
         );
+        let pulls = self
+            .pull_requests(&request.pull_request_repositories)
+            .await?;
+        let s = self.stats();
+        Ok(Listing {
+            inventory,
+            graph: ManifestGraph::default(),
+            pulls,
+            options: PlanOptions {
+                refusals: regsweep_github::REFUSALS,
+            },
+            stats: ListingStats {
+                api_requests: s.api_requests,
+                ..ListingStats::default()
+            },
+            unreadable,
+        })
+    }
 
+    /// The versions of each package, listed `concurrency` packages at a time, with a
+    /// counter of the versions listed so far.
+    async fn list_versions(
+        &self,
+        names: Vec<PackageSummary>,
+        concurrency: usize,
+        progress: &Progress,
+    ) -> Vec<(String, Result<Package, GithubError>)> {
+        let listed = AtomicUsize::new(0);
+        let bar = progress.counter("listing versions");
+        let results = stream::iter(names)
+            .map(|summary| self.list_package(summary, &listed, &bar))
+            .buffer_unordered(concurrency.clamp(1, 4))
+            .collect()
+            .await;
+        bar.finish();
+        results
+    }
+
+    /// One package's versions; `listed` counts the versions of every package.
+    async fn list_package(
+        &self,
+        PackageSummary {
+            name,
+            visibility,
+            version_count,
+        }: PackageSummary,
+        listed: &AtomicUsize,
+        bar: &crate::progress::Task,
+    ) -> (String, Result<Package, GithubError>) {
+        let before = AtomicUsize::new(0);
+        let on_page = |n: usize| {
+            let prev = before.swap(n, Ordering::Relaxed);
+            let total = listed.fetch_add(n - prev, Ordering::Relaxed) + (n - prev);
+            bar.set(total as u64);
+        };
+        let versions = self
+            .client
+            .list_versions_expecting(
+                &self.owner,
+                &name,
+                VersionState::Active,
+                version_count,
+                &on_page,
+            )
+            .await;
+        let package = versions.map(|versions| Package {
+            name: name.clone(),
+            visibility,
+            versions,
+        });
+        (name, package)
+    }
+
+    /// The pull requests of `repositories`, by number.
+    async fn pull_requests(&self, repositories: &[String]) -> anyhow::Result<PullRequests> {
         let mut pulls: PullRequests = HashMap::new();
-        for repo in settings.policy.pull_request_repositories() {
-            let list = self.client.list_pulls(&repo, PullState::All).await?;
+        for repo in repositories {
+            let list = self.client.list_pulls(repo, PullState::All).await?;
             pulls.insert(
-                repo,
+                repo.clone(),
                 list.into_iter()
                     .map(|p| {
                         (
@@ -365,58 +389,18 @@ impl GithubSource {
                     .collect(),
             );
         }
-        let mut stats = ListingStats::default();
-        let graph = match settings.graph {
-            GraphMode::Skip => Default::default(),
-            GraphMode::Read => {
-                let needed = self.packages_to_read(settings, &inventory, &pulls);
-                let registry = RegistryClient::new(
-                    self.registry_url.clone(),
-                    Auth::Basic {
-                        username: self
-                            .info
-                            .login
-                            .clone()
-                            .unwrap_or_else(|| "regsweep".to_string()),
-                        password: self.token.clone(),
-                    },
-                    OciOptions {
-                        user_agent: USER_AGENT.to_string(),
-                        concurrency: settings.concurrency,
-                        cache_dir: settings.cache_dir.clone(),
-                        redactor: crate::redact::global().clone(),
-                        ..OciOptions::default()
-                    },
-                )?;
-                let ns = self.namespace.clone();
-                let repo_of = move |p: &str| format!("{ns}/{}", p.to_lowercase());
-                let g = super::graph::read_graph(
-                    &registry,
-                    &needed,
-                    &repo_of,
-                    settings.policy.needs_labels(),
-                    settings.concurrency,
-                    progress,
-                )
-                .await?;
-                let s = registry.stats();
-                stats.manifest_requests = s.manifest_fetches;
-                stats.manifest_cache_hits = s.cache_hits;
-                g
-            }
-        };
+        Ok(pulls)
+    }
 
-        stats.api_requests = self.client.stats().requests;
-        Ok(Listing {
-            inventory,
-            graph,
-            pulls,
-            options: PlanOptions {
-                refusals: regsweep_github::REFUSALS,
-            },
-            stats,
-            unreadable,
-        })
+    /// Reads the manifests asked for from GHCR.
+    pub async fn read_manifests(
+        &self,
+        request: &ReadRequest,
+        progress: &Progress,
+    ) -> anyhow::Result<ManifestGraph> {
+        let ns = self.namespace.clone();
+        let repo_of = move |p: &str| format!("{ns}/{}", p.to_lowercase());
+        super::graph::read(&self.registry, request, &repo_of, progress).await
     }
 
     /// Deletes one version through the Packages API.
@@ -458,10 +442,8 @@ impl GithubSource {
 
     /// Remembers the DELETE pace learnt this run in the cache directory (when one
     /// is given and something was deleted), for the next run to start from.
-    pub fn save_pace(&self, settings: &Settings) {
-        let (Some(dir), Some(points_per_minute)) =
-            (settings.cache_dir.as_deref(), self.client.delete_pace())
-        else {
+    pub fn save_pace(&self, cache_dir: Option<&std::path::Path>) {
+        let (Some(dir), Some(points_per_minute)) = (cache_dir, self.client.delete_pace()) else {
             return;
         };
         let pace = LearntPace {
@@ -476,9 +458,14 @@ impl GithubSource {
         }
     }
 
-    /// API requests made so far.
-    pub fn request_count(&self) -> u64 {
-        self.client.stats().requests
+    /// Requests made so far: API and registry.
+    pub fn stats(&self) -> RequestStats {
+        let r = self.registry.stats();
+        RequestStats {
+            api_requests: self.client.stats().requests,
+            manifest_requests: r.manifest_fetches,
+            manifest_cache_hits: r.cache_hits,
+        }
     }
 
     /// Restores one version (within GitHub's 30-day window).

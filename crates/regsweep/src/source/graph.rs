@@ -1,37 +1,38 @@
-//! Reading the manifest graph of listed packages through a registry client, shared
-//! by both sources: bounded concurrency across packages, labels when the policy
-//! needs them, and the counts for the report.
+//! Reading manifests through a registry client, shared by both sources: the
+//! packages of a [`ReadRequest`] with bounded concurrency across them, labels when
+//! asked, and a progress bar.
 
 use futures::{stream, StreamExt};
-use regsweep_core::{ManifestGraph, Package};
+use regsweep_core::ManifestGraph;
 use regsweep_oci::RegistryClient;
 
+use super::ReadRequest;
 use crate::progress::Progress;
 
-/// Reads the graph of every package in `packages`. `repo_of` maps a package name
-/// to its repository path in the registry.
-pub async fn read_graph(
+/// Reads what `request` asks for. `repo_of` maps a package name to its repository
+/// path in the registry. A package whose manifests cannot be read at all (the
+/// registry does not answer) is left out of the answer, with a warning.
+pub async fn read(
     client: &RegistryClient,
-    packages: &[&Package],
+    request: &ReadRequest,
     repo_of: &(dyn Fn(&str) -> String + Sync),
-    with_labels: bool,
-    concurrency: usize,
     progress: &Progress,
 ) -> anyhow::Result<ManifestGraph> {
-    let total = packages.iter().map(|p| p.versions.len()).sum::<usize>() as u64;
+    let total = request.reads.values().map(Vec::len).sum::<usize>() as u64;
     let bar = progress.bar("reading manifests", total);
-    let results: Vec<_> = stream::iter(packages.iter())
-        .map(|p| {
-            let repo = repo_of(&p.name);
-            let digests: Vec<_> = p.versions.iter().map(|v| v.digest.clone()).collect();
+    let results: Vec<_> = stream::iter(request.reads.iter())
+        .map(|(name, digests)| {
+            let repo = repo_of(name);
             let bar = bar.clone();
             async move {
-                let g = client.read_graph(&repo, &digests, with_labels).await;
+                let g = client
+                    .read_manifests(&repo, digests, request.with_labels, request.follow_children)
+                    .await;
                 bar.inc(digests.len() as u64);
-                (p.name.clone(), repo, g)
+                (name.clone(), repo, g)
             }
         })
-        .buffer_unordered(concurrency.clamp(1, 4))
+        .buffer_unordered(request.concurrency.clamp(1, 4))
         .collect()
         .await;
     bar.finish();

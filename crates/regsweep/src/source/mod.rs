@@ -1,22 +1,29 @@
 //! Sources: where the inventory and the manifest graph come from.
 //!
 //! A source lists what is there (complete, or an error: never a partial listing),
-//! reads the manifest graph, and deletes one version at a time for the executor.
-//! `github` pairs the Packages API with GHCR's read-only registry surface; `oci`
-//! uses the Distribution API alone.
+//! reads the manifests it is asked for, and deletes one version at a time for the
+//! executor, behind the [`Backend`] trait and its narrow requests. `github` pairs the
+//! Packages API with GHCR's read-only registry surface; `oci` uses the Distribution
+//! API alone; `memory` (tests) holds everything in memory.
 
 pub mod github;
 pub mod graph;
+#[cfg(test)]
+pub mod memory;
 pub mod oci;
 pub mod untag;
 
+use std::path::Path;
+
+use regsweep_core::matcher::PatternList;
 use regsweep_core::plan::Decision;
+use regsweep_core::planner::reads::Reads;
 use regsweep_core::planner::{PlanOptions, PullRequests};
 use regsweep_core::{Inventory, ManifestGraph};
 
 use crate::outcome::{FailCode, SkipCode, Why};
 use crate::progress::Progress;
-use crate::settings::{Backend, Settings};
+use crate::settings::{Backend as SettingsBackend, Settings};
 
 /// What a source read for planning.
 pub struct Listing {
@@ -75,6 +82,11 @@ pub struct ListingStats {
     pub api_requests: u64,
     pub manifest_requests: u64,
     pub manifest_cache_hits: u64,
+    /// Tagged versions (image roots) of the packages whose manifests were read.
+    pub manifest_roots: u64,
+    /// Versions of those packages whose manifest was not read: image manifests, named
+    /// by an index read, that no decision depends on.
+    pub manifests_not_read: u64,
 }
 
 /// The outcome of one deletion.
@@ -94,6 +106,95 @@ pub enum DeleteOutcome {
     BudgetExhausted(String),
 }
 
+/// Which packages a listing covers.
+#[derive(Clone, Debug)]
+pub enum PackageSelection {
+    /// These names exactly, looked up one by one.
+    Exact(Vec<String>),
+    /// Every package the account holds that one of these selectors matches.
+    Matching(Vec<PatternList>),
+}
+
+impl PackageSelection {
+    /// Whether a listed package is selected.
+    pub fn selects(&self, name: &str) -> bool {
+        match self {
+            PackageSelection::Exact(names) => names.iter().any(|n| n == name),
+            PackageSelection::Matching(s) => s.iter().any(|s| s.matches(name)),
+        }
+    }
+}
+
+/// What to list.
+#[derive(Clone, Debug)]
+pub struct ListRequest {
+    pub packages: PackageSelection,
+    /// Repositories (`owner/name`) whose pull requests the policy needs.
+    pub pull_request_repositories: Vec<String>,
+    /// Packages listed at once.
+    pub concurrency: usize,
+}
+
+/// Which manifests to read.
+#[derive(Clone, Debug, Default)]
+pub struct ReadRequest {
+    /// Digests by package name.
+    pub reads: Reads,
+    /// Read each image's config for its labels too.
+    pub with_labels: bool,
+    /// Also read, recursively, what the indexes read name, listed or not
+    /// (`explain`, `validate`).
+    pub follow_children: bool,
+    /// Packages read at once.
+    pub concurrency: usize,
+}
+
+/// What a backend does for a run: list, read manifests, delete one version. It takes
+/// narrow requests, never the settings (the command layer turns those into requests
+/// once), and never plans: the command layer decides what to read.
+#[allow(async_fn_in_trait)]
+pub trait Backend: Sync {
+    /// Lists packages, versions and pull requests, completely. A backend whose
+    /// versions come from the manifests (`oci`) returns the graph it read too.
+    async fn list(&self, request: &ListRequest, progress: &Progress) -> anyhow::Result<Listing>;
+    /// Reads the manifests asked for. A package that cannot be read at all is absent
+    /// from the answer (the planner then keeps its untagged versions).
+    async fn read_manifests(
+        &self,
+        request: &ReadRequest,
+        progress: &Progress,
+    ) -> anyhow::Result<ManifestGraph>;
+    /// Deletes one version of `package`.
+    async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome;
+    /// Removes `tag` from version `decision` of `package`; the version and its other
+    /// tags stay.
+    async fn untag(&self, package: &str, decision: &Decision, tag: &str) -> untag::UntagOutcome;
+    /// Puts a removed `tag` back on `digest` (the restore of an untag); `placeholder`
+    /// is what took the tag, when the journal recorded one.
+    async fn retag(
+        &self,
+        package: &str,
+        digest: &regsweep_core::Digest,
+        tag: &str,
+        placeholder: Option<&regsweep_core::Digest>,
+    ) -> untag::RetagOutcome;
+    /// Primary-limit requests left, where known.
+    fn remaining_requests(&self) -> Option<u32>;
+    /// Requests made so far.
+    fn stats(&self) -> RequestStats;
+    /// Remembers the learnt DELETE pace in `cache_dir`, where the backend has one.
+    fn save_pace(&self, _cache_dir: Option<&Path>) {}
+}
+
+/// Requests a backend made so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// API requests (`oci`: every registry request).
+    pub api_requests: u64,
+    pub manifest_requests: u64,
+    pub manifest_cache_hits: u64,
+}
+
 /// A connected source.
 pub enum Source {
     Github(Box<github::GithubSource>),
@@ -104,23 +205,36 @@ impl Source {
     /// Connects and checks credentials (a usage error when they are unusable).
     pub async fn connect(settings: &Settings, for_delete: bool) -> anyhow::Result<Source> {
         match &settings.backend {
-            Backend::Github { .. } => Ok(Source::Github(Box::new(
+            SettingsBackend::Github { .. } => Ok(Source::Github(Box::new(
                 github::GithubSource::connect(settings, for_delete).await?,
             ))),
-            Backend::Oci { .. } => Ok(Source::Oci(oci::OciSource::connect(settings).await?)),
+            SettingsBackend::Oci { .. } => {
+                Ok(Source::Oci(oci::OciSource::connect(settings).await?))
+            }
         }
     }
+}
 
-    /// Lists everything the policy needs, completely.
-    pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
+impl Backend for Source {
+    async fn list(&self, request: &ListRequest, progress: &Progress) -> anyhow::Result<Listing> {
         match self {
-            Source::Github(s) => s.list(settings, progress).await,
-            Source::Oci(s) => s.list(settings, progress).await,
+            Source::Github(s) => s.list(request, progress).await,
+            Source::Oci(s) => s.list(request, progress).await,
         }
     }
 
-    /// Deletes one version.
-    pub async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome {
+    async fn read_manifests(
+        &self,
+        request: &ReadRequest,
+        progress: &Progress,
+    ) -> anyhow::Result<ManifestGraph> {
+        match self {
+            Source::Github(s) => s.read_manifests(request, progress).await,
+            Source::Oci(s) => s.read_manifests(request, progress).await,
+        }
+    }
+
+    async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome {
         match self {
             Source::Github(s) => s.delete(package, decision).await,
             Source::Oci(s) => s.delete(package, decision).await,
@@ -128,12 +242,7 @@ impl Source {
     }
 
     /// Removes `tag` from version `decision` of `package` (the version stays).
-    pub async fn untag(
-        &self,
-        package: &str,
-        decision: &Decision,
-        tag: &str,
-    ) -> untag::UntagOutcome {
+    async fn untag(&self, package: &str, decision: &Decision, tag: &str) -> untag::UntagOutcome {
         match self {
             Source::Github(s) => s.untag(package, decision, tag).await,
             Source::Oci(s) => s.untag(package, decision, tag).await,
@@ -141,7 +250,7 @@ impl Source {
     }
 
     /// Puts a removed `tag` back on `digest` (restore of an untag).
-    pub async fn retag(
+    async fn retag(
         &self,
         package: &str,
         digest: &regsweep_core::Digest,
@@ -155,25 +264,23 @@ impl Source {
     }
 
     /// Primary-limit requests left, where known.
-    pub fn remaining_requests(&self) -> Option<u32> {
+    fn remaining_requests(&self) -> Option<u32> {
         match self {
             Source::Github(s) => s.remaining_requests(),
             Source::Oci(_) => None,
         }
     }
 
-    /// Remembers the learnt DELETE pace next to the cache (GitHub only).
-    pub fn save_pace(&self, settings: &Settings) {
-        if let Source::Github(s) = self {
-            s.save_pace(settings);
+    fn stats(&self) -> RequestStats {
+        match self {
+            Source::Github(s) => s.stats(),
+            Source::Oci(s) => s.stats(),
         }
     }
 
-    /// Requests made so far (API and registry).
-    pub fn request_count(&self) -> u64 {
-        match self {
-            Source::Github(s) => s.request_count(),
-            Source::Oci(s) => s.request_count(),
+    fn save_pace(&self, cache_dir: Option<&Path>) {
+        if let Source::Github(s) = self {
+            s.save_pace(cache_dir);
         }
     }
 }

@@ -17,7 +17,10 @@ use regsweep_core::planner::PlanOptions;
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, PackageGraph, Version, VersionId};
 use regsweep_oci::{Auth, OciError, OciOptions, RegistryClient};
 
-use super::{DeleteOutcome, Listing, ListingStats, UnreadableKind, UnreadablePackage};
+use super::{
+    DeleteOutcome, ListRequest, Listing, ListingStats, PackageSelection, ReadRequest, RequestStats,
+    UnreadableKind, UnreadablePackage,
+};
 use crate::outcome::{FailCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
@@ -63,16 +66,20 @@ impl OciSource {
 
     /// Lists repositories (catalog, filtered by the selectors), their tags, and
     /// the graph from every tagged manifest down.
-    pub async fn list(&self, settings: &Settings, progress: &Progress) -> anyhow::Result<Listing> {
-        let repos = match settings.exact_package_names() {
-            Some(names) => names,
-            None => {
+    pub async fn list(
+        &self,
+        request: &ListRequest,
+        progress: &Progress,
+    ) -> anyhow::Result<Listing> {
+        let repos = match &request.packages {
+            PackageSelection::Exact(names) => names.clone(),
+            selection @ PackageSelection::Matching(_) => {
                 progress.note("listing repositories");
                 self.client
                     .catalog()
                     .await?
                     .into_iter()
-                    .filter(|r| settings.selects_package(r))
+                    .filter(|r| selection.selects(r))
                     .collect()
             }
         };
@@ -164,9 +171,20 @@ impl OciSource {
                 api_requests: s.requests,
                 manifest_requests: s.manifest_fetches,
                 manifest_cache_hits: s.cache_hits,
+                ..ListingStats::default()
             },
             unreadable,
         })
+    }
+
+    /// Reads the manifests asked for (the listing read every manifest a tag reaches
+    /// already, so the command layer asks for none unless told to read everything).
+    pub async fn read_manifests(
+        &self,
+        request: &ReadRequest,
+        progress: &Progress,
+    ) -> anyhow::Result<ManifestGraph> {
+        super::graph::read(&self.client, request, &|p: &str| p.to_string(), progress).await
     }
 
     /// Deletes a manifest by digest.
@@ -187,8 +205,13 @@ impl OciSource {
     }
 
     /// Registry requests made so far.
-    pub fn request_count(&self) -> u64 {
-        self.client.stats().requests
+    pub fn stats(&self) -> RequestStats {
+        let s = self.client.stats();
+        RequestStats {
+            api_requests: s.requests,
+            manifest_requests: s.manifest_fetches,
+            manifest_cache_hits: s.cache_hits,
+        }
     }
 }
 
