@@ -378,16 +378,22 @@ impl<'a> PackagePlanner<'a> {
                         let v = self.vs[i];
                         candidates.push((i, age(self.input.now, v.timestamp(rule.timestamp))));
                     }
-                    Err(Miss::TagsPartlySelected { .. }) => m.push(RuleMiss {
-                        rule: rule.name.clone(),
-                        miss: Miss::TagsPartlySelected {
-                            unselected: uncovered[i].clone(),
+                    Err(Miss::TagsPartlySelected { .. }) => push_exact(
+                        m,
+                        RuleMiss {
+                            rule: rule.name.clone(),
+                            miss: Miss::TagsPartlySelected {
+                                unselected: uncovered[i].clone(),
+                            },
                         },
-                    }),
-                    Err(miss) => m.push(RuleMiss {
-                        rule: rule.name.clone(),
-                        miss,
-                    }),
+                    ),
+                    Err(miss) => push_exact(
+                        m,
+                        RuleMiss {
+                            rule: rule.name.clone(),
+                            miss,
+                        },
+                    ),
                 }
             }
             let mut spared = vec![None; n];
@@ -426,26 +432,35 @@ impl<'a> PackagePlanner<'a> {
             }
             for (i, a) in candidates {
                 if unsure[i] {
-                    keeps[i].push(self.graph_unknown_reason());
+                    push_exact(&mut keeps[i], self.graph_unknown_reason());
                     continue;
                 }
                 match (spared[i].take(), rule.action) {
-                    (Some(how), _) => keeps[i].push(Reason::KeptByRule {
-                        rule: rule.name.clone(),
-                        how,
-                    }),
+                    (Some(how), _) => push_exact(
+                        &mut keeps[i],
+                        Reason::KeptByRule {
+                            rule: rule.name.clone(),
+                            how,
+                        },
+                    ),
                     // A keep rule with keep_newest keeps only the newest N.
                     (None, RuleAction::Keep) if rule.keep_newest.is_some() => {}
-                    (None, RuleAction::Keep) => keeps[i].push(Reason::KeptByRule {
-                        rule: rule.name.clone(),
-                        how: self.how(rule, i, a),
-                    }),
-                    (None, RuleAction::Delete) => {
-                        delete_rules[i].push(rule.name.clone());
-                        deletes[i].push(Reason::DeletedByRule {
+                    (None, RuleAction::Keep) => push_exact(
+                        &mut keeps[i],
+                        Reason::KeptByRule {
                             rule: rule.name.clone(),
                             how: self.how(rule, i, a),
-                        })
+                        },
+                    ),
+                    (None, RuleAction::Delete) => {
+                        push_exact(&mut delete_rules[i], rule.name.clone());
+                        push_exact(
+                            &mut deletes[i],
+                            Reason::DeletedByRule {
+                                rule: rule.name.clone(),
+                                how: self.how(rule, i, a),
+                            },
+                        )
                     }
                 }
             }
@@ -465,7 +480,8 @@ impl<'a> PackagePlanner<'a> {
 
         // Fixpoint: closure from what stays, cascade, forced keeps and refusals.
         let mut skip: Vec<Option<Refusal>> = vec![None; n];
-        let mut forced: Vec<Option<Reason>> = vec![None; n];
+        // Boxed: a `Reason` is some 200 bytes and most versions are never forced.
+        let mut forced: Vec<Option<Box<Reason>>> = vec![None; n];
         let (stays, protected) = loop {
             let root: Vec<bool> = (0..n)
                 .map(|i| {
@@ -483,13 +499,13 @@ impl<'a> PackagePlanner<'a> {
             if let Some(&u) = self.unread.iter().find(|&&u| stays[u]) {
                 for i in 0..n {
                     if !stays[i] && !self.vs[i].is_tagged() && forced[i].is_none() {
-                        forced[i] = Some(if self.graph_read {
+                        forced[i] = Some(Box::new(if self.graph_read {
                             Reason::GraphUnknown {
                                 unread: self.vref(u),
                             }
                         } else {
                             Reason::GraphNotRead
-                        });
+                        }));
                         changed = true;
                     }
                 }
@@ -513,19 +529,19 @@ impl<'a> PackagePlanner<'a> {
             };
             let (action, reasons): (Action, Vec<Reason>) = if self.known_kept[i] {
                 // Refused at delete time: the caller keeps the refusal's outcome.
-                (Action::Skip, deletes[i].clone())
+                (Action::Skip, std::mem::take(&mut deletes[i]))
             } else if let Some(refusal) = &skip[i] {
                 let mut r = vec![Reason::Refused {
                     refusal: refusal.clone(),
                 }];
-                r.extend(deletes[i].iter().cloned());
+                r.extend(std::mem::take(&mut deletes[i]));
                 (Action::Skip, r)
-            } else if let Some(f) = &forced[i] {
-                let mut r = vec![f.clone()];
+            } else if let Some(f) = forced[i].take() {
+                let mut r = vec![*f];
                 r.extend(overridden());
                 (Action::Keep, r)
             } else if initial[i] == Initial::Strong {
-                let mut r = keeps[i].clone();
+                let mut r = std::mem::take(&mut keeps[i]);
                 r.extend(overridden());
                 (Action::Keep, r)
             } else if let Some((parent, rel, root)) = protected[i] {
@@ -547,22 +563,26 @@ impl<'a> PackagePlanner<'a> {
                 let mut r: Vec<Reason> = Vec::new();
                 m.retain(|x| match &x.miss {
                     Miss::TagsPartlySelected { unselected } => {
-                        r.push(Reason::PartialTagMatch {
-                            rule: x.rule.clone(),
-                            unselected: unselected.clone(),
-                        });
+                        push_exact(
+                            &mut r,
+                            Reason::PartialTagMatch {
+                                rule: x.rule.clone(),
+                                unselected: unselected.clone(),
+                            },
+                        );
                         false
                     }
                     _ => true,
                 });
                 if r.is_empty() || !m.is_empty() {
-                    r.push(Reason::NotSelected { misses: m });
+                    m.shrink_to_fit();
+                    push_exact(&mut r, Reason::NotSelected { misses: m });
                 }
                 (Action::Keep, r)
             } else if initial[i] == Initial::Delete {
-                let mut r = deletes[i].clone();
+                let mut r = std::mem::take(&mut deletes[i]);
                 if let Some(w) = self.deleted_with(i, &stays) {
-                    r.push(w);
+                    push_exact(&mut r, w);
                 }
                 (Action::Delete, r)
             } else {
@@ -713,4 +733,12 @@ pub fn artifact_kind(v: &Version) -> Option<ArtifactTag> {
     v.tags
         .iter()
         .find_map(|t| parse_artifact_tag(t).map(|(_, k)| k))
+}
+
+/// Pushes `x`, growing `v` by exactly the room it needs. Most versions get one or
+/// two reasons, and a `Vec`'s default first growth (room for four reasons of about
+/// 200 bytes each) would cost a plan of 100,000 versions some 80 MB for nothing.
+fn push_exact<T>(v: &mut Vec<T>, x: T) {
+    v.reserve_exact(1);
+    v.push(x);
 }
