@@ -180,7 +180,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
     let rows = rows(args)?;
     let exe = std::env::current_exe()?;
     println!(
-        "{:<12} {:>15} {:>15} {:>17} {:>15} {:>15} {:>8} {:>8}",
+        "{:<12} {:>15} {:>15} {:>17} {:>16} {:>17} {:>8} {:>8}",
         "versions",
         "requests/min",
         "manifests/roots",
@@ -288,7 +288,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
             "skipped".to_string()
         };
         println!(
-            "{:<12} {:>15} {:>15} {:>17} {:>15} {:>15} {:>8} {:>8}",
+            "{:<12} {:>15} {:>15} {:>17} {:>16} {:>17} {:>8} {:>8}",
             row.label(),
             format!("{api_requests} / {minimum}"),
             manifests,
