@@ -288,12 +288,15 @@ impl GithubClient {
         let mut problem: Option<ListingProblem> = None;
         let result = self
             .inner
-            .for_each_page(&route, expected, |values| {
-                for value in values {
+            .for_each_page_body(&route, expected, |body| {
+                // Read straight from the bytes: no JSON value of the page is built.
+                let entries = wire::versions_page(body).map_err(|e| e.to_string())?;
+                let count = entries.len();
+                for entry in entries {
                     if problem.is_some() {
                         break;
                     }
-                    match wire::version(&value) {
+                    match entry {
                         Ok(v) => match checker.check(&v) {
                             Ok(()) => versions.push(v),
                             Err(p) => problem = Some(p),
@@ -302,6 +305,7 @@ impl GithubClient {
                     }
                 }
                 on_page(versions.len());
+                Ok(count)
             })
             .await;
         let unreadable = |problem| GithubError::Unreadable {

@@ -381,6 +381,24 @@ impl Inner {
         expected: Option<u64>,
         mut f: impl FnMut(Vec<serde_json::Value>),
     ) -> Result<(), PageError> {
+        self.for_each_page_body(route, expected, |body| {
+            let values: Vec<serde_json::Value> =
+                serde_json::from_slice(body).map_err(|e| e.to_string())?;
+            let count = values.len();
+            f(values);
+            Ok(count)
+        })
+        .await
+    }
+
+    /// Reads every page of a list endpoint, handing each page's body to `f`, which
+    /// decodes it and returns how many entries it held, or why it cannot be decoded.
+    pub(crate) async fn for_each_page_body(
+        &self,
+        route: &Route,
+        expected: Option<u64>,
+        mut f: impl FnMut(&[u8]) -> Result<usize, String>,
+    ) -> Result<(), PageError> {
         let mut url = route.url.clone();
         let mut page = page_of(&url).unwrap_or(1);
         let mut seen = HashSet::new();
@@ -408,10 +426,11 @@ impl Inner {
             if !answer.status.is_success() {
                 return Err(PageError::Answer(answer));
             }
-            let values: Vec<serde_json::Value> = self.decode(route, &answer)?;
-            let count = values.len();
+            let count = f(&answer.body).map_err(|detail| GithubError::Decode {
+                request: request_name(&Method::GET, route),
+                detail,
+            })?;
             total += count as u64;
-            f(values);
             let link = answer.headers.get(LINK).and_then(|v| v.to_str().ok());
             if link.is_none() && expected.is_some_and(|n| total >= n) {
                 return Ok(());

@@ -6,10 +6,21 @@
 //! version without `metadata.container.tags` is not "untagged" (GitHub always sends
 //! that array, empty when untagged): a caller must treat the package's inventory as
 //! unknown rather than drop the entry or guess.
+//!
+//! A versions page is read straight from its bytes ([`versions_page`]): only the
+//! fields planning needs are built, every other field (URLs, description, …) is
+//! skipped unbuilt. A page that does not read that way is read again as JSON values
+//! by [`version`], which names the field at fault: the same versions or the same
+//! errors either way.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use jiff::Timestamp;
 use regsweep_core::{Digest, Version, VersionId, Visibility};
-use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::names::check_package_name;
@@ -276,6 +287,84 @@ pub fn version(value: &Value) -> Result<Version, EntryError> {
     })
 }
 
+/// A JSON object read as `T`, refusing the array form serde would also accept for a
+/// struct (GitHub's entries are objects; [`version`] refuses anything else).
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Only<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Only<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Only(PhantomData)).map(Object)
+    }
+}
+
+/// A version entry, reduced to the fields planning needs; the others are skipped.
+#[derive(Deserialize)]
+struct VersionWire<'a> {
+    id: u64,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    created_at: Cow<'a, str>,
+    #[serde(borrow)]
+    updated_at: Cow<'a, str>,
+    metadata: Object<MetadataWire>,
+}
+
+#[derive(Deserialize)]
+struct MetadataWire {
+    container: Object<ContainerWire>,
+}
+
+#[derive(Deserialize)]
+struct ContainerWire {
+    tags: Vec<String>,
+}
+
+impl VersionWire<'_> {
+    /// The version, or `None` where [`version`] would refuse the entry.
+    fn into_version(self) -> Option<Version> {
+        if self.id == 0 {
+            return None;
+        }
+        Some(Version {
+            id: VersionId(self.id),
+            digest: Digest::parse(&self.name).ok()?,
+            tags: self.metadata.0.container.0.tags,
+            created_at: self.created_at.parse().ok()?,
+            updated_at: self.updated_at.parse().ok()?,
+            downloads: None,
+        })
+    }
+}
+
+/// One page of a versions listing, read from its bytes: every entry converted to
+/// the model, or the [`EntryError`] of each entry that cannot be; `Err` when the
+/// page is not a JSON array. Equal to reading the page as JSON values and each
+/// entry with [`version`], without building those values.
+pub fn versions_page(body: &[u8]) -> Result<Vec<Result<Version, EntryError>>, serde_json::Error> {
+    if let Ok(entries) = serde_json::from_slice::<Vec<Object<VersionWire<'_>>>>(body) {
+        let fast: Option<Vec<Result<Version, EntryError>>> = entries
+            .into_iter()
+            .map(|e| e.0.into_version().map(Ok))
+            .collect();
+        if let Some(versions) = fast {
+            return Ok(versions);
+        }
+    }
+    let values: Vec<Value> = serde_json::from_slice(body)?;
+    Ok(values.iter().map(version).collect())
+}
+
 /// One pull request entry.
 pub fn pull(value: serde_json::Value) -> Result<PullRequest, serde_json::Error> {
     let p: PullWire = serde_json::from_value(value)?;
@@ -312,6 +401,27 @@ mod tests {
             "2024-05-11T12:42:55Z".parse::<Timestamp>().unwrap()
         );
         assert!(versions[1].tags.is_empty());
+    }
+
+    #[test]
+    fn versions_page_reads_full_objects_from_bytes() {
+        let page = versions_page(VERSIONS.as_bytes()).unwrap();
+        let values: Vec<serde_json::Value> = serde_json::from_str(VERSIONS).unwrap();
+        let slow: Vec<_> = values.iter().map(version).collect();
+        assert_eq!(page, slow);
+        assert!(page.iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn versions_page_names_the_field_of_a_bad_entry() {
+        let mut bad = entry();
+        bad["metadata"]["container"] = serde_json::json!([["v1"]]);
+        let text = serde_json::json!([entry(), bad, [6, digest()]]).to_string();
+        let page = versions_page(text.as_bytes()).unwrap();
+        assert!(page[0].is_ok());
+        assert_eq!(page[1].as_ref().unwrap_err().field, "metadata.container");
+        assert_eq!(page[2].as_ref().unwrap_err().field, "entry");
+        assert!(versions_page(b"{}").is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::wire::{package, version};
+use crate::wire::{package, version, versions_page};
 
 // The mutation engine is shared with regsweep-core's fuzz properties.
 #[path = "../../regsweep-core/tests/support/json_mutation.rs"]
@@ -96,6 +96,19 @@ fn check_version(v: &Value) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A page read straight from its bytes equals the page read as JSON values, entry by
+/// entry: the same versions, the same errors naming the same fields.
+fn check_page(text: &[u8]) -> Result<(), TestCaseError> {
+    let slow = serde_json::from_slice::<Vec<Value>>(text)
+        .map(|values| values.iter().map(version).collect::<Vec<_>>());
+    match (versions_page(text), slow) {
+        (Ok(fast), Ok(slow)) => prop_assert_eq!(fast, slow),
+        (Err(_), Err(_)) => {}
+        (fast, slow) => prop_assert!(false, "from bytes {fast:?}, from values {slow:?}"),
+    }
+    Ok(())
+}
+
 /// `text` with `"key": <extra>,` inserted before the first `"key":`, so the object
 /// holds `key` twice (as a hostile server could send it).
 fn with_duplicate_key(text: &str, key: &str, extra: &Value) -> String {
@@ -137,6 +150,7 @@ proptest! {
         if let Ok(v) = serde_json::from_str::<Value>(&text) {
             check_version(&v)?;
         }
+        check_page(format!("[{text}]").as_bytes())?;
     }
 
     #[test]
@@ -149,10 +163,12 @@ proptest! {
         for v in &page {
             check_version(v)?;
         }
+        check_page(text.as_bytes())?;
     }
 
     #[test]
     fn fuzz_listing_raw_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        check_page(&bytes)?;
         if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
             check_version(&v)?;
             let _ = package(&v);

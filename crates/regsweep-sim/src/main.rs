@@ -34,6 +34,11 @@ enum Command {
         /// Leave out `Link` headers on list responses.
         #[arg(long)]
         omit_link_headers: bool,
+        /// Delay every answer of the registry surface (`/token`, `/v2/…`) by this
+        /// much, e.g. `50ms` (a round trip to GHCR), to measure manifest reads at a
+        /// realistic pace. Default: no delay.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        registry_latency: Option<std::time::Duration>,
     },
 }
 
@@ -62,6 +67,7 @@ async fn main() -> ExitCode {
         port,
         time_scale,
         omit_link_headers,
+        registry_latency,
     } = cli.command;
     let scenario = match load(&scenario) {
         Ok(s) => s,
@@ -78,6 +84,7 @@ async fn main() -> ExitCode {
         time_scale,
         omit_link_headers,
         port,
+        registry_latency: registry_latency.unwrap_or_default(),
         ..SimOptions::default()
     };
     let sim = match Sim::start(scenario, options).await {

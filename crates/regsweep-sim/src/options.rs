@@ -30,6 +30,10 @@ pub struct SimOptions {
     pub now: Option<jiff::Timestamp>,
     /// Port to listen on; `None` picks a free one.
     pub port: Option<u16>,
+    /// Delay before every answer of the registry surface (`/token`, `/v2/…`), as a
+    /// round trip to GHCR costs (tens of milliseconds), so that reading many
+    /// manifests is measured at a realistic pace. Not scaled by `time_scale`.
+    pub registry_latency: Duration,
 }
 
 impl Default for SimOptions {
@@ -44,6 +48,7 @@ impl Default for SimOptions {
             omit_link_headers: false,
             now: None,
             port: None,
+            registry_latency: Duration::ZERO,
         }
     }
 }

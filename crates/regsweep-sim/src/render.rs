@@ -95,7 +95,22 @@ pub(crate) fn package(api: &str, a: &Account, p: &Package) -> Value {
     })
 }
 
-/// A package version body.
+/// The `license` of every version: GHCR fills it from the image's
+/// `org.opencontainers.image.licenses` label.
+const LICENSE: &str = "Apache-2.0 OR MIT";
+
+/// The `description` of a version: GHCR fills it from the image's
+/// `org.opencontainers.image.description` label; one realistic sentence, so listing
+/// is measured on the bytes GitHub sends.
+fn description(a: &Account, p: &Package) -> String {
+    format!(
+        "Container image of {}/{}, built and pushed by the CI workflow of its repository; see the repository's README for usage.",
+        a.name, p.name
+    )
+}
+
+/// A package version body, with every field of GitHub's schema filled
+/// (`deleted_at` only for a deleted version).
 pub(crate) fn version(api: &str, a: &Account, p: &Package, v: &VersionRec) -> Value {
     let name = segment(&p.name);
     let mut body = json!({
@@ -106,6 +121,8 @@ pub(crate) fn version(api: &str, a: &Account, p: &Package, v: &VersionRec) -> Va
         "created_at": v.created_at.to_string(),
         "updated_at": v.updated_at.to_string(),
         "html_url": format!("https://github.com/{}/packages/container/{name}/{}", owner_path(a), v.id),
+        "license": LICENSE,
+        "description": description(a, p),
         "metadata": {"package_type": "container", "container": {"tags": v.tags}},
     });
     if let (Some(d), Some(obj)) = (v.deleted_at, body.as_object_mut()) {

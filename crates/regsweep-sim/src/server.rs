@@ -133,6 +133,10 @@ async fn dispatch(State(s): State<Arc<Shared>>, req: Request) -> Response {
             Some(q) => format!("{path}?{q}"),
             None => path.clone(),
         };
+        // A round trip to GHCR (`SimOptions::registry_latency`).
+        if !s.options.registry_latency.is_zero() {
+            tokio::time::sleep(s.options.registry_latency).await;
+        }
         match s.faults.decide_registry(method.as_str(), &full) {
             Some((status, challenge)) => {
                 ghcr::injected(&s, &method, &path, status, challenge.as_deref())

@@ -100,3 +100,49 @@ async fn urls_follow_the_base_the_request_used() {
     );
     sim.shutdown().await;
 }
+
+/// The schema's properties at `pointer` (`/properties`, `/properties/metadata/properties`).
+fn schema_fields(schema: &serde_json::Value, pointer: &str) -> Vec<String> {
+    schema
+        .pointer(pointer)
+        .and_then(|p| p.as_object())
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Version objects carry every field GitHub sends (not only the required ones), so
+/// listing is measured on realistic bytes. `deleted_at` only on deleted versions;
+/// `metadata.docker` belongs to `package_type: docker`, not to containers.
+#[tokio::test]
+async fn version_bodies_fill_every_field_of_the_schema() {
+    let sim = start().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/schemas/package-version.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let top = schema_fields(&schema, "/properties");
+    let metadata = schema_fields(&schema, "/properties/metadata/properties");
+    assert!(top.len() >= 10 && metadata.contains(&"container".to_string()));
+    let (status, list) = get_json(&sim, ADMIN, "/orgs/acme/packages/container/app/versions").await;
+    assert_eq!(status, 200);
+    let list = list.as_array().expect("array");
+    assert!(!list.is_empty());
+    for v in list {
+        for field in top.iter().filter(|f| f.as_str() != "deleted_at") {
+            let value = &v[field.as_str()];
+            assert!(
+                !value.is_null() && value.as_str() != Some(""),
+                "`{field}` is missing or empty in {v:#}"
+            );
+        }
+        for field in metadata.iter().filter(|f| f.as_str() != "docker") {
+            assert!(
+                !v["metadata"][field.as_str()].is_null(),
+                "`metadata.{field}` in {v:#}"
+            );
+        }
+        assert_eq!(v["metadata"]["package_type"], "container");
+        assert!(v["metadata"]["container"]["tags"].is_array());
+    }
+    sim.shutdown().await;
+}

@@ -140,7 +140,7 @@ fn main() -> ExitCode {
             #[cfg(feature = "emulator")]
             Command::Demo { apply, output } => demo::run(*apply, *output, cancel.clone()).await,
             #[cfg(feature = "emulator")]
-            Command::Bench { sizes, apply } => bench::run(sizes, *apply).await,
+            Command::Bench(args) => bench::run(args).await,
         }
     });
     match result {

@@ -46,3 +46,35 @@ fn demo_apply_as_json_keeps_stdout_one_document() {
     assert_eq!(doc["totals"]["failed"], 0);
     assert!(stderr.contains("all complete"), "{stderr}");
 }
+
+/// `regsweep bench` runs end to end at a tiny size and prints each figure beside its
+/// limit (the figures themselves are not asserted: they live in the benchmark).
+#[test]
+fn bench_runs_at_a_tiny_size() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsweep"));
+    cmd.args(["bench", "--sizes", "150", "--packages", "3x20"])
+        .env("REGSWEEP_LOG", "warn");
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = Run::from(cmd.output().expect("regsweep bench runs"));
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].contains("requests/min") && lines[0].contains("peak RSS/goal"),
+        "{stdout}"
+    );
+    let one = lines
+        .iter()
+        .find(|l| l.starts_with("150 in 1"))
+        .expect("the one-package row");
+    let many = lines
+        .iter()
+        .find(|l| l.starts_with("3x20"))
+        .expect("the many-package row");
+    // 150 versions: a token check, 2 pages, 1 package page -> 4 requests at least.
+    assert!(one.contains(" / 4 "), "{one}");
+    assert!(many.contains(" / 5 "), "{many}");
+    assert!(one.contains("skipped"), "{one}");
+}

@@ -87,7 +87,7 @@ impl<'a> PackagePlanner<'a> {
             let (mut spared, unsure) = self.spared(rule, &candidates);
             for (i, a) in candidates {
                 if unsure[i] {
-                    sel.keeps[i].push(self.graph_unknown_reason());
+                    super::push_exact(&mut sel.keeps[i], self.graph_unknown_reason());
                     continue;
                 }
                 self.record(rule, i, a, spared[i].take(), &mut sel);
@@ -113,16 +113,22 @@ impl<'a> PackagePlanner<'a> {
                     let v = self.vs[i];
                     candidates.push((i, age(self.input.now, v.timestamp(rule.timestamp))));
                 }
-                Err(Miss::TagsPartlySelected { .. }) => m.push(RuleMiss {
-                    rule: rule.name.clone(),
-                    miss: Miss::TagsPartlySelected {
-                        unselected: uncovered[i].clone(),
+                Err(Miss::TagsPartlySelected { .. }) => super::push_exact(
+                    m,
+                    RuleMiss {
+                        rule: rule.name.clone(),
+                        miss: Miss::TagsPartlySelected {
+                            unselected: uncovered[i].clone(),
+                        },
                     },
-                }),
-                Err(miss) => m.push(RuleMiss {
-                    rule: rule.name.clone(),
-                    miss,
-                }),
+                ),
+                Err(miss) => super::push_exact(
+                    m,
+                    RuleMiss {
+                        rule: rule.name.clone(),
+                        miss,
+                    },
+                ),
             }
         }
         candidates
@@ -186,32 +192,44 @@ impl<'a> PackagePlanner<'a> {
                 if action == RuleAction::Keep {
                     sel.keep_rules[i].push(rule);
                 }
-                sel.keeps[i].push(Reason::KeptByRule {
-                    rule: rule.name.clone(),
-                    how,
-                })
+                super::push_exact(
+                    &mut sel.keeps[i],
+                    Reason::KeptByRule {
+                        rule: rule.name.clone(),
+                        how,
+                    },
+                )
             }
             // A keep rule with keep_newest keeps only the newest N.
             (None, RuleAction::Keep) if rule.keep_newest.is_some() => {}
             (None, RuleAction::Keep) => {
                 sel.keep_rules[i].push(rule);
-                sel.keeps[i].push(Reason::KeptByRule {
-                    rule: rule.name.clone(),
-                    how: self.how(rule, i, a),
-                })
+                super::push_exact(
+                    &mut sel.keeps[i],
+                    Reason::KeptByRule {
+                        rule: rule.name.clone(),
+                        how: self.how(rule, i, a),
+                    },
+                )
             }
             (None, RuleAction::Delete) => {
-                sel.delete_rules[i].push(rule.name.clone());
-                sel.deletes[i].push(Reason::DeletedByRule {
-                    rule: rule.name.clone(),
-                    how: self.how(rule, i, a),
-                })
+                super::push_exact(&mut sel.delete_rules[i], rule.name.clone());
+                super::push_exact(
+                    &mut sel.deletes[i],
+                    Reason::DeletedByRule {
+                        rule: rule.name.clone(),
+                        how: self.how(rule, i, a),
+                    },
+                )
             }
-            (None, RuleAction::Untag) => sel.untags[i].push(UntagPick {
-                rule,
-                tags: untag_tags(rule, self.vs[i]).into_iter().cloned().collect(),
-                how: self.how(rule, i, a),
-            }),
+            (None, RuleAction::Untag) => super::push_exact(
+                &mut sel.untags[i],
+                UntagPick {
+                    rule,
+                    tags: untag_tags(rule, self.vs[i]).into_iter().cloned().collect(),
+                    how: self.how(rule, i, a),
+                },
+            ),
         }
     }
 }
