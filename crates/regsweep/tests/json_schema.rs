@@ -591,6 +591,55 @@ async fn every_document_matches_the_schema_and_every_kind_is_produced() {
     assert_eq!(doc["totals"]["deleted"], 3, "{}", doc["totals"]);
     s.shutdown().await;
 
+    // Untag rules: `pr-1` goes from a release (untagged_by_rule), `v1` stays on
+    // the image keep rule `v1` names (tags_kept_by_rule), and the recent image
+    // keeps its only tag (last_tag_kept).
+    let s = sim(
+        // A token that may push (untagging on GHCR pushes a placeholder).
+        &acme("      - name: app\n        visibility: private\n        images:\n          - {handle: rel, tags: [pr-1, v1.2.0], age: 40d}\n          - {handle: one, tags: [pr-2, v1], age: 30d}\n          - {handle: new, tags: [pr-3], age: 1d}\n").replacen(
+            "accounts:",
+            "  - {token: ghp_writer, kind: classic, user: octocat, scopes: [read:packages, write:packages, delete:packages]}\naccounts:",
+            1,
+        ),
+        SimOptions::default(),
+    )
+    .await;
+    let untag = dir.path().join("untag.yaml");
+    std::fs::write(
+        &untag,
+        "rules:\n  - {name: v1, action: keep, tags: [v1]}\n  - {name: recent, action: keep, newer_than: 7d}\n  - {name: prs, action: untag, tags: [\"pr-*\", v1]}\n",
+    )
+    .unwrap();
+    let untag = ["--policy", untag.to_str().unwrap(), "--output", "json"];
+    let (r, doc) = checked(
+        &s,
+        "plan, untag rules",
+        &args("plan", &[&ACME_ADMIN, &untag]),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(doc["totals"]["untag_tags"], 2, "{}", doc["totals"]);
+    let (r, doc) = checked(
+        &s,
+        "apply, untag rules",
+        &args(
+            "apply",
+            &[&["--account", "acme", "--token", "ghp_writer"], &untag],
+        ),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(doc["totals"]["untagged"], 2, "{}", doc["totals"]);
+    assert_eq!(
+        doc["untags"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        doc["untags"]
+    );
+    s.shutdown().await;
+
     assert_all_seen(&seen);
 }
 
