@@ -424,7 +424,9 @@ fn read_on_demand(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // Cases from PROPTEST_CASES (256 by default); CI's fuzz step raises them, and the
+    // issue asks that it hold over at least 10,000 (`PROPTEST_CASES=10000`).
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn fuzz_demand_reads_decide_as_reading_everything(
