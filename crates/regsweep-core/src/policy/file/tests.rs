@@ -235,3 +235,16 @@ fn broken_reads_and_renders_back() {
         assert_eq!(parse(&text).unwrap(), p);
     }
 }
+
+/// `--print-policy` of an untag rule (issue 11 item 2) prints `action: untag` and
+/// reads back to the same policy (a missing match arm once made this fail to build).
+#[test]
+fn untag_rules_render_back() {
+    let p = parse(&format!(
+        "{HEAD}  - {{name: keep-v1, action: keep, tags: [v1]}}\n  - {{name: prs, action: untag, tags: [\"pr-*\"]}}\n"
+    ))
+    .unwrap();
+    let text = render(&p);
+    assert!(text.contains("action: untag"), "{text}");
+    assert_eq!(parse(&text).unwrap(), p);
+}
