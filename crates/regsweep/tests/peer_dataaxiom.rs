@@ -20,7 +20,10 @@
 //!
 //! The peer's images are busybox builds of seven platforms; two platforms stand in
 //! for them here. Every case also has the peer's `dummy` image, pushed first (oldest).
-//! The untagging cases (7a–7e) wait for regsweep's `untag` and are not here.
+//! In the untagging cases (7a–7e) `delete-tags: X` also adds `{untag, tags: [X]}`:
+//! dataaxiom strips the matched tags from an image that has others (the earlier
+//! cases have no such image). With `keep-n-tagged: N` the untag rule has
+//! `keep_newest: N` too.
 
 mod common;
 #[path = "support/peer.rs"]
@@ -961,6 +964,29 @@ async fn da_unit_wildcard_packages() {
         packages: TWO_PACKAGES,
         policy: Some("rules:\n  - {name: keep-n-tagged, action: delete, packages: [\"app*\"], state: tagged, keep_newest: 1}\n  - {name: delete-untagged, action: delete, packages: [\"app*\"], state: untagged}\n"),
         expect: &TWO_PACKAGES_EXPECT,
+        ..Case::default()
+    })
+    .await;
+}
+
+/// tests/7a_single-untagging: `delete-tags: tag1,tag2` on the image tagged `tag1`,
+/// `tag2` and `tag3`: the two tags go, the image stays with `tag3`; the untagged
+/// image stays (delete-untagged is off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7a_single_untagging() {
+    check(Case {
+        packages: &app("          - {handle: multi, tags: [tag1, tag2, tag3], age: 50d}
+          - {handle: u32, age: 40d}
+          - {handle: t33, tags: [1.33-uclibc], age: 30d}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [tag1, tag2]}\n  - {name: untag, action: untag, tags: [tag1, tag2]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "multi", "", "keep"),
+            ("app", "u32", "", "keep"),
+            ("app", "t33", "", "keep"),
+        ],
+        untag: &[("app", "multi", &["tag1", "tag2"])],
         ..Case::default()
     })
     .await;
