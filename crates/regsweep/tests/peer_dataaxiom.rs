@@ -991,3 +991,25 @@ async fn da_7a_single_untagging() {
     })
     .await;
 }
+
+/// tests/7b_single-untagging-all: `delete-tags: *tag*` selects every tag of the image
+/// tagged `tag1`, `tag2` and `tag3`: it is deleted (dataaxiom strips the tags, then
+/// deletes the image left untagged; the outcome is the same).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7b_single_untagging_all() {
+    check(Case {
+        packages: &app("          - {handle: multi, tags: [tag1, tag2, tag3], age: 50d}
+          - {handle: t33, tags: [1.33-uclibc], age: 40d}
+          - {handle: u32, age: 30d}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [\"*tag*\"]}\n  - {name: untag, action: untag, tags: [\"*tag*\"]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "multi", "", "delete"),
+            ("app", "t33", "", "keep"),
+            ("app", "u32", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
