@@ -1013,3 +1013,26 @@ async fn da_7b_single_untagging_all() {
     })
     .await;
 }
+
+/// tests/7c_multi-untagging: `delete-tags: tag2,tag3` on the multi-arch image tagged
+/// `tag1`, `tag2` and `tag3`: the index loses the two tags and keeps `tag1` and its
+/// platforms; the untagged multi-arch image stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7c_multi_untagging() {
+    check(Case {
+        packages: &app("          - {handle: multi, tags: [tag1, tag2, tag3], age: 50d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: u33, age: 40d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: t34, tags: [1.34-uclibc], age: 30d, platforms: [linux/amd64, linux/arm64]}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [tag2, tag3]}\n  - {name: untag, action: untag, tags: [tag2, tag3]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "multi", "", "keep"),
+            ("app", "u33", "", "keep"),
+            ("app", "t34", "", "keep"),
+        ],
+        untag: &[("app", "multi", &["tag2", "tag3"])],
+        ..Case::default()
+    })
+    .await;
+}
