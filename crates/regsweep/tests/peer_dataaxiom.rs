@@ -22,8 +22,11 @@
 //! for them here. Every case also has the peer's `dummy` image, pushed first (oldest).
 //! In the untagging cases (7a–7e) `delete-tags: X` also adds `{untag, tags: [X]}`:
 //! dataaxiom strips the matched tags from an image that has others (the earlier
-//! cases have no such image). With `keep-n-tagged: N` the untag rule has
-//! `keep_newest: N` too.
+//! cases have no such image). There `keep-n-tagged: N` becomes a keep rule
+//! `{keep, tags: [X], keep_newest: N}`: dataaxiom's keep set counts every image with a
+//! matching tag, multi-tagged ones included, and its tags stay (keep beats untag),
+//! whereas a delete rule's `keep_newest` does not count a partial match (see
+//! docs/policy.md, "Differences from peers").
 
 mod common;
 #[path = "support/peer.rs"]
@@ -1032,6 +1035,35 @@ async fn da_7c_multi_untagging() {
             ("app", "t34", "", "keep"),
         ],
         untag: &[("app", "multi", &["tag2", "tag3"])],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// tests/7d_delete-tags-keepn-untag-gate: `delete-tags: ^v1\.\d+$` (regex),
+/// `keep-n-tagged: 2`, `older-than: 1 second`. The two newest images with a matching
+/// tag are kept, the one tagged `v1.1` and `latest` among them: it keeps `v1.1` (the
+/// keep rule names it); the oldest goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7d_delete_tags_keepn_untag_gate() {
+    check(Case {
+        packages: &app("          - {handle: v10, tags: [v1.0], age: 40d}
+          - {handle: v11, tags: [v1.1, latest], age: 30d}
+          - {handle: v12, tags: [v1.2], age: 20d}
+"),
+        policy: Some(
+            r#"rules:
+  - {name: keep-n-tagged, action: keep, tags: ['re:v1\.\d+'], keep_newest: 2, older_than: 1s}
+  - {name: delete-tags, action: delete, tags: ['re:v1\.\d+'], older_than: 1s}
+  - {name: untag, action: untag, tags: ['re:v1\.\d+'], older_than: 1s}
+"#,
+        ),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "v10", "", "delete"),
+            ("app", "v11", "", "keep"),
+            ("app", "v12", "", "keep"),
+        ],
         ..Case::default()
     })
     .await;
