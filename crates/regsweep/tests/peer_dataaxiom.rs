@@ -1068,3 +1068,34 @@ async fn da_7d_delete_tags_keepn_untag_gate() {
     })
     .await;
 }
+
+/// tests/7e_multi-delete-tags-keepn-gating: `delete-tags: ^(beta|legacy|old)$`
+/// (regex), `keep-n-tagged: 1`, multi-arch. The newest image with a matching tag
+/// (`v2.0`, `beta`) is kept with both tags; the older one tagged `v1.0` and `legacy`
+/// loses `legacy`; the oldest (`old` only) is deleted with its platforms; `v3.0` has
+/// no matching tag and is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7e_multi_delete_tags_keepn_gating() {
+    check(Case {
+        packages: &app("          - {handle: old, tags: [old], age: 50d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v10, tags: [v1.0, legacy], age: 40d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v20, tags: [v2.0, beta], age: 30d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v30, tags: [v3.0], age: 20d, platforms: [linux/amd64, linux/arm64]}
+"),
+        policy: Some(r#"rules:
+  - {name: keep-n-tagged, action: keep, tags: ['re:(beta|legacy|old)'], keep_newest: 1}
+  - {name: delete-tags, action: delete, tags: ['re:(beta|legacy|old)']}
+  - {name: untag, action: untag, tags: ['re:(beta|legacy|old)']}
+"#),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "old", "", "delete"),
+            ("app", "v10", "", "keep"),
+            ("app", "v20", "", "keep"),
+            ("app", "v30", "", "keep"),
+        ],
+        untag: &[("app", "v10", &["legacy"])],
+        ..Case::default()
+    })
+    .await;
+}
