@@ -7,7 +7,8 @@
 //! the versions planned for deletion are gone. A case with untags (`untag`) runs
 //! with a token that has `write:packages`, checks each untag's tags in the plan, and
 //! after apply checks in the registry that the removed tags no longer resolve while
-//! the image's other tags still point at it.
+//! the image's other tags still point at it; every kept version's tags still
+//! resolve to it.
 
 #![allow(dead_code)]
 
@@ -163,8 +164,29 @@ pub async fn check_apply(s: &Sim, case: &Case<'_>) {
         .iter()
         .map(|(p, h, tags)| (*p, *h, *tags, before(p, h)))
         .collect();
+    let tags_before: BTreeMap<(String, u64), (Vec<String>, regsweep_core::Digest)> = expected
+        .keys()
+        .filter_map(|(p, id)| {
+            let v = s.versions("acme", p).into_iter().find(|v| v.id.0 == *id)?;
+            Some(((p.clone(), *id), (v.tags, v.digest)))
+        })
+        .collect();
     let r = regsweep(s, &args("apply", &[token(case), &apply, &selection]), &[]).await;
     assert_eq!(r.code, 0, "apply {selection:?} failed:\n{}", r.stderr);
+    // A kept version keeps every tag, each still resolving to it.
+    for ((package, id), (tags, digest)) in &tags_before {
+        if expected[&(package.clone(), *id)] != "keep" {
+            continue;
+        }
+        for tag in tags {
+            assert_eq!(
+                points_at(s, &format!("acme/{package}"), tag).await.as_ref(),
+                Some(digest),
+                "{} tag {tag} after apply",
+                describe(s, case, package, *id)
+            );
+        }
+    }
     for (package, handle, removed, v) in untagged {
         let repo = format!("acme/{package}");
         let stay: Vec<String> = v
