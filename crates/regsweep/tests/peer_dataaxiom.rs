@@ -20,7 +20,13 @@
 //!
 //! The peer's images are busybox builds of seven platforms; two platforms stand in
 //! for them here. Every case also has the peer's `dummy` image, pushed first (oldest).
-//! The untagging cases (7a–7e) wait for regsweep's `untag` and are not here.
+//! In the untagging cases (7a–7e) `delete-tags: X` also adds `{untag, tags: [X]}`:
+//! dataaxiom strips the matched tags from an image that has others (the earlier
+//! cases have no such image). There `keep-n-tagged: N` becomes a keep rule
+//! `{keep, tags: [X], keep_newest: N}`: dataaxiom's keep set counts every image with a
+//! matching tag, multi-tagged ones included, and its tags stay (keep beats untag),
+//! whereas a delete rule's `keep_newest` does not count a partial match (see
+//! docs/policy.md, "Differences from peers").
 
 mod common;
 #[path = "support/peer.rs"]
@@ -961,6 +967,134 @@ async fn da_unit_wildcard_packages() {
         packages: TWO_PACKAGES,
         policy: Some("rules:\n  - {name: keep-n-tagged, action: delete, packages: [\"app*\"], state: tagged, keep_newest: 1}\n  - {name: delete-untagged, action: delete, packages: [\"app*\"], state: untagged}\n"),
         expect: &TWO_PACKAGES_EXPECT,
+        ..Case::default()
+    })
+    .await;
+}
+
+/// tests/7a_single-untagging: `delete-tags: tag1,tag2` on the image tagged `tag1`,
+/// `tag2` and `tag3`: the two tags go, the image stays with `tag3`; the untagged
+/// image stays (delete-untagged is off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7a_single_untagging() {
+    check(Case {
+        packages: &app("          - {handle: multi, tags: [tag1, tag2, tag3], age: 50d}
+          - {handle: u32, age: 40d}
+          - {handle: t33, tags: [1.33-uclibc], age: 30d}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [tag1, tag2]}\n  - {name: untag, action: untag, tags: [tag1, tag2]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "multi", "", "keep"),
+            ("app", "u32", "", "keep"),
+            ("app", "t33", "", "keep"),
+        ],
+        untag: &[("app", "multi", &["tag1", "tag2"])],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// tests/7b_single-untagging-all: `delete-tags: *tag*` selects every tag of the image
+/// tagged `tag1`, `tag2` and `tag3`: it is deleted (dataaxiom strips the tags, then
+/// deletes the image left untagged; the outcome is the same).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7b_single_untagging_all() {
+    check(Case {
+        packages: &app("          - {handle: multi, tags: [tag1, tag2, tag3], age: 50d}
+          - {handle: t33, tags: [1.33-uclibc], age: 40d}
+          - {handle: u32, age: 30d}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [\"*tag*\"]}\n  - {name: untag, action: untag, tags: [\"*tag*\"]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "multi", "", "delete"),
+            ("app", "t33", "", "keep"),
+            ("app", "u32", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// tests/7c_multi-untagging: `delete-tags: tag2,tag3` on the multi-arch image tagged
+/// `tag1`, `tag2` and `tag3`: the index loses the two tags and keeps `tag1` and its
+/// platforms; the untagged multi-arch image stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7c_multi_untagging() {
+    check(Case {
+        packages: &app("          - {handle: multi, tags: [tag1, tag2, tag3], age: 50d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: u33, age: 40d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: t34, tags: [1.34-uclibc], age: 30d, platforms: [linux/amd64, linux/arm64]}
+"),
+        policy: Some("rules:\n  - {name: delete-tags, action: delete, tags: [tag2, tag3]}\n  - {name: untag, action: untag, tags: [tag2, tag3]}\n"),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "multi", "", "keep"),
+            ("app", "u33", "", "keep"),
+            ("app", "t34", "", "keep"),
+        ],
+        untag: &[("app", "multi", &["tag2", "tag3"])],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// tests/7d_delete-tags-keepn-untag-gate: `delete-tags: ^v1\.\d+$` (regex),
+/// `keep-n-tagged: 2`, `older-than: 1 second`. The two newest images with a matching
+/// tag are kept, the one tagged `v1.1` and `latest` among them: it keeps `v1.1` (the
+/// keep rule names it); the oldest goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7d_delete_tags_keepn_untag_gate() {
+    check(Case {
+        packages: &app("          - {handle: v10, tags: [v1.0], age: 40d}
+          - {handle: v11, tags: [v1.1, latest], age: 30d}
+          - {handle: v12, tags: [v1.2], age: 20d}
+"),
+        policy: Some(
+            r#"rules:
+  - {name: keep-n-tagged, action: keep, tags: ['re:v1\.\d+'], keep_newest: 2, older_than: 1s}
+  - {name: delete-tags, action: delete, tags: ['re:v1\.\d+'], older_than: 1s}
+  - {name: untag, action: untag, tags: ['re:v1\.\d+'], older_than: 1s}
+"#,
+        ),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "v10", "", "delete"),
+            ("app", "v11", "", "keep"),
+            ("app", "v12", "", "keep"),
+        ],
+        ..Case::default()
+    })
+    .await;
+}
+
+/// tests/7e_multi-delete-tags-keepn-gating: `delete-tags: ^(beta|legacy|old)$`
+/// (regex), `keep-n-tagged: 1`, multi-arch. The newest image with a matching tag
+/// (`v2.0`, `beta`) is kept with both tags; the older one tagged `v1.0` and `legacy`
+/// loses `legacy`; the oldest (`old` only) is deleted with its platforms; `v3.0` has
+/// no matching tag and is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_7e_multi_delete_tags_keepn_gating() {
+    check(Case {
+        packages: &app("          - {handle: old, tags: [old], age: 50d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v10, tags: [v1.0, legacy], age: 40d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v20, tags: [v2.0, beta], age: 30d, platforms: [linux/amd64, linux/arm64]}
+          - {handle: v30, tags: [v3.0], age: 20d, platforms: [linux/amd64, linux/arm64]}
+"),
+        policy: Some(r#"rules:
+  - {name: keep-n-tagged, action: keep, tags: ['re:(beta|legacy|old)'], keep_newest: 1}
+  - {name: delete-tags, action: delete, tags: ['re:(beta|legacy|old)']}
+  - {name: untag, action: untag, tags: ['re:(beta|legacy|old)']}
+"#),
+        expect: &[
+            ("app", "dummy", "", "keep"),
+            ("app", "old", "", "delete"),
+            ("app", "v10", "", "keep"),
+            ("app", "v20", "", "keep"),
+            ("app", "v30", "", "keep"),
+        ],
+        untag: &[("app", "v10", &["legacy"])],
         ..Case::default()
     })
     .await;

@@ -4,7 +4,11 @@
 //! expected for every version. [`run`] starts the emulator over the real registry,
 //! deletes what the peer's case removed behind the tool's back, plans through the
 //! binary and checks every version's decision, then applies and checks that exactly
-//! the versions planned for deletion are gone.
+//! the versions planned for deletion are gone. A case with untags (`untag`) runs
+//! with a token that has `write:packages`, checks each untag's tags in the plan, and
+//! after apply checks in the registry that the removed tags no longer resolve while
+//! the image's other tags still point at it; every kept version's tags still
+//! resolve to it.
 
 #![allow(dead_code)]
 
@@ -12,7 +16,7 @@ use std::collections::BTreeMap;
 
 use regsweep_sim::{Sim, SimOptions};
 
-use crate::common::{acme, actions, args, regsweep, sim, ACME_ADMIN};
+use crate::common::{acme, actions, args, decisions, regsweep, sim, ACME_ADMIN};
 
 /// A peer's test case translated to regsweep.
 #[derive(Default)]
@@ -30,6 +34,9 @@ pub struct Case<'a> {
     /// manifest of the image whose role starts with the prefix (`""`: all of them).
     /// Later entries override earlier ones. Every version must be covered.
     pub expect: &'a [(&'a str, &'a str, &'a str, &'a str)],
+    /// The untags expected as (package, image handle, tags removed from its root):
+    /// the root's decision is `untag` (overriding `expect`), with exactly these tags.
+    pub untag: &'a [(&'a str, &'a str, &'a [&'a str])],
     /// Apply with `--dry-run`: nothing may be deleted, whatever the plan says.
     pub dry_run: bool,
 }
@@ -46,9 +53,22 @@ pub async fn run(case: &Case<'_>) -> (Sim, serde_json::Value) {
 /// The emulator for `case`'s world, with `case.removed` already removed. Several
 /// cases over one world share it: [`check_plan`] each, then [`check_apply`] one.
 pub async fn start(case: &Case<'_>) -> Sim {
-    let s = sim(&acme(case.packages), SimOptions::default()).await;
+    // The standard header's token list continues with the writer.
+    let world = acme(case.packages).replacen("accounts:", &format!("{WRITER}accounts:"), 1);
+    let s = sim(&world, SimOptions::default()).await;
     remove(&s, case.removed).await;
     s
+}
+
+/// A token that may push (untag on GHCR needs `write:packages`).
+const WRITER: &str = "  - {token: ghp_writer, kind: classic, user: octocat, scopes: [read:packages, write:packages, delete:packages]}\n";
+
+/// The token arguments of `case`: the writer when it untags, else the admin.
+fn token(case: &Case<'_>) -> &'static [&'static str] {
+    match case.untag.is_empty() {
+        true => &ACME_ADMIN,
+        false => &["--account", "acme", "--token", "ghp_writer"],
+    }
 }
 
 /// The selection arguments of `case`.
@@ -67,7 +87,7 @@ pub async fn check_plan(s: &Sim, case: &Case<'_>) -> serde_json::Value {
     let selection = selection(case);
     let r = regsweep(
         s,
-        &args("plan", &[&ACME_ADMIN, &["--output", "json"], &selection]),
+        &args("plan", &[token(case), &["--output", "json"], &selection]),
         &[],
     )
     .await;
@@ -97,7 +117,29 @@ pub async fn check_plan(s: &Sim, case: &Case<'_>) -> serde_json::Value {
         "{selection:?}: decisions differ:\n  {}\nplan:\n{doc:#}",
         wrong.join("\n  ")
     );
+    for (package, handle, tags) in case.untag {
+        let root = root(s, package, handle);
+        let d = decisions(&doc)
+            .into_iter()
+            .find(|(p, d)| p["name"] == *package && d["id"] == root)
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("{package}:{handle} not planned"));
+        assert_eq!(
+            d["untag"],
+            serde_json::json!(tags),
+            "{package}:{handle}: tags to remove\nplan:\n{doc:#}"
+        );
+    }
     doc
+}
+
+/// The version id of the root of `package`'s image `handle`.
+fn root(s: &Sim, package: &str, handle: &str) -> u64 {
+    s.image("acme", package, handle)
+        .unwrap_or_else(|| panic!("no image {package}:{handle} in the scenario"))
+        .root
+        .0
+         .0
 }
 
 /// Applies `case` through the binary and checks that exactly the versions expected
@@ -109,8 +151,65 @@ pub async fn check_apply(s: &Sim, case: &Case<'_>) {
     if case.dry_run {
         apply.push("--dry-run");
     }
-    let r = regsweep(s, &args("apply", &[&ACME_ADMIN, &apply, &selection]), &[]).await;
+    let before = |package: &str, handle: &str| {
+        let id = root(s, package, handle);
+        let v = s
+            .versions("acme", package)
+            .into_iter()
+            .find(|v| v.id.0 == id);
+        v.unwrap_or_else(|| panic!("{package}:{handle} is there before apply"))
+    };
+    let untagged: Vec<_> = case
+        .untag
+        .iter()
+        .map(|(p, h, tags)| (*p, *h, *tags, before(p, h)))
+        .collect();
+    let tags_before: BTreeMap<(String, u64), (Vec<String>, regsweep_core::Digest)> = expected
+        .keys()
+        .filter_map(|(p, id)| {
+            let v = s.versions("acme", p).into_iter().find(|v| v.id.0 == *id)?;
+            Some(((p.clone(), *id), (v.tags, v.digest)))
+        })
+        .collect();
+    let r = regsweep(s, &args("apply", &[token(case), &apply, &selection]), &[]).await;
     assert_eq!(r.code, 0, "apply {selection:?} failed:\n{}", r.stderr);
+    // A kept version keeps every tag, each still resolving to it.
+    for ((package, id), (tags, digest)) in &tags_before {
+        if expected[&(package.clone(), *id)] != "keep" {
+            continue;
+        }
+        for tag in tags {
+            assert_eq!(
+                points_at(s, &format!("acme/{package}"), tag).await.as_ref(),
+                Some(digest),
+                "{} tag {tag} after apply",
+                describe(s, case, package, *id)
+            );
+        }
+    }
+    for (package, handle, removed, v) in untagged {
+        let repo = format!("acme/{package}");
+        let stay: Vec<String> = v
+            .tags
+            .iter()
+            .filter(|t| case.dry_run || !removed.contains(&t.as_str()))
+            .cloned()
+            .collect();
+        for tag in &v.tags {
+            let expect = stay.contains(tag).then(|| v.digest.clone());
+            assert_eq!(
+                points_at(s, &repo, tag).await,
+                expect,
+                "{package}:{handle} tag {tag} after apply"
+            );
+        }
+        let after = s
+            .versions("acme", package)
+            .into_iter()
+            .find(|a| a.id == v.id);
+        let after = after.unwrap_or_else(|| panic!("{package}:{handle} stays after an untag"));
+        assert_eq!(after.tags, stay, "{package}:{handle} tags after apply");
+    }
     for ((package, id), action) in &expected {
         let alive = s.versions("acme", package).iter().any(|v| v.id.0 == *id);
         let gone = action == "delete" && !case.dry_run;
@@ -121,6 +220,26 @@ pub async fn check_apply(s: &Sim, case: &Case<'_>) {
             describe(s, case, package, *id)
         );
     }
+}
+
+/// What `tag` of `repo` points at in the registry behind the emulator.
+async fn points_at(s: &Sim, repo: &str, tag: &str) -> Option<regsweep_core::Digest> {
+    let url = s
+        .backing_registry()
+        .expect("a backing registry")
+        .url()
+        .clone();
+    let client = regsweep_oci::RegistryClient::new(
+        url,
+        regsweep_oci::Auth::Anonymous,
+        regsweep_oci::OciOptions::default(),
+    )
+    .expect("client");
+    client
+        .head_manifest(repo, tag)
+        .await
+        .expect("HEAD answered")
+        .map(|(d, _)| d)
 }
 
 /// Deletes the manifests `removed` through the API, as a peer's case primes a
@@ -175,7 +294,7 @@ fn expected(s: &Sim, case: &Case<'_>) -> BTreeMap<(String, u64), String> {
     for (package, handle, role, action) in case.expect {
         assert!(
             ["keep", "delete", "skip"].contains(action),
-            "`{action}` is not keep, delete or skip"
+            "`{action}` is not keep, delete or skip (untags go in `untag`)"
         );
         let alive: Vec<u64> = s.versions("acme", package).iter().map(|v| v.id.0).collect();
         for id in manifests(s, package, handle, role) {
@@ -183,6 +302,12 @@ fn expected(s: &Sim, case: &Case<'_>) -> BTreeMap<(String, u64), String> {
                 out.insert((package.to_string(), id.0), action.to_string());
             }
         }
+    }
+    for (package, handle, _) in case.untag {
+        out.insert(
+            (package.to_string(), root(s, package, handle)),
+            "untag".into(),
+        );
     }
     out
 }
