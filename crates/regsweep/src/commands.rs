@@ -299,6 +299,7 @@ pub async fn run_resolved(
                 &cancel,
                 journal.as_ref(),
                 progress,
+                settings.reserve_requests,
             )
             .await;
         }

@@ -41,13 +41,20 @@ pub enum UntagStatus {
     Left,
 }
 
-/// Removes the tags of every untag decision of `plan`.
+/// Requests one untag may cost on GHCR (check the tag, token, push the placeholder,
+/// find its version, delete it): an untag starts only while the primary limit has
+/// this many requests left above the reserve.
+pub const UNTAG_REQUESTS: u32 = 5;
+
+/// Removes the tags of every untag decision of `plan`. Stops, leaving the rest, when
+/// fewer than `reserve` + [`UNTAG_REQUESTS`] primary-limit requests are left.
 pub async fn execute(
     plan: &Plan,
     source: &impl Backend,
     cancel: &CancellationToken,
     journal: Option<&Journal>,
     progress: &Progress,
+    reserve: u32,
 ) -> Vec<UntagDone> {
     let total: usize = plan.untag_count();
     let bar = progress.bar("untagging", total as u64);
@@ -81,6 +88,16 @@ pub async fn execute(
                     )
                 })
             };
+            let left = left.or_else(|| {
+                let remaining = source.remaining_requests()?;
+                (remaining < reserve.saturating_add(UNTAG_REQUESTS)).then(|| {
+                    let why = Why::new(LeftCode::RateLimitReserve, format!(
+                        "rate-limit budget spent: {remaining} requests left this hour, reserve is {reserve} and an untag needs up to {UNTAG_REQUESTS}; run again after the reset"
+                    ));
+                    stop = Some(why.clone());
+                    why
+                })
+            });
             if let Some(why) = left {
                 set(&mut one, UntagStatus::Left, why);
                 done.push(one);
@@ -226,4 +243,87 @@ pub async fn restore(
         }
     }
     Ok((ok, already, failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::memory::MemoryBackend;
+    use regsweep_core::plan::{Action, Decision, PackagePlan, PlanRef};
+    use regsweep_core::VersionId;
+
+    /// One package of versions that stay and lose `tags` each.
+    fn plan(untags: &[&[&str]]) -> Plan {
+        let decisions: Vec<Decision> = untags
+            .iter()
+            .enumerate()
+            .map(|(i, tags)| Decision {
+                id: VersionId(i as u64 + 1),
+                digest: format!("sha256:{:064x}", i + 1).parse().unwrap(),
+                tags: tags
+                    .iter()
+                    .map(|t| t.to_string())
+                    .chain(["keep".into()])
+                    .collect(),
+                created_at: jiff::Timestamp::UNIX_EPOCH,
+                updated_at: jiff::Timestamp::UNIX_EPOCH,
+                action: Action::Untag,
+                reasons: vec![],
+                untag: tags.iter().map(|t| t.to_string()).collect(),
+            })
+            .collect();
+        Plan {
+            untags: (0..decisions.len())
+                .map(|decision| PlanRef {
+                    package: 0,
+                    decision,
+                })
+                .collect(),
+            packages: vec![PackagePlan {
+                name: "app".into(),
+                decisions,
+                findings: vec![],
+                package: None,
+            }],
+            order: vec![],
+            runs: vec![],
+        }
+    }
+
+    fn statuses(plan: &Plan, backend: &MemoryBackend, reserve: u32) -> Vec<UntagStatus> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(execute(
+            plan,
+            backend,
+            &CancellationToken::new(),
+            None,
+            &Progress::detect(),
+            reserve,
+        ))
+        .into_iter()
+        .map(|u| u.status)
+        .collect()
+    }
+
+    /// Untags spend the primary limit too (about five requests each on GHCR): none
+    /// starts once the budget left is within the reserve plus one untag's cost.
+    #[test]
+    fn untags_stop_at_the_rate_limit_reserve() {
+        let p = plan(&[&["pr-1"], &["pr-2", "pr-3"]]);
+        let plenty = MemoryBackend::default();
+        *plenty.remaining.lock().unwrap() = Some(1000);
+        assert_eq!(statuses(&p, &plenty, 50), [UntagStatus::Untagged; 3]);
+        assert_eq!(plenty.untags.lock().unwrap().len(), 3);
+
+        let spent = MemoryBackend::default();
+        *spent.remaining.lock().unwrap() = Some(54);
+        assert_eq!(statuses(&p, &spent, 50), [UntagStatus::Left; 3]);
+        assert!(spent.untags.lock().unwrap().is_empty(), "nothing was asked");
+
+        // No known budget (a plain OCI registry): nothing to hold back.
+        let unknown = MemoryBackend::default();
+        assert_eq!(statuses(&p, &unknown, 50), [UntagStatus::Untagged; 3]);
+    }
 }
