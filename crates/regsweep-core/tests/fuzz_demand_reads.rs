@@ -28,6 +28,10 @@ use regsweep_core::policy::{
 };
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
 
+#[path = "support/refusals.rs"]
+mod refusals;
+use refusals::GITHUB_LIKE;
+
 const PACKAGES: [&str; 2] = ["app", "worker"];
 const TAGS: [&str; 6] = ["latest", "v1.2.3", "v1.3.0", "pr-7", "pr-8", "main"];
 
@@ -366,10 +370,7 @@ fn input<'a>(
         now: now(),
         options: PlanOptions {
             refusals: if github {
-                regsweep_core::planner::RefusalRules {
-                    public_downloads_over: Some(5000),
-                    last_tagged_version: true,
-                }
+                GITHUB_LIKE
             } else {
                 Default::default()
             },

@@ -7,7 +7,12 @@ use jiff::Timestamp;
 use regsweep_core::graph::{ChildRef, ManifestKind, ManifestNode, Platform};
 use regsweep_core::package_decision::{PackageAction, PackageReason};
 use regsweep_core::plan::{Action, Plan};
-use regsweep_core::planner::{plan, PlanInput, PlanOptions, RefusalRules};
+use regsweep_core::planner::{plan, PlanInput, PlanOptions};
+
+#[path = "support/refusals.rs"]
+mod refusals;
+use refusals::GITHUB_LIKE;
+
 use regsweep_core::policy::file::parse;
 use regsweep_core::reason::Reason;
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId, Visibility};
@@ -103,11 +108,7 @@ fn run(inv: &Inventory, graph: &ManifestGraph, yaml: &str) -> Plan {
         policy: &policy,
         now: now(),
         options: PlanOptions {
-            // GitHub's refusals, as regsweep-github describes them.
-            refusals: RefusalRules {
-                public_downloads_over: Some(5000),
-                last_tagged_version: true,
-            },
+            refusals: GITHUB_LIKE,
         },
         pulls: &HashMap::new(),
     })

@@ -15,11 +15,9 @@ use regsweep_core::{
     Digest, Inventory, ManifestGraph, Package, TimestampField, Version, VersionId,
 };
 
-/// GitHub's refusal rules, as the GitHub backend tells them (`regsweep_github::REFUSALS`).
-const GITHUB_LIKE: RefusalRules = RefusalRules {
-    public_downloads_over: Some(5000),
-    last_tagged_version: true,
-};
+#[path = "support/refusals.rs"]
+mod refusals;
+use refusals::GITHUB_LIKE;
 
 const DAY: i64 = 86_400;
 

@@ -17,11 +17,9 @@ use regsweep_core::policy::{GroupBy, KeepNewest, Policy, Rule, RuleAction, TagSt
 use regsweep_core::reason::Reason;
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
 
-/// GitHub's refusal rules, as the GitHub backend tells them (`regsweep_github::REFUSALS`).
-const GITHUB_LIKE: RefusalRules = RefusalRules {
-    public_downloads_over: Some(5000),
-    last_tagged_version: true,
-};
+#[path = "support/refusals.rs"]
+mod refusals;
+use refusals::GITHUB_LIKE;
 
 const PACKAGES: [&str; 3] = ["app", "team/api", "worker"];
 const TAGS: [&str; 9] = [

@@ -9,16 +9,14 @@ use regsweep_core::graph::{
     ChildRef, ManifestKind, ManifestNode, Platform, OCI_INDEX, OCI_MANIFEST,
 };
 use regsweep_core::plan::{Action, Decision, Plan};
-use regsweep_core::planner::{plan, PlanInput, PlanOptions, PullInfo, PullRequests, RefusalRules};
+use regsweep_core::planner::{plan, PlanInput, PlanOptions, PullInfo, PullRequests};
 use regsweep_core::policy::{file, Policy};
 use regsweep_core::reason::{Miss, Reason, Relation, Selected};
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
 
-/// GitHub's refusal rules, as the GitHub backend tells them (`regsweep_github::REFUSALS`).
-const GITHUB_LIKE: RefusalRules = RefusalRules {
-    public_downloads_over: Some(5000),
-    last_tagged_version: true,
-};
+#[path = "support/refusals.rs"]
+mod refusals;
+use refusals::GITHUB_LIKE;
 
 fn now() -> Timestamp {
     "2025-06-01T00:00:00Z".parse().expect("a timestamp")

@@ -59,6 +59,14 @@ pub struct RefusalRules {
     pub last_tagged_version: bool,
 }
 
+/// GitHub's refusal rules as `regsweep_github::REFUSALS` gives them, for the unit
+/// tests (the core does not depend on the GitHub crate).
+#[cfg(test)]
+pub(crate) const GITHUB_LIKE: RefusalRules = RefusalRules {
+    public_downloads_over: Some(5000),
+    last_tagged_version: true,
+};
+
 impl RefusalRules {
     /// Whether any deletion is refused.
     pub fn any(&self) -> bool {

@@ -425,10 +425,7 @@ mod tests {
             ..Policy::default()
         };
         let options = PlanOptions {
-            refusals: crate::planner::RefusalRules {
-                public_downloads_over: Some(5000),
-                last_tagged_version: true,
-            },
+            refusals: crate::planner::GITHUB_LIKE,
         };
         let (_, g) = rounds_with(&inv, &full, &policy, &[], options);
         assert_eq!(g.package("app").unwrap().skipped.len(), 2);

@@ -221,10 +221,7 @@ mod tests {
                 now: now(),
                 options: PlanOptions {
                     refusals: if github {
-                        crate::planner::RefusalRules {
-                            public_downloads_over: Some(5000),
-                            last_tagged_version: true,
-                        }
+                        crate::planner::GITHUB_LIKE
                     } else {
                         Default::default()
                     },
