@@ -39,11 +39,23 @@ pub enum PackageError {
         message: String,
     },
 
-    #[error("GitHub's rate limit would need a wait longer than allowed{}\n  help: run again after the reset, or allow a longer wait with `--max-wait` (env REGSWEEP_MAX_WAIT)", reset_at.map(|t| format!(" (it resets at {})", human_time(t))).unwrap_or_default())]
+    /// Its help names the caller's setting: [`PackageError::hint`].
+    #[error("GitHub's rate limit would need a wait longer than allowed{}", reset_at.map(|t| format!(" (it resets at {})", human_time(t))).unwrap_or_default())]
     RateLimited { reset_at: Option<Timestamp> },
 
     #[error(transparent)]
     Other(GithubError),
+}
+
+impl PackageError {
+    /// The caller-specific help for this error, if it has one.
+    pub fn hint(&self) -> Option<crate::Hint> {
+        match self {
+            PackageError::RateLimited { .. } => Some(crate::Hint::AllowLongerWait),
+            PackageError::Other(e) => e.hint(),
+            _ => None,
+        }
+    }
 }
 
 impl From<GithubError> for PackageError {

@@ -2,7 +2,7 @@
 //! libraries never name a flag: they return a [`Hint`] as data (and their messages
 //! end before the help), and this module renders it, here where the flags live.
 
-use regsweep_github::{DeleteError, GithubError, Hint};
+use regsweep_github::{DeleteError, GithubError, Hint, PackageError};
 
 /// The help line for `hint`, naming the flags.
 pub fn help(hint: Hint) -> &'static str {
@@ -34,6 +34,11 @@ pub fn github(e: &GithubError) -> String {
 
 /// A deletion's (or restore's) error with its help.
 pub fn delete(e: &DeleteError) -> String {
+    with(e.to_string(), e.hint())
+}
+
+/// A whole package's deletion (or restore) error with its help.
+pub fn package(e: &PackageError) -> String {
     with(e.to_string(), e.hint())
 }
 
@@ -82,5 +87,11 @@ mod tests {
         })
         .context("listing");
         assert_eq!(of_chain(&chained), Some(Hint::AllowLongerWait));
+        let e = PackageError::RateLimited { reset_at: None };
+        assert!(
+            !e.to_string().contains("--"),
+            "the library names no flag: {e}"
+        );
+        assert!(package(&e).ends_with("`--max-wait` (env REGSWEEP_MAX_WAIT)"));
     }
 }

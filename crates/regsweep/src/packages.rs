@@ -140,7 +140,7 @@ pub async fn delete(
                 Recorded::Refused,
             ),
             Err(e @ PackageError::RateLimited { .. }) => {
-                let why = Why::new(LeftCode::RateLimitWait, e.to_string());
+                let why = Why::new(LeftCode::RateLimitWait, crate::hints::package(&e));
                 stop = Some(why.clone());
                 (Outcome::Left(why), Recorded::Failed)
             }
@@ -151,7 +151,7 @@ pub async fn delete(
                     _ => FailCode::Other,
                 };
                 (
-                    Outcome::Failed(Why::new(code, e.to_string())),
+                    Outcome::Failed(Why::new(code, crate::hints::package(&e))),
                     Recorded::Failed,
                 )
             }
@@ -227,7 +227,7 @@ pub async fn restore(gh: &GithubSource, replay: &Replay, now: jiff::Timestamp) -
                 r.failed += 1;
                 eprintln!(
                     "error: cannot restore package {name}: {}",
-                    crate::escape::control_lines(&e.to_string())
+                    crate::escape::control_lines(&crate::hints::package(&e))
                 );
             }
         }
