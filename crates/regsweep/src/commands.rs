@@ -5,16 +5,15 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::Context;
-
 use regsweep_core::plan::{Action, Plan};
 use regsweep_core::planner::{self, reads, PlanInput};
 use regsweep_core::policy::file as policy_file;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{GraphMode, OutputFormat, RunArgs};
+use crate::error::CliError;
 use crate::executor::{self, Execution, Limits};
-use crate::exit::{Exit, UsageError};
+use crate::exit::Exit;
 use crate::journal::{self, Journal};
 use crate::output;
 use crate::progress::Progress;
@@ -68,7 +67,7 @@ pub async fn compute_plan(
     settings: &Settings,
     backend: &impl Backend,
     progress: &Progress,
-) -> anyhow::Result<Planned> {
+) -> Result<Planned, CliError> {
     tracing::info!(
         "policy: {} rule(s) from {}",
         settings.policy.rules.len(),
@@ -112,7 +111,7 @@ async fn read_manifests(
     backend: &impl Backend,
     listing: &mut Listing,
     progress: &Progress,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     // Packages whose manifests could not be read at all: no graph, so the planner
     // keeps their untagged versions; they are not asked for again.
     let mut given_up: BTreeSet<String> = BTreeSet::new();
@@ -207,7 +206,7 @@ pub fn write_report(format: OutputFormat, r: &Report<'_>) -> std::io::Result<()>
 }
 
 /// Writes the Actions outputs when running in Actions.
-fn write_actions_outputs(settings: &Settings, r: &Report<'_>) -> anyhow::Result<()> {
+fn write_actions_outputs(settings: &Settings, r: &Report<'_>) -> Result<(), CliError> {
     if let Some(p) = &settings.github_output {
         let text = report::actions::output_lines(r);
         report::actions::append(p, &crate::redact::global().redact(&text))?;
@@ -224,7 +223,7 @@ pub async fn plan_or_apply(
     args: &RunArgs,
     apply: bool,
     cancel: CancellationToken,
-) -> anyhow::Result<Exit> {
+) -> Result<Exit, CliError> {
     if args.print_policy {
         // Printing the policy makes no request: it needs no account and no token,
         // so placeholders stand in for missing ones (nothing connects with them).
@@ -254,17 +253,17 @@ pub async fn run_resolved(
     apply: bool,
     cancel: CancellationToken,
     progress: &Progress,
-) -> anyhow::Result<Exit> {
+) -> Result<Exit, CliError> {
     // The journal is opened before any request: a path that cannot be written is a
     // configuration error found before anything is listed or deleted.
     let journal = match (&settings.journal, apply) {
-        (Some(p), true) => Some(Journal::open(p).map_err(|e| UsageError::new(e.to_string()))?),
+        (Some(p), true) => Some(Journal::open(p)?),
         _ => None,
     };
     let source = Source::connect(settings, apply).await?;
     let mut planned = compute_plan(settings, &source, progress).await?;
     if let (true, Source::Github(gh)) = (apply, &source) {
-        crate::packages::check_token(gh.token_info(), &planned.plan).map_err(UsageError::new)?;
+        crate::packages::check_token(gh.token_info(), &planned.plan)?;
     }
     let mut execution: Option<Execution> = None;
     if apply && !(planned.plan.order.is_empty() && planned.plan.untags.is_empty()) {
@@ -280,7 +279,7 @@ pub async fn run_resolved(
             journal.as_ref(),
             progress,
         )
-        .await?;
+        .await;
         let e = revisit_refusals(
             settings,
             &mut planned,
@@ -342,7 +341,13 @@ pub async fn run_resolved(
     // the Actions outputs are still written and the exit code stays the run's.
     match write_report(settings.output, &r) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.context("could not write the report to stdout")?,
+        Err(source) => {
+            return Err(CliError::Output {
+                what: "could not write the report to stdout".to_string(),
+                source,
+            })
+        }
+        Ok(()) => {}
     }
     write_actions_outputs(settings, &r)?;
     if let Some(msg) = execution.as_ref().and_then(|e| e.journal_error.as_deref()) {
@@ -391,7 +396,7 @@ async fn revisit_refusals(
     cancel: &CancellationToken,
     journal: Option<&Journal>,
     progress: &Progress,
-) -> anyhow::Result<Execution> {
+) -> Result<Execution, CliError> {
     if e.interrupted || e.journal_error.is_some() {
         return Ok(e);
     }
@@ -435,7 +440,7 @@ async fn revisit_refusals(
         journal,
         progress,
     )
-    .await?;
+    .await;
     e.outcomes.extend(more.outcomes);
     e.interrupted |= more.interrupted;
     e.journal_error = e.journal_error.or(more.journal_error);
@@ -452,7 +457,7 @@ async fn read_skipped(
     planned: &mut Planned,
     refused: &[regsweep_core::plan::PlanRef],
     progress: &Progress,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     let names: BTreeSet<&str> = refused
         .iter()
         .map(|r| planned.plan.packages[r.package].name.as_str())
@@ -507,14 +512,14 @@ fn report_unreadable(listing: &Listing) -> bool {
 }
 
 /// `validate`: every tagged image in the selection must be complete.
-pub async fn validate(args: &RunArgs) -> anyhow::Result<Exit> {
+pub async fn validate(args: &RunArgs) -> Result<Exit, CliError> {
     let (exit, text) = validation(args).await?;
     output::print(&crate::escape::control_lines(&text))?;
     Ok(exit)
 }
 
 /// What `validate` finds: the exit code and the text to show.
-pub async fn validation(args: &RunArgs) -> anyhow::Result<(Exit, String)> {
+pub async fn validation(args: &RunArgs) -> Result<(Exit, String), CliError> {
     let mut settings = settings::resolve(args, &Env::read(), false)?;
     settings.read_every_manifest = true;
     let progress = Progress::detect();
@@ -579,11 +584,11 @@ pub async fn validation(args: &RunArgs) -> anyhow::Result<(Exit, String)> {
 }
 
 /// `policy check FILE`.
-pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
+pub fn policy_check(file: &std::path::Path) -> Result<Exit, CliError> {
     let text =
         crate::bounded::read_to_string(file, policy_file::MAX_POLICY_BYTES).map_err(|e| {
-            UsageError::new(format!(
-                "error: cannot read {}: {e}\n  help: check the path",
+            CliError::Policy(format!(
+                "cannot read {}: {e}\n  help: check the path",
                 file.display()
             ))
         })?;
@@ -603,22 +608,19 @@ pub fn policy_check(file: &std::path::Path) -> anyhow::Result<Exit> {
             output::print(&text)?;
             Ok(Exit::Success)
         }
-        Err(e) => Err(UsageError::new(format!("error: {e}")).into()),
+        Err(e) => Err(CliError::Policy(e.to_string())),
     }
 }
 
 /// `restore --journal FILE`: brings back every version the journal says was or may
 /// have been deleted, children before their index (reverse deletion order). A version
 /// already present is counted "already restored", so running it twice is harmless.
-pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
+pub async fn restore(args: &RunArgs) -> Result<Exit, CliError> {
     let settings = settings::resolve(args, &Env::read(), false)?;
     let Some(path) = settings.journal.as_deref() else {
-        return Err(UsageError::new(
-            "error: restore needs the journal of the run to undo\n  help: pass --journal FILE, the file given to `apply --journal FILE`",
-        )
-        .into());
+        return Err(CliError::NoJournal);
     };
-    let replay = journal::read(path).map_err(|e| UsageError::new(e.to_string()))?;
+    let replay = journal::read(path)?;
     for w in &replay.warnings {
         eprintln!("{w}");
     }
@@ -630,7 +632,7 @@ pub async fn restore(args: &RunArgs) -> anyhow::Result<Exit> {
         Source::Oci(_) if replay.candidates().next().is_none() && replay.packages.is_empty() => {
             None
         }
-        Source::Oci(_) => return Err(UsageError::new("error: restore works with the GitHub backend only\n  plain OCI registries delete manifests for good").into()),
+        Source::Oci(_) => return Err(CliError::RestoreUnsupported),
     };
     // Whole packages first: a version of a deleted package cannot come back alone.
     let pkgs = match gh {

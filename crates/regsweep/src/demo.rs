@@ -6,7 +6,8 @@ use regsweep_sim::{Scenario, Sim, SimOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{OutputFormat, RunArgs};
-use crate::exit::{Exit, UsageError};
+use crate::error::CliError;
+use crate::exit::Exit;
 use crate::progress::Progress;
 use crate::settings::{self, Env};
 
@@ -36,17 +37,16 @@ pub async fn run(
     apply: bool,
     output: OutputFormat,
     cancel: CancellationToken,
-) -> anyhow::Result<Exit> {
+) -> Result<Exit, CliError> {
     if !regsweep_sim::LocalRegistry::is_installed() {
-        return Err(UsageError::new(
-            "error: the demo needs the OCI registry server `docker-registry`, which is not installed\n  the demo runs a real CNCF Distribution registry on 127.0.0.1\n  help: run ./scripts/demo.sh (it unpacks one into target/tools/, starting no system service), or set REGSWEEP_REGISTRY_BIN to the path of a Distribution server binary",
-        )
-        .into());
+        return Err(CliError::NoRegistryServer);
     }
     eprintln!("starting the GitHub API emulator and a local registry with sample images…");
     let scenario = Scenario::demo();
     let now = scenario.now;
-    let sim = Sim::start(scenario, SimOptions::default()).await?;
+    let sim = Sim::start(scenario, SimOptions::default())
+        .await
+        .map_err(|e| CliError::Emulator(format!("cannot start the emulator: {e:#}")))?;
     eprintln!(
         "emulator at {} · registry at {} · account `acme`\nrunning: regsweep {} --account acme --image-names '*' --image-tags '!latest' --cut-off 2w --keep-n-most-recent 2\n",
         sim.api_url(),

@@ -164,14 +164,14 @@ pub async fn execute(
     cancel: CancellationToken,
     journal: Option<&Journal>,
     progress: &Progress,
-) -> anyhow::Result<Execution> {
+) -> Execution {
     let state = State::new(plan, source, &limits, cancel, journal, progress);
     stream::iter(plan.run_ranges())
         .map(|run| state.run(run))
         .buffer_unordered(limits.concurrency.max(1))
         .collect::<Vec<()>>()
         .await;
-    Ok(state.finish())
+    state.finish()
 }
 
 /// Locks, going on after a panic elsewhere (what was recorded stays true).
@@ -474,7 +474,6 @@ mod tests {
             journal,
             &Progress::detect(),
         ))
-        .unwrap()
     }
 
     /// Each outcome as `status` or `status/code`.

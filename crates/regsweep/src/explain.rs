@@ -10,14 +10,15 @@ use regsweep_core::Digest;
 
 use crate::cli::RunArgs;
 use crate::commands::{compute_plan, Planned};
-use crate::exit::{Exit, UsageError};
+use crate::error::CliError;
+use crate::exit::Exit;
 use crate::progress::Progress;
 use crate::settings::{self, Env};
 use crate::source::Source;
 
 /// `explain TARGET`: the one version TARGET names, its decision with every reason,
 /// what it contains, and its path up to the tagged image(s) that reach it.
-pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
+pub async fn explain(target: &str, args: &RunArgs) -> Result<Exit, CliError> {
     let mut settings = settings::resolve(args, &Env::read(), true)?;
     // The explanation follows the graph, even where nothing can be deleted.
     settings.read_every_manifest = true;
@@ -56,39 +57,36 @@ pub async fn explain(target: &str, args: &RunArgs) -> anyhow::Result<Exit> {
                 .flat_map(|p| p.decisions.iter().map(move |d| (p, d)))
                 .filter(|(_, d)| d.digest.hex().starts_with(prefix))
                 .collect();
-            Err(UsageError::new(format!(
-                "error: `{target}` is too short to name one version: {} digest(s) start with it{}\n  expected a digest prefix of at least 12 hex digits\n  help: give more of the digest, e.g. `sha256:{}`",
+            Err(CliError::Target(format!(
+                "`{target}` is too short to name one version: {} digest(s) start with it{}\n  expected a digest prefix of at least 12 hex digits\n  help: give more of the digest, e.g. `sha256:{}`",
                 near.len(),
                 candidates(&near),
                 near.first().map(|(_, d)| &d.digest.hex()[..12]).unwrap_or("0123456789ab")
-            ))
-            .into())
+            )))
         }
         // The version may be in a package that could not be read: not a usage error.
         [] if !planned.listing.unreadable.is_empty() => {
             for u in &planned.listing.unreadable {
                 eprintln!("{}", u.message);
             }
-            Err(anyhow::anyhow!(
-                "no version matches `{target}` among the packages read, and {} could not be read (above)\n  help: run again once the listing can be read",
-                crate::report::count(planned.listing.unreadable.len(), "package")
-            ))
+            Err(CliError::TargetInUnreadable {
+                target: target.to_string(),
+                unreadable: planned.listing.unreadable.len(),
+            })
         }
-        [] => Err(UsageError::new(format!(
-            "error: no version matches `{target}`\n  expected a digest (sha256:…, at least 12 hex digits), a tag, or PACKAGE:TAG among the listed packages\n  help: run `regsweep plan --show-kept` to see every version"
-        ))
-        .into()),
+        [] => Err(CliError::Target(format!(
+            "no version matches `{target}`\n  expected a digest (sha256:…, at least 12 hex digits), a tag, or PACKAGE:TAG among the listed packages\n  help: run `regsweep plan --show-kept` to see every version"
+        ))),
         [(p, d)] => {
             // Tags and names come from the server: control characters escaped.
             crate::output::print(&crate::escape::control_lines(&explain_one(&planned, p, d)))?;
             Ok(Exit::Success)
         }
-        many => Err(UsageError::new(format!(
-            "error: `{target}` is ambiguous: it matches {} versions{}\n  expected a target naming one version\n  help: name the package (PACKAGE:TAG or PACKAGE:sha256:…) or give more of the digest",
+        many => Err(CliError::Target(format!(
+            "`{target}` is ambiguous: it matches {} versions{}\n  expected a target naming one version\n  help: name the package (PACKAGE:TAG or PACKAGE:sha256:…) or give more of the digest",
             many.len(),
             candidates(many)
-        ))
-        .into()),
+        ))),
     }
 }
 

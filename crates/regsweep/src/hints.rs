@@ -42,20 +42,6 @@ pub fn package(e: &PackageError) -> String {
     with(e.to_string(), e.hint())
 }
 
-/// The hint of the first library error in `e`'s chain that has one.
-pub fn of_chain(e: &anyhow::Error) -> Option<Hint> {
-    e.chain().find_map(|c| {
-        c.downcast_ref::<GithubError>()
-            .and_then(GithubError::hint)
-            .or_else(|| c.downcast_ref::<DeleteError>().and_then(DeleteError::hint))
-    })
-}
-
-/// `text` (an error chain rendered with `{:#}`) with the help of `e`'s chain last.
-pub fn append(text: String, e: &anyhow::Error) -> String {
-    with(text, of_chain(e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,15 +64,6 @@ mod tests {
         assert!(delete(&e).ends_with("(e.g. --skip-shas)"), "{}", delete(&e));
         let e = DeleteError::RateLimited { reset_at: None };
         assert!(delete(&e).contains("`--max-wait` (env REGSWEEP_MAX_WAIT)"));
-        let chained = anyhow::Error::new(GithubError::RateLimited {
-            request: "GET /x".into(),
-            reset_at: None,
-            wait: std::time::Duration::from_secs(60),
-            max_wait: std::time::Duration::from_secs(10),
-            waits: 0,
-        })
-        .context("listing");
-        assert_eq!(of_chain(&chained), Some(Hint::AllowLongerWait));
         let e = PackageError::RateLimited { reset_at: None };
         assert!(
             !e.to_string().contains("--"),

@@ -36,7 +36,7 @@ pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// A journal that cannot be opened, written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("error: cannot open the journal {path}: {source}\n  expected a writable file in an existing directory\n  help: create the directory, or pass another --journal FILE")]
+    #[error("cannot open the journal {path}: {source}\n  expected a writable file in an existing directory\n  help: create the directory, or pass another --journal FILE")]
     Open {
         path: PathBuf,
         source: std::io::Error,
@@ -46,9 +46,9 @@ pub enum JournalError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("error: cannot read the journal {path}: {detail}\n  help: pass the file written by `apply --journal FILE`")]
+    #[error("cannot read the journal {path}: {detail}\n  help: pass the file written by `apply --journal FILE`")]
     Read { path: PathBuf, detail: String },
-    #[error("error: {path}:{line}: not a journal line: {detail}\n  only the last line of a journal may be incomplete (a torn write); this one is followed by more lines\n  help: fix or remove line {line}, then run restore again")]
+    #[error("{path}:{line}: not a journal line: {detail}\n  only the last line of a journal may be incomplete (a torn write); this one is followed by more lines\n  help: fix or remove line {line}, then run restore again")]
     Corrupt {
         path: PathBuf,
         line: usize,

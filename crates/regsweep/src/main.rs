@@ -3,7 +3,8 @@
 //! The binary is thin: `cli` parses, `settings` resolves inputs once, `source`
 //! lists and deletes, the pure planner in `regsweep-core` decides, `executor`
 //! deletes in plan order within limits, and `report` renders. Errors are rendered
-//! here, at the edge, with the exit codes of `exit`. Everything written to stdout,
+//! here, at the edge: every command returns `error::CliError`, whose exit code
+//! `exit::code` decides. Everything written to stdout,
 //! stderr and the logs passes through `redact`, which hides the configured secrets.
 
 // First: its `print!`/`eprintln!` macros shadow std's in every module below.
@@ -16,6 +17,7 @@ mod cli;
 mod commands;
 #[cfg(feature = "emulator")]
 mod demo;
+mod error;
 mod escape;
 mod executor;
 mod exit;
@@ -39,7 +41,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, PolicyCommand, RunArgs};
-use crate::exit::{Exit, Failure};
+use crate::exit::Exit;
 
 /// How a log event's fields are written: the message and every other field with
 /// their control characters escaped, since messages carry tags, names and error
@@ -140,17 +142,20 @@ fn main() -> ExitCode {
             #[cfg(feature = "emulator")]
             Command::Demo { apply, output } => demo::run(*apply, *output, cancel.clone()).await,
             #[cfg(feature = "emulator")]
-            Command::Bench(args) => bench::run(args).await,
+            Command::Bench(args) => bench::run(args)
+                .await
+                .map_err(|e| error::CliError::Emulator(format!("{e:#}"))),
         }
     });
     match result {
         Ok(exit) => exit.into(),
-        // stdout was closed by its reader (`regsweep plan | head`): a normal end.
-        Err(e) if output::is_broken_pipe(&e) => Exit::Success.into(),
+        // stdout was closed by its reader (`regsweep plan | head`): a normal end,
+        // with nothing to say.
+        Err(e) if e.is_broken_pipe() => exit::code(&e).into(),
+        // Rendered once, here, through the redaction (`eprintln!` is `redact`'s).
         Err(e) => {
-            let failure = Failure::of(&e);
-            eprintln!("{}", escape::control_lines(failure.message()));
-            failure.exit().into()
+            eprintln!("{}", escape::control_lines(&e.render()));
+            exit::code(&e).into()
         }
     }
 }

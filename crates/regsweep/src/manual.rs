@@ -4,14 +4,14 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use clap::CommandFactory;
 
 use crate::cli::Cli;
+use crate::error::CliError;
 use crate::exit::Exit;
 
 /// Prints the completion script for `shell` to stdout.
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
+pub fn completions(shell: clap_complete::Shell) -> Result<Exit, CliError> {
     let mut cmd = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, "regsweep", &mut script);
@@ -20,15 +20,19 @@ pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
 }
 
 /// Prints the main manual page to stdout, or writes every command's page into `dir`.
-pub fn man(dir: Option<&Path>) -> anyhow::Result<Exit> {
+pub fn man(dir: Option<&Path>) -> Result<Exit, CliError> {
     // `help` is not a command with a page of its own (as `generate_to` decides).
     let cmd = Cli::command().disable_help_subcommand(true);
     match dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
-            clap_mangen::generate_to(cmd, dir)
-                .with_context(|| format!("cannot write the manual pages into {}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
+                what: format!("cannot create the directory {}", dir.display()),
+                source,
+            })?;
+            clap_mangen::generate_to(cmd, dir).map_err(|source| CliError::Output {
+                what: format!("cannot write the manual pages into {}", dir.display()),
+                source,
+            })?;
         }
         None => {
             let mut page = Vec::new();

@@ -3,7 +3,7 @@
 //!
 //! Every write to stdout goes through [`print`], or through a writer whose
 //! `io::Error` reaches `main`, which treats a broken pipe as a normal end
-//! ([`is_broken_pipe`]).
+//! (`crate::error::CliError::is_broken_pipe`).
 
 use std::io::Write;
 
@@ -17,12 +17,4 @@ pub fn print(text: &str) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
-}
-
-/// Whether the error (or one of its causes) is a write to a closed pipe.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -12,6 +12,7 @@ use regsweep_core::plan::Plan;
 use regsweep_github::{GithubError, PackageError, TokenInfo, PACKAGE_DELETE_HELP};
 use tokio_util::sync::CancellationToken;
 
+use crate::error::CliError;
 use crate::executor::Outcome;
 use crate::journal::{Journal, Recorded, Replay, State};
 use crate::outcome::{FailCode, LeftCode, SkipCode, Why};
@@ -41,14 +42,14 @@ fn rule_of(plan: &Plan, i: usize) -> String {
 }
 
 /// Refuses, before anything is deleted, a token that cannot delete the packages the
-/// plan deletes as a whole: `Err` carries the whole message (what, why, what can).
-pub fn check_token(info: &TokenInfo, plan: &Plan) -> Result<(), String> {
+/// plan deletes as a whole: the error carries the whole message (what, why, what can).
+pub fn check_token(info: &TokenInfo, plan: &Plan) -> Result<(), CliError> {
     let deleted = plan.deleted_packages();
     let Some(&first) = deleted.first() else {
         return Ok(());
     };
     let what = format!(
-        "error: the token cannot delete whole packages, and the plan deletes {} (`{}`, rule `{}`)",
+        "the token cannot delete whole packages, and the plan deletes {} (`{}`, rule `{}`)",
         crate::report::count(deleted.len(), "package"),
         crate::escape::control(&plan.packages[first].name),
         rule_of(plan, first)
@@ -67,9 +68,9 @@ pub fn check_token(info: &TokenInfo, plan: &Plan) -> Result<(), String> {
         (None, None) => "GET /user answered without a user and GitHub sent no X-OAuth-Scopes: this is an integration token (the Actions GITHUB_TOKEN or a GitHub App), and GitHub lets only an admin of a package delete it".to_string(),
         _ => return Ok(()),
     };
-    Err(format!(
+    Err(CliError::TokenCannotDeletePackages(format!(
         "{what}\n  {why}\n  nothing was deleted\n  help: {PACKAGE_DELETE_HELP}; pass such a token from a secret, or remove the package rule to delete versions only"
-    ))
+    )))
 }
 
 /// Deletes the packages the plan deletes as a whole, in name order. Stops (leaving
@@ -268,10 +269,14 @@ mod tests {
     #[test]
     fn token_check_names_what_can_delete_packages() {
         let plan = plan_deleting("test");
-        let actions = check_token(&info(None, None), &plan).unwrap_err();
+        let actions = check_token(&info(None, None), &plan)
+            .unwrap_err()
+            .to_string();
         assert!(actions.contains("the Actions GITHUB_TOKEN"), "{actions}");
         assert!(actions.contains("classic PAT with read:packages and delete:packages"));
-        let pat = check_token(&info(Some("octocat"), Some(&["read:packages"])), &plan).unwrap_err();
+        let pat = check_token(&info(Some("octocat"), Some(&["read:packages"])), &plan)
+            .unwrap_err()
+            .to_string();
         assert!(
             pat.contains("`read:packages`, without delete:packages"),
             "{pat}"

@@ -1,8 +1,8 @@
 //! Settings: every input resolved once, at start, into one struct.
 //!
 //! Precedence: flags > environment (clap reads both) > policy file > defaults.
-//! Nothing after this module reads the environment. Validation errors are usage
-//! errors (exit 2) written to the house style.
+//! Nothing after this module reads the environment. Validation errors are
+//! `CliError::Input` (or `CliError::Policy`), exit 2, written to the house style.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -16,7 +16,8 @@ use regsweep_core::{Secret, TimestampField};
 use url::Url;
 
 use crate::cli::{BackendKind, GraphMode, OutputFormat, RunArgs};
-use crate::exit::{usage, Exit, UsageError};
+use crate::error::CliError;
+use crate::exit::Exit;
 
 /// Where the policy came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -224,19 +225,19 @@ fn print_clap_error(e: &clap::Error) -> ! {
 }
 
 /// Parses a humantime duration with a message in the house style.
-pub fn parse_duration(what: &str, s: &str) -> Result<Duration, UsageError> {
+pub fn parse_duration(what: &str, s: &str) -> Result<Duration, CliError> {
     humantime::parse_duration(s.trim()).map_err(|e| {
-        UsageError::new(format!(
-            "error: {what} `{s}` is not a duration: {e}\n  expected a humantime duration such as `1w`, `2w 3d` or `5h 2s`\n  help: write a number followed by a unit (s, m, h, d, w)"
+        CliError::Input(format!(
+            "{what} `{s}` is not a duration: {e}\n  expected a humantime duration such as `1w`, `2w 3d` or `5h 2s`\n  help: write a number followed by a unit (s, m, h, d, w)"
         ))
     })
 }
 
 /// Checks a URL: https anywhere, plain http only for loopback addresses.
-pub fn parse_url(what: &str, s: &str) -> Result<Url, UsageError> {
+pub fn parse_url(what: &str, s: &str) -> Result<Url, CliError> {
     let url = Url::parse(s.trim()).map_err(|e| {
-        UsageError::new(format!(
-            "error: {what} `{s}` is not a URL: {e}\n  help: write a full URL such as https://api.github.com"
+        CliError::Input(format!(
+            "{what} `{s}` is not a URL: {e}\n  help: write a full URL such as https://api.github.com"
         ))
     })?;
     match url.scheme() {
@@ -251,46 +252,46 @@ pub fn parse_url(what: &str, s: &str) -> Result<Url, UsageError> {
             if loopback {
                 Ok(url)
             } else {
-                Err(UsageError::new(format!(
-                    "error: {what} `{s}` uses plain http\n  tokens would travel unencrypted; plain http is allowed only for loopback addresses (127.0.0.1, ::1, localhost)\n  help: use https://"
+                Err(CliError::Input(format!(
+                    "{what} `{s}` uses plain http\n  tokens would travel unencrypted; plain http is allowed only for loopback addresses (127.0.0.1, ::1, localhost)\n  help: use https://"
                 )))
             }
         }
-        other => Err(UsageError::new(format!(
-            "error: {what} `{s}` has scheme `{other}`\n  expected https:// (or http:// on a loopback address)"
+        other => Err(CliError::Input(format!(
+            "{what} `{s}` has scheme `{other}`\n  expected https:// (or http:// on a loopback address)"
         ))),
     }
 }
 
 /// Parses a pattern-list flag (`--image-names`, `--image-tags`) with the flag named in errors.
 /// A snok-style list, read as snok reads it (its lone `!` included).
-fn parse_snok_patterns(flag: &str, list: &str) -> Result<PatternList, UsageError> {
+fn parse_snok_patterns(flag: &str, list: &str) -> Result<PatternList, CliError> {
     regsweep_core::policy::snok::parse_list(list)
-        .map_err(|e| UsageError::new(format!("error: {flag}: {e}")))
+        .map_err(|e| CliError::Input(format!("{flag}: {e}")))
 }
 
-fn parse_patterns(flag: &str, list: &str) -> Result<PatternList, UsageError> {
-    PatternList::parse(list).map_err(|e| UsageError::new(format!("error: {flag}: {e}")))
+fn parse_patterns(flag: &str, list: &str) -> Result<PatternList, CliError> {
+    PatternList::parse(list).map_err(|e| CliError::Input(format!("{flag}: {e}")))
 }
 
 /// Resolves run arguments into settings. `needs_policy` is false for commands that
 /// need no selection (restore).
-pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<Settings> {
+pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings, CliError> {
     let names = env.names();
     let backend = resolve_backend(args, env)?;
     // From here on no output shows these secrets (nor their encoded forms).
     crate::redact::register(&backend);
     let (policy, policy_source) = resolve_policy(args, names, needs_policy)?;
     if let (Backend::Oci { .. }, Some(rule)) = (&backend, policy.package_rules.first()) {
-        return usage(format!(
-            "error: rule `{}` deletes whole packages, which --backend oci cannot do\n  the Distribution API deletes manifests, not repositories, and a deletion there cannot be undone\n  help: remove the rule; to delete every manifest of a repository, write a version rule `action: delete` with `packages:` naming it (the plan then lists each manifest)",
+        return Err(CliError::Input(format!(
+            "rule `{}` deletes whole packages, which --backend oci cannot do\n  the Distribution API deletes manifests, not repositories, and a deletion there cannot be undone\n  help: remove the rule; to delete every manifest of a repository, write a version rule `action: delete` with `packages:` naming it (the plan then lists each manifest)",
             rule.name
-        ));
+        )));
     }
     let packages = package_selection(args, names, &policy, &policy_source)?;
     let now = match args.now.as_deref() {
         Some(s) => s.parse::<Timestamp>().map_err(|e| {
-            UsageError::new(format!("error: --now `{s}` is not an RFC 3339 instant: {e}\n  help: write e.g. 2026-11-24T12:00:00Z"))
+            CliError::Input(format!("--now `{s}` is not an RFC 3339 instant: {e}\n  help: write e.g. 2026-11-24T12:00:00Z"))
         })?,
         None => Timestamp::now(),
     };
@@ -300,21 +301,21 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
     };
     let concurrency = args.concurrency.unwrap_or(8);
     if concurrency == 0 || concurrency > 64 {
-        return usage(format!(
-            "error: --concurrency {concurrency} is out of range\n  expected 1 to 64 (GitHub allows 100 concurrent requests across all clients)\n  help: the default, 8, suits most accounts"
-        ));
+        return Err(CliError::Input(format!(
+            "--concurrency {concurrency} is out of range\n  expected 1 to 64 (GitHub allows 100 concurrent requests across all clients)\n  help: the default, 8, suits most accounts"
+        )));
     }
     let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
     if delete_points_per_minute < 5 {
-        return usage("error: --delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 900, is GitHub's documented limit");
+        return Err(CliError::Input("--delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 900, is GitHub's documented limit".into()));
     }
     let pace_window = match args.pace_window {
         None => Duration::from_secs(60),
         Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
         Some(s) => {
-            return usage(format!(
-                "error: --pace-window {s} is out of range\n  expected seconds above 0, at most 3600\n  help: leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators"
-            ))
+            return Err(CliError::Input(format!(
+                "--pace-window {s} is out of range\n  expected seconds above 0, at most 3600\n  help: leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators"
+            )))
         }
     };
     Ok(Settings {
@@ -343,7 +344,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> anyhow::Result<
 
 /// The backend and its credentials: GitHub (account, token, API and registry URLs)
 /// or a plain OCI registry.
-fn resolve_backend(args: &RunArgs, env: &Env) -> anyhow::Result<Backend> {
+fn resolve_backend(args: &RunArgs, env: &Env) -> Result<Backend, CliError> {
     let names = env.names();
     let backend_kind = args.backend.unwrap_or_default();
     Ok(match backend_kind {
@@ -351,11 +352,11 @@ fn resolve_backend(args: &RunArgs, env: &Env) -> anyhow::Result<Backend> {
             let account = match args.account.as_deref().map(str::trim) {
                 Some(a) if !a.is_empty() => a.to_string(),
                 _ => {
-                    return usage(if names.actions {
-                        "error: no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: add `account: ORG` (or `account: user`) to the step's `with:`"
+                    return Err(CliError::Input(if names.actions {
+                        "no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: add `account: ORG` (or `account: user`) to the step's `with:`"
                     } else {
-                        "error: no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: pass --account ORG (or --account user), or set REGSWEEP_ACCOUNT"
-                    })
+                        "no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: pass --account ORG (or --account user), or set REGSWEEP_ACCOUNT"
+                    }.into()))
                 }
             };
             let token = args
@@ -365,11 +366,11 @@ fn resolve_backend(args: &RunArgs, env: &Env) -> anyhow::Result<Backend> {
                 .or_else(|| env.github_token.clone())
                 .map(|t| Secret::new(t.trim()));
             let Some(token) = token else {
-                return usage(if names.actions {
-                    "error: no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: add `token: ${{ secrets.GITHUB_TOKEN }}` (or a classic PAT with read:packages and delete:packages from a secret) to the step's `with:`"
+                return Err(CliError::Input(if names.actions {
+                    "no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: add `token: ${{ secrets.GITHUB_TOKEN }}` (or a classic PAT with read:packages and delete:packages from a secret) to the step's `with:`"
                 } else {
-                    "error: no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: pass --token, or set GITHUB_TOKEN (a classic PAT with read:packages and delete:packages, or the Actions GITHUB_TOKEN)"
-                });
+                    "no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: pass --token, or set GITHUB_TOKEN (a classic PAT with read:packages and delete:packages, or the Actions GITHUB_TOKEN)"
+                }.into()));
             };
             let api_url = parse_url(
                 &names.of("--api-url"),
@@ -388,9 +389,10 @@ fn resolve_backend(args: &RunArgs, env: &Env) -> anyhow::Result<Backend> {
         }
         BackendKind::Oci => {
             let Some(reg) = args.registry_url.as_deref() else {
-                return usage(
-                    "error: --backend oci needs --registry-url\n  help: pass the registry's base URL, e.g. --registry-url https://registry.example.com",
-                );
+                return Err(CliError::Input(
+                    "--backend oci needs --registry-url\n  help: pass the registry's base URL, e.g. --registry-url https://registry.example.com"
+                        .into(),
+                ));
             };
             Backend::Oci {
                 registry_url: parse_url(&names.of("--registry-url"), reg)?,
@@ -407,16 +409,17 @@ fn resolve_policy(
     args: &RunArgs,
     names: Names,
     needs_policy: bool,
-) -> anyhow::Result<(Policy, PolicySource)> {
+) -> Result<(Policy, PolicySource), CliError> {
     let (mut policy, policy_source) = if let Some(path) = &args.policy {
-        let text = crate::bounded::read_to_string(path, policy_file::MAX_POLICY_BYTES).map_err(|e| {
-            UsageError::new(format!(
-                "error: cannot read the policy file {}: {e}\n  help: check the path given to --policy",
-                path.display()
-            ))
-        })?;
+        let text =
+            crate::bounded::read_to_string(path, policy_file::MAX_POLICY_BYTES).map_err(|e| {
+                CliError::Policy(format!(
+                    "cannot read the policy file {}: {e}\n  help: check the path given to --policy",
+                    path.display()
+                ))
+            })?;
         let p = policy_file::parse_named(&path.display().to_string(), &text)
-            .map_err(|e| UsageError::new(format!("error: {e}")))?;
+            .map_err(|e| CliError::Policy(e.to_string()))?;
         (p, PolicySource::File(path.clone()))
     } else if let Some(text) = args
         .policy_inline
@@ -424,7 +427,7 @@ fn resolve_policy(
         .filter(|t| !t.trim().is_empty())
     {
         let p = policy_file::parse_named("policy", text)
-            .map_err(|e| UsageError::new(format!("error: {e}")))?;
+            .map_err(|e| CliError::Policy(e.to_string()))?;
         (p, PolicySource::Inline)
     } else if needs_policy {
         (snok_policy(args, names)?, PolicySource::Flags)
@@ -474,7 +477,7 @@ fn package_selection(
     names: Names,
     policy: &Policy,
     policy_source: &PolicySource,
-) -> anyhow::Result<Vec<PatternList>> {
+) -> Result<Vec<PatternList>, CliError> {
     let mut packages: Vec<PatternList> = policy.package_selectors().into_iter().cloned().collect();
     if *policy_source != PolicySource::Flags || policy.rules.is_empty() {
         // With a policy file, --image-names narrows which packages are listed; with no
@@ -490,7 +493,7 @@ fn package_selection(
 
 /// With a policy, the snok-style selection inputs would be ignored: every one given is
 /// named in one error (exit 2, before any request), with how to fix it.
-fn policy_conflicts(args: &RunArgs, source: &PolicySource, names: Names) -> Result<(), UsageError> {
+fn policy_conflicts(args: &RunArgs, source: &PolicySource, names: Names) -> Result<(), CliError> {
     let given: Vec<&str> = [
         ("--image-tags", args.image_tags.is_some()),
         ("--skip-shas", args.skip_shas.is_some()),
@@ -518,17 +521,17 @@ fn policy_conflicts(args: &RunArgs, source: &PolicySource, names: Names) -> Resu
     } else {
         format!("move {them} into a rule of the policy (see docs/policy.md), or drop the policy")
     };
-    Err(UsageError::new(format!(
-        "error: {list} cannot be combined with {policy}\n  the policy decides what is kept and deleted; the snok-style selection inputs would be ignored\n  help: {help}"
+    Err(CliError::Input(format!(
+        "{list} cannot be combined with {policy}\n  the policy decides what is kept and deleted; the snok-style selection inputs would be ignored\n  help: {help}"
     )))
 }
 
 /// The policy equivalent to the snok-style flags.
-pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
+pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, CliError> {
     let image_names = args.image_names.as_deref().unwrap_or("").trim();
     if image_names.is_empty() {
-        return Err(UsageError::new(format!(
-            "error: no image names given\n  regsweep needs to know which packages to clean\n  help: give {} (e.g. `app, worker`, `team/*`, `*, !keep-me`) or {}",
+        return Err(CliError::Input(format!(
+            "no image names given\n  regsweep needs to know which packages to clean\n  help: give {} (e.g. `app, worker`, `team/*`, `*, !keep-me`) or {}",
             names.of("--image-names"),
             if names.actions { "a `policy`" } else { "a --policy file" }
         )));
@@ -539,8 +542,8 @@ pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
         args.image_tags.as_deref().unwrap_or(""),
     )?;
     let skip_shas = parse_skip_shas(args.skip_shas.as_deref().unwrap_or("")).map_err(|e| {
-        UsageError::new(format!(
-            "error: {}: {e}\n  help: separate digests with commas or spaces",
+        CliError::Input(format!(
+            "{}: {e}\n  help: separate digests with commas or spaces",
             names.of("--skip-shas")
         ))
     })?;
@@ -549,20 +552,16 @@ pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, UsageError> {
         .as_deref()
         .unwrap_or("both")
         .parse()
-        .map_err(|e: String| {
-            UsageError::new(format!("error: {}: {e}", names.of("--tag-selection")))
-        })?;
+        .map_err(|e: String| CliError::Input(format!("{}: {e}", names.of("--tag-selection"))))?;
     let timestamp: TimestampField = args
         .timestamp_to_use
         .as_deref()
         .unwrap_or("updated_at")
         .parse()
-        .map_err(|e: String| {
-            UsageError::new(format!("error: {}: {e}", names.of("--timestamp-to-use")))
-        })?;
+        .map_err(|e: String| CliError::Input(format!("{}: {e}", names.of("--timestamp-to-use"))))?;
     let Some(cut_off) = args.cut_off.as_deref().filter(|s| !s.trim().is_empty()) else {
-        return Err(UsageError::new(format!(
-            "error: no cut-off given\n  versions newer than the cut-off are never deleted, so regsweep needs one\n  help: give {} (e.g. `1w`, `2w 3d`), or use {}",
+        return Err(CliError::Input(format!(
+            "no cut-off given\n  versions newer than the cut-off are never deleted, so regsweep needs one\n  help: give {} (e.g. `1w`, `2w 3d`), or use {}",
             names.of("--cut-off"),
             if names.actions { "a `policy`" } else { "a --policy file" }
         )));
@@ -664,14 +663,14 @@ mod tests {
         };
         let e = resolve(&a, &actions, true).unwrap_err().to_string();
         assert!(
-            e.starts_with("error: `tag-selection`, `timestamp-to-use` and `cut-off` cannot be combined with `policy`"),
+            e.starts_with("`tag-selection`, `timestamp-to-use` and `cut-off` cannot be combined with `policy`"),
             "{e}"
         );
         assert!(e.contains("help: remove"), "{e}");
         assert!(!e.contains("--"), "no flags named under Actions: {e}");
         let e = resolve(&a, &Env::default(), true).unwrap_err().to_string();
         assert!(
-            e.starts_with("error: --tag-selection, --timestamp-to-use and --cut-off cannot be combined with an inline policy"),
+            e.starts_with("--tag-selection, --timestamp-to-use and --cut-off cannot be combined with an inline policy"),
             "{e}"
         );
         let ok = RunArgs {

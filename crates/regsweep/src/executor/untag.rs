@@ -192,7 +192,7 @@ pub type Restored = (usize, usize, usize);
 pub async fn restore(
     source: &impl Backend,
     replay: &crate::journal::Replay,
-) -> anyhow::Result<Restored> {
+) -> std::io::Result<Restored> {
     use crate::source::untag::RetagOutcome;
     let (mut ok, mut already, mut failed) = (0, 0, 0);
     for u in replay.untags.iter().rev().filter(|u| u.changed) {

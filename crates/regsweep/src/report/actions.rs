@@ -116,14 +116,16 @@ pub fn output_values(r: &Report<'_>) -> Vec<(&'static str, String)> {
 }
 
 /// Appends to a file named by an Actions environment variable.
-pub fn append(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
+pub fn append(path: &Path, text: &str) -> Result<(), crate::error::CliError> {
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot write the Actions file {}: {e}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|source| crate::error::CliError::Output {
+            what: format!("cannot write the Actions file {}", path.display()),
+            source,
+        })
 }
 
 #[cfg(test)]

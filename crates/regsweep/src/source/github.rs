@@ -23,7 +23,7 @@ use super::{
     DeleteOutcome, ListRequest, Listing, ListingStats, PackageSelection, ReadRequest, RequestStats,
     UnreadableKind, UnreadablePackage,
 };
-use crate::exit::UsageError;
+use crate::error::CliError;
 use crate::hints;
 use crate::outcome::{FailCode, SkipCode, Why};
 use crate::progress::Progress;
@@ -60,7 +60,7 @@ fn has_scope(scopes: &[String], want: &str) -> bool {
 
 impl GithubSource {
     /// Connects: checks the token with one request and learns what it may do.
-    pub async fn connect(settings: &Settings, for_delete: bool) -> anyhow::Result<GithubSource> {
+    pub async fn connect(settings: &Settings, for_delete: bool) -> Result<GithubSource, CliError> {
         let Backend::Github {
             account,
             token,
@@ -72,11 +72,11 @@ impl GithubSource {
         };
         if let Some(names) = settings.exact_package_names() {
             for name in &names {
-                if let Err(e) = check_package_name(name) {
-                    return Err(UsageError::new(format!(
-                        "error: --image-names: {e}\n  help: {NAME_RULES}"
-                    ))
-                    .into());
+                if let Err(source) = check_package_name(name) {
+                    return Err(CliError::InvalidPackageName {
+                        input: "--image-names".to_string(),
+                        source,
+                    });
                 }
             }
         }
@@ -103,46 +103,32 @@ impl GithubSource {
             max_wait: settings.max_wait,
             max_retries: settings.max_retries,
             ..ClientConfig::new(api_url.clone(), token.clone())
-        })
-        .map_err(|e| UsageError::new(format!("error: {e}")))?;
-        let info = match client.probe().await {
-            Ok(info) => info,
-            Err(e @ GithubError::BadCredentials { .. }) => {
-                return Err(UsageError::new(format!("error: {e}")).into())
-            }
-            Err(e) => return Err(e.into()),
-        };
+        })?;
+        // A refused token, like the API out of reach, is `CliError::Github` (exit 2).
+        let info = client.probe().await?;
         let owner = Owner::from_account(account);
         if let Some(scopes) = &info.scopes {
             if !has_scope(scopes, "read:packages") {
-                return Err(UsageError::new(format!(
-                    "error: the token cannot read packages\n  GitHub reports its scopes as `{}`; listing versions needs `read:packages`\n  help: create a classic personal access token with read:packages (and delete:packages to delete)",
-                    scopes.join(", ")
-                ))
-                .into());
+                return Err(CliError::TokenCannotRead {
+                    scopes: scopes.join(", "),
+                });
             }
             if for_delete && !has_scope(scopes, "delete:packages") {
-                let whole = match settings.policy.package_rules.first() {
-                    Some(r) => format!("; rule `{}` deletes whole packages, which also needs admin on the package: an admin's classic PAT with delete:packages", r.name),
-                    None => String::new(),
-                };
-                return Err(UsageError::new(format!(
-                    "error: the token cannot delete packages\n  GitHub reports its scopes as `{}`; deleting versions needs `delete:packages`\n  help: add the delete:packages scope to the token{whole}, or run `regsweep plan` (a dry run) instead",
-                    scopes.join(", ")
-                ))
-                .into());
+                return Err(CliError::TokenCannotDelete {
+                    scopes: scopes.join(", "),
+                    package_rule: settings
+                        .policy
+                        .package_rules
+                        .first()
+                        .map(|r| r.name.clone()),
+                });
             }
         }
         let namespace = match &owner {
             Owner::Org(o) | Owner::User(o) => o.to_lowercase(),
             Owner::AuthenticatedUser => match &info.login {
                 Some(l) => l.to_lowercase(),
-                None => {
-                    return Err(UsageError::new(
-                        "error: cannot tell whose personal packages `--account user` means\n  GET /user did not name the token's owner (the Actions GITHUB_TOKEN cannot read it)\n  help: pass the user name instead: --account YOUR-LOGIN, or use a classic PAT",
-                    )
-                    .into())
-                }
+                None => return Err(CliError::UnknownUser),
             },
         };
         let registry = RegistryClient::new(
@@ -176,7 +162,7 @@ impl GithubSource {
         &self,
         selection: &PackageSelection,
         progress: &Progress,
-    ) -> anyhow::Result<(Vec<PackageSummary>, Vec<UnreadablePackage>)> {
+    ) -> Result<(Vec<PackageSummary>, Vec<UnreadablePackage>), CliError> {
         let mut unreadable = Vec::new();
         if let PackageSelection::Exact(names) = selection {
             let mut out = Vec::new();
@@ -184,12 +170,11 @@ impl GithubSource {
                 match self.client.get_package(&self.owner, name).await {
                     Ok(Some(p)) => out.push(p),
                     Ok(None) => {
-                        return Err(UsageError::new(format!(
-                            "error: package `{name}` of {} was not found\n  GET {} answered 404: it does not exist, or the token may not see it\n  help: check the name (exact, as shown on GitHub), and that the token has access to the package",
-                            self.owner.describe(),
-                            self.client.package_path(&self.owner, name)
-                        ))
-                        .into())
+                        return Err(CliError::PackageNotFound {
+                            package: name.clone(),
+                            owner: self.owner.describe(),
+                            path: self.client.package_path(&self.owner, name),
+                        })
                     }
                     Err(e) => unreadable.push(self.package_error(name, e)?),
                 }
@@ -197,13 +182,9 @@ impl GithubSource {
             return Ok((out, unreadable));
         }
         progress.note("listing packages");
-        let all = match self.client.list_packages(&self.owner).await {
-            Ok(all) => all,
-            Err(e @ GithubError::CannotList { .. }) => {
-                return Err(UsageError::new(format!("error: {}", hints::github(&e))).into())
-            }
-            Err(e) => return Err(e.into()),
-        };
+        // A token that may not list (exit 2, with the help naming `--image-names`)
+        // is `CliError::Github` too.
+        let all = self.client.list_packages(&self.owner).await?;
         let mut out = Vec::new();
         for entry in all {
             match entry {
@@ -243,7 +224,7 @@ impl GithubSource {
     /// What an error reading package `name` means: a package whose listing cannot
     /// be trusted is unreadable (the run goes on without it); a 403 is a token that
     /// cannot do what the inputs need (exit 2); anything else ends the run.
-    fn package_error(&self, name: &str, e: GithubError) -> anyhow::Result<UnreadablePackage> {
+    fn package_error(&self, name: &str, e: GithubError) -> Result<UnreadablePackage, CliError> {
         match e {
             GithubError::Unreadable {
                 ref package,
@@ -261,11 +242,11 @@ impl GithubSource {
                 field: problem.field().map(str::to_string),
                 message: format!("error: {}", hints::github(&e)),
             }),
-            e @ GithubError::Forbidden { .. } => Err(UsageError::new(format!(
-                "error: the token may not read package `{name}` of {}: reading its versions needs read access to the package\n  {e}",
-                self.owner.describe()
-            ))
-            .into()),
+            source @ GithubError::Forbidden { .. } => Err(CliError::PackageForbidden {
+                package: name.to_string(),
+                owner: self.owner.describe(),
+                source: Box::new(source),
+            }),
             e => Err(e.into()),
         }
     }
@@ -276,7 +257,7 @@ impl GithubSource {
         &self,
         request: &ListRequest,
         progress: &Progress,
-    ) -> anyhow::Result<Listing> {
+    ) -> Result<Listing, CliError> {
         let (names, mut unreadable) = self.package_names(&request.packages, progress).await?;
         let results = self
             .list_versions(names, request.concurrency, progress)
@@ -369,7 +350,7 @@ impl GithubSource {
     }
 
     /// The pull requests of `repositories`, by number.
-    async fn pull_requests(&self, repositories: &[String]) -> anyhow::Result<PullRequests> {
+    async fn pull_requests(&self, repositories: &[String]) -> Result<PullRequests, CliError> {
         let mut pulls: PullRequests = HashMap::new();
         for repo in repositories {
             let list = self.client.list_pulls(repo, PullState::All).await?;
@@ -397,7 +378,7 @@ impl GithubSource {
         &self,
         request: &ReadRequest,
         progress: &Progress,
-    ) -> anyhow::Result<ManifestGraph> {
+    ) -> Result<ManifestGraph, CliError> {
         let ns = self.namespace.clone();
         let repo_of = move |p: &str| format!("{ns}/{}", p.to_lowercase());
         super::graph::read(&self.registry, request, &repo_of, progress).await

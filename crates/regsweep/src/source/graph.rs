@@ -7,6 +7,7 @@ use regsweep_core::ManifestGraph;
 use regsweep_oci::RegistryClient;
 
 use super::ReadRequest;
+use crate::error::CliError;
 use crate::progress::Progress;
 
 /// Reads what `request` asks for. `repo_of` maps a package name to its repository
@@ -17,7 +18,7 @@ pub async fn read(
     request: &ReadRequest,
     repo_of: &(dyn Fn(&str) -> String + Sync),
     progress: &Progress,
-) -> anyhow::Result<ManifestGraph> {
+) -> Result<ManifestGraph, CliError> {
     let total = request.reads.values().map(Vec::len).sum::<usize>() as u64;
     let bar = progress.bar("reading manifests", total);
     let results: Vec<_> = stream::iter(request.reads.iter())

@@ -10,6 +10,7 @@ use regsweep_core::planner::PlanOptions;
 use regsweep_core::{Digest, Inventory, ManifestGraph};
 
 use super::{Backend, DeleteOutcome, ListRequest, Listing, ReadRequest, RequestStats};
+use crate::error::CliError;
 use crate::progress::Progress;
 
 /// What a test sets up, and what the backend was asked.
@@ -50,7 +51,7 @@ impl MemoryBackend {
 }
 
 impl Backend for MemoryBackend {
-    async fn list(&self, request: &ListRequest, _progress: &Progress) -> anyhow::Result<Listing> {
+    async fn list(&self, request: &ListRequest, _progress: &Progress) -> Result<Listing, CliError> {
         let mut inventory = self.inventory.clone();
         inventory
             .packages
@@ -71,7 +72,7 @@ impl Backend for MemoryBackend {
         &self,
         request: &ReadRequest,
         _progress: &Progress,
-    ) -> anyhow::Result<ManifestGraph> {
+    ) -> Result<ManifestGraph, CliError> {
         let mut out = ManifestGraph::default();
         let mut log = self.reads.lock().unwrap();
         for (name, digests) in &request.reads {

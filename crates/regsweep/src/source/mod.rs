@@ -21,6 +21,7 @@ use regsweep_core::planner::reads::Reads;
 use regsweep_core::planner::{PlanOptions, PullRequests};
 use regsweep_core::{Inventory, ManifestGraph};
 
+use crate::error::CliError;
 use crate::outcome::{FailCode, SkipCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend as SettingsBackend, Settings};
@@ -156,14 +157,14 @@ pub struct ReadRequest {
 pub trait Backend: Sync {
     /// Lists packages, versions and pull requests, completely. A backend whose
     /// versions come from the manifests (`oci`) returns the graph it read too.
-    async fn list(&self, request: &ListRequest, progress: &Progress) -> anyhow::Result<Listing>;
+    async fn list(&self, request: &ListRequest, progress: &Progress) -> Result<Listing, CliError>;
     /// Reads the manifests asked for. A package that cannot be read at all is absent
     /// from the answer (the planner then keeps its untagged versions).
     async fn read_manifests(
         &self,
         request: &ReadRequest,
         progress: &Progress,
-    ) -> anyhow::Result<ManifestGraph>;
+    ) -> Result<ManifestGraph, CliError>;
     /// Deletes one version of `package`.
     async fn delete(&self, package: &str, decision: &Decision) -> DeleteOutcome;
     /// Removes `tag` from version `decision` of `package`; the version and its other
@@ -203,7 +204,7 @@ pub enum Source {
 
 impl Source {
     /// Connects and checks credentials (a usage error when they are unusable).
-    pub async fn connect(settings: &Settings, for_delete: bool) -> anyhow::Result<Source> {
+    pub async fn connect(settings: &Settings, for_delete: bool) -> Result<Source, CliError> {
         match &settings.backend {
             SettingsBackend::Github { .. } => Ok(Source::Github(Box::new(
                 github::GithubSource::connect(settings, for_delete).await?,
@@ -216,7 +217,7 @@ impl Source {
 }
 
 impl Backend for Source {
-    async fn list(&self, request: &ListRequest, progress: &Progress) -> anyhow::Result<Listing> {
+    async fn list(&self, request: &ListRequest, progress: &Progress) -> Result<Listing, CliError> {
         match self {
             Source::Github(s) => s.list(request, progress).await,
             Source::Oci(s) => s.list(request, progress).await,
@@ -227,7 +228,7 @@ impl Backend for Source {
         &self,
         request: &ReadRequest,
         progress: &Progress,
-    ) -> anyhow::Result<ManifestGraph> {
+    ) -> Result<ManifestGraph, CliError> {
         match self {
             Source::Github(s) => s.read_manifests(request, progress).await,
             Source::Oci(s) => s.read_manifests(request, progress).await,

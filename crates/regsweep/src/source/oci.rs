@@ -21,6 +21,7 @@ use super::{
     DeleteOutcome, ListRequest, Listing, ListingStats, PackageSelection, ReadRequest, RequestStats,
     UnreadableKind, UnreadablePackage,
 };
+use crate::error::CliError;
 use crate::outcome::{FailCode, Why};
 use crate::progress::Progress;
 use crate::settings::{Backend, Settings};
@@ -34,7 +35,7 @@ mod untag;
 
 impl OciSource {
     /// Connects (no request yet).
-    pub async fn connect(settings: &Settings) -> anyhow::Result<OciSource> {
+    pub async fn connect(settings: &Settings) -> Result<OciSource, CliError> {
         let Backend::Oci {
             registry_url,
             username,
@@ -70,7 +71,7 @@ impl OciSource {
         &self,
         request: &ListRequest,
         progress: &Progress,
-    ) -> anyhow::Result<Listing> {
+    ) -> Result<Listing, CliError> {
         let repos = match &request.packages {
             PackageSelection::Exact(names) => names.clone(),
             selection @ PackageSelection::Matching(_) => {
@@ -183,7 +184,7 @@ impl OciSource {
         &self,
         request: &ReadRequest,
         progress: &Progress,
-    ) -> anyhow::Result<ManifestGraph> {
+    ) -> Result<ManifestGraph, CliError> {
         super::graph::read(&self.client, request, &|p: &str| p.to_string(), progress).await
     }
 
