@@ -3,7 +3,7 @@
 //! for too many concurrent requests. Each test is named after the attack it stops.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,49 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use regsweep_core::{Secret, VersionId};
 use regsweep_github::{ClientConfig, DeleteError, GithubClient, GithubError, Owner, VersionState};
+use regsweep_sim::hostile::{self, serve, SeenLog};
 use url::Url;
 
 const TOKEN: &str = "ghp_HostileServerToken0123456789";
 
-/// What a server saw: (method, path and query, authorization header).
-type Seen = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
-
-/// Serves `app` on `ip`:0; returns its base URL.
-async fn serve(ip: &str, app: Router) -> Url {
-    let listener = tokio::net::TcpListener::bind(format!("{ip}:0"))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.ok();
-    });
-    Url::parse(&format!("http://{addr}")).unwrap()
-}
-
-/// A server answering everything 200 `{}` and recording what it saw.
-async fn recorder(ip: &str) -> (Url, Seen) {
-    let seen: Seen = Arc::default();
-    let log = seen.clone();
-    let app = Router::new().fallback(move |req: Request| {
-        let log = log.clone();
-        async move {
-            let auth = req
-                .headers()
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            let path = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            log.lock()
-                .unwrap()
-                .push((req.method().to_string(), path, auth));
-            (StatusCode::OK, "[]")
-        }
-    });
-    (serve(ip, app).await, seen)
+/// A foreign server on `ip` answering everything 200 `[]`, recording what it saw.
+async fn recorder(ip: &str) -> (Url, SeenLog) {
+    hostile::recorder(ip, || (StatusCode::OK, "[]")).await
 }
 
 fn client(base: &Url, concurrency: usize) -> GithubClient {
@@ -77,27 +42,10 @@ fn version(id: u64) -> serde_json::Value {
     })
 }
 
-/// A server whose every answer is a 307 to `to` (same path).
-async fn redirecting_to(to: Url) -> Url {
-    let app = Router::new().fallback(move |req: Request| {
-        let to = to.clone();
-        async move {
-            let target = to
-                .join(&req.uri().path_and_query().unwrap().to_string())
-                .unwrap();
-            (
-                StatusCode::TEMPORARY_REDIRECT,
-                [("location", target.to_string())],
-            )
-        }
-    });
-    serve("127.0.0.1", app).await
-}
-
 #[tokio::test]
 async fn cross_origin_redirect_of_listing_is_an_error() {
     let (foreign, seen) = recorder("127.0.0.2").await;
-    let api = redirecting_to(foreign.clone()).await;
+    let api = hostile::redirecting_paths_to(foreign.clone()).await;
     let c = client(&api, 2);
     let owner = Owner::from_account("acme");
     let err = c

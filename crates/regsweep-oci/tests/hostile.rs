@@ -2,51 +2,22 @@
 //! naming a foreign or plain-http token realm, a cross-origin redirect, and an
 //! endless manifest body. Each test is named after the attack it stops.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use regsweep_core::Secret;
 use regsweep_oci::{Auth, OciError, OciOptions, RegistryClient};
+use regsweep_sim::hostile::{self, serve, SeenLog};
 use url::Url;
 
 const PASSWORD: &str = "ghp_HostileRegistryPassword0123456789";
 
-/// Every request a server saw: method, path, and all its headers as text.
-type Seen = Arc<Mutex<Vec<String>>>;
-
-async fn serve(ip: &str, app: Router) -> Url {
-    let listener = tokio::net::TcpListener::bind(format!("{ip}:0"))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.ok();
-    });
-    Url::parse(&format!("http://{addr}")).unwrap()
-}
-
-/// A token endpoint recording everything sent to it.
-async fn recorder(ip: &str) -> (Url, Seen) {
-    let seen: Seen = Arc::default();
-    let log = seen.clone();
-    let app = Router::new().fallback(move |req: Request| {
-        let log = log.clone();
-        async move {
-            log.lock().unwrap().push(format!(
-                "{} {} {:?}",
-                req.method(),
-                req.uri(),
-                req.headers()
-            ));
-            axum::Json(serde_json::json!({"token": "stolen"}))
-        }
-    });
-    (serve(ip, app).await, seen)
+/// A foreign token endpoint on `ip` recording everything sent to it.
+async fn recorder(ip: &str) -> (Url, SeenLog) {
+    hostile::recorder(ip, || axum::Json(serde_json::json!({"token": "stolen"}))).await
 }
 
 /// A registry answering every request 401 with `challenge`.
@@ -110,12 +81,7 @@ async fn foreign_realm_gets_no_credentials() {
 #[tokio::test]
 async fn cross_origin_redirect_of_manifest_is_an_error() {
     let (foreign, seen) = recorder("127.0.0.2").await;
-    let to = foreign.clone();
-    let app = Router::new().fallback(move |req: Request| {
-        let target = to.join(req.uri().path()).unwrap().to_string();
-        async move { (StatusCode::TEMPORARY_REDIRECT, [("location", target)]) }
-    });
-    let registry = serve("127.0.0.1", app).await;
+    let registry = hostile::redirecting_paths_to(foreign.clone()).await;
     let err = client(registry)
         .get_manifest("acme/app", "v1")
         .await

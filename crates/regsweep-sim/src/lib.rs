@@ -21,6 +21,7 @@ mod faults;
 mod generate;
 mod ghcr;
 mod ghcr_push;
+pub mod hostile;
 mod limits;
 pub mod options;
 mod push;

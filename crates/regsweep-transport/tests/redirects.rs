@@ -10,44 +10,22 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Router;
+use regsweep_sim::hostile::{self, redirecting_to, serve, SeenLog};
 use regsweep_transport::{client_builder, content_client_builder, cross_origin_error};
 use url::Url;
 
-async fn serve(ip: &str, app: Router) -> Url {
-    let listener = tokio::net::TcpListener::bind(format!("{ip}:0"))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.ok();
-    });
-    Url::parse(&format!("http://{addr}")).unwrap()
+/// A foreign server on `ip` answering 200 "there", recording what it was sent.
+async fn target(ip: &str) -> (Url, SeenLog) {
+    hostile::recorder(ip, || "there").await
 }
 
-/// Records the `Authorization` header of every request and answers 200 "there".
-async fn target(ip: &str) -> (Url, Arc<Mutex<Vec<Option<String>>>>) {
-    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
-    let log = seen.clone();
-    let app = Router::new().fallback(move |req: Request| {
-        let log = log.clone();
-        async move {
-            let auth = req
-                .headers()
-                .get("authorization")
-                .map(|v| v.to_str().unwrap().to_string());
-            log.lock().unwrap().push(auth);
-            "there"
-        }
-    });
-    (serve(ip, app).await, seen)
-}
-
-async fn redirecting_to(to: Url) -> Url {
-    let app = Router::new().fallback(move || {
-        let to = to.to_string();
-        async move { (StatusCode::TEMPORARY_REDIRECT, [("location", to)]).into_response() }
-    });
-    serve("127.0.0.1", app).await
+/// The `Authorization` headers `seen` was sent, in order.
+fn authorizations(seen: &SeenLog) -> Vec<Option<String>> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.authorization.clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -81,7 +59,7 @@ async fn redirect_rules() {
         .await
         .unwrap();
     assert_eq!(body, "there");
-    assert_eq!(*seen.lock().unwrap(), vec![None]);
+    assert_eq!(authorizations(&seen), vec![None]);
 
     // The same origin: followed, credentials kept.
     let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -16,34 +15,13 @@ use axum::Router;
 use common::{
     acme, args, decisions, finish, generated_default, pinned, sim, ACME_ADMIN, TAGGED_OLD,
 };
+use regsweep_sim::hostile::{self, serve, SeenLog};
 use regsweep_sim::{Sim, SimOptions};
 use url::Url;
 
-async fn serve(ip: &str, app: Router) -> Url {
-    let listener = tokio::net::TcpListener::bind(format!("{ip}:0"))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.ok();
-    });
-    Url::parse(&format!("http://{addr}")).unwrap()
-}
-
-/// A foreign server answering every request 200 and recording `METHOD path`.
-async fn foreign() -> (Url, Arc<Mutex<Vec<String>>>) {
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let log = seen.clone();
-    let app = Router::new().fallback(move |req: Request| {
-        let log = log.clone();
-        async move {
-            log.lock()
-                .unwrap()
-                .push(format!("{} {}", req.method(), req.uri()));
-            StatusCode::OK
-        }
-    });
-    (serve("127.0.0.2", app).await, seen)
+/// A foreign server answering every request 200 and recording it.
+async fn foreign() -> (Url, SeenLog) {
+    hostile::recorder("127.0.0.2", || StatusCode::OK).await
 }
 
 type Intercept = fn(&Request, &Url) -> Option<Response>;
