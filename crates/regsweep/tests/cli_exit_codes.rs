@@ -1,5 +1,7 @@
 //! Exit codes the README documents that no other suite pins down: a network failure
-//! before anything was deleted (exit 2), and one during deletions (exit 1).
+//! before anything was deleted (exit 2), and one during deletions (exit 1); a
+//! registry refusing the credentials while listing (2); an unexpected answer while
+//! listing (1). Each error is rendered once, `error: ` first, never with the secret.
 
 mod common;
 
@@ -81,5 +83,83 @@ async fn network_failure_during_deletions_is_a_failed_outcome_and_exits_1() {
     assert_eq!(outcomes.len(), 1, "{doc}");
     assert_eq!(outcomes[0]["status"], "failed", "{doc}");
     assert_eq!(outcomes[0]["code"], "network", "{doc}");
+    s.shutdown().await;
+}
+
+/// Regression: a registry's 401 while listing exited 1 ("anything else"), though
+/// README promises 2 for a token that cannot do what the inputs need.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_refusing_the_credentials_while_listing_exits_2() {
+    use axum::http::StatusCode;
+    let app = axum::Router::new().fallback(|| async {
+        (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", r#"Basic realm="registry""#)],
+            r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+        )
+    });
+    let url = regsweep_sim::hostile::serve("127.0.0.1", app).await;
+    let mut cmd = pinned(&args(
+        "plan",
+        &[&[
+            "--image-names",
+            "app",
+            "--cut-off",
+            "30d",
+            "--max-retries",
+            "0",
+        ]],
+    ));
+    cmd.args([
+        "--backend",
+        "oci",
+        "--registry-url",
+        url.as_str(),
+        "--registry-username",
+        "me",
+        "--registry-password",
+        "regpassword123",
+    ]);
+    let run = finish(cmd).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(!run.stderr.contains("error: error"), "{}", run.stderr);
+    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    assert!(!run.stderr.contains("regpassword123"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unexpected_answer_while_listing_exits_1() {
+    use common::{acme, fail_next, regsweep, sim};
+    let s = sim(
+        &acme("      - name: app\n        visibility: private\n        images:\n          - {handle: old, tags: [old], age: 60d}\n"),
+        regsweep_sim::SimOptions::default(),
+    )
+    .await;
+    s.set_faults(fail_next(100, 500, Some("GET")));
+    let run = regsweep(
+        &s,
+        &args(
+            "apply",
+            &[
+                &ACME_ADMIN,
+                &[
+                    "--image-names",
+                    "app",
+                    "--cut-off",
+                    "30d",
+                    "--max-retries",
+                    "0",
+                ],
+            ],
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(run.stderr.contains("500"), "{}", run.stderr);
+    assert!(!run.stderr.contains("ghp_admin"), "{}", run.stderr);
+    assert!(s.deleted("acme", "app").is_empty());
     s.shutdown().await;
 }
