@@ -15,10 +15,60 @@ use crate::journal::JournalError;
 /// How a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// A flag, environment variable or Actions input is missing, malformed or out of
-    /// range, or conflicts with another; found before any request.
+    /// A required input (flag, environment variable or Actions input) is missing;
+    /// the message names it as the user knows it, and how to give it.
     #[error("{0}")]
-    Input(String),
+    Missing(String),
+
+    /// Inputs that cannot be used together; the message names them and the way out.
+    #[error("{0}")]
+    Conflict(String),
+
+    /// A duration input that is not one.
+    #[error("{input} `{value}` is not a duration: {reason}\n  expected a humantime duration such as `1w`, `2w 3d` or `5h 2s`\n  help: write a number followed by a unit (s, m, h, d, w)")]
+    NotADuration {
+        input: String,
+        value: String,
+        reason: String,
+    },
+
+    /// A URL input that does not parse.
+    #[error("{input} `{value}` is not a URL: {reason}\n  help: write a full URL such as https://api.github.com")]
+    NotAUrl {
+        input: String,
+        value: String,
+        reason: String,
+    },
+
+    /// A plain-http URL to a host off loopback: the token would travel unencrypted.
+    #[error("{input} `{value}` uses plain http\n  tokens would travel unencrypted; plain http is allowed only for loopback addresses (127.0.0.1, ::1, localhost)\n  help: use https://")]
+    PlainHttp { input: String, value: String },
+
+    /// A URL with a scheme other than https (or http on loopback).
+    #[error("{input} `{value}` has scheme `{scheme}`\n  expected https:// (or http:// on a loopback address)")]
+    UrlScheme {
+        input: String,
+        value: String,
+        scheme: String,
+    },
+
+    /// `--now` that is not an RFC 3339 instant.
+    #[error("--now `{value}` is not an RFC 3339 instant: {reason}\n  help: write e.g. 2026-11-24T12:00:00Z")]
+    NotAnInstant { value: String, reason: String },
+
+    /// A number outside the range it must be in.
+    #[error("{input} {value} is out of range\n  expected {expected}\n  help: {help}")]
+    OutOfRange {
+        input: &'static str,
+        value: String,
+        expected: &'static str,
+        help: &'static str,
+    },
+
+    /// A list or choice input (patterns, digests, a keyword) that does not parse;
+    /// `reason` says why, and how to fix it where that is not plain.
+    #[error("{input}: {reason}")]
+    Invalid { input: String, reason: String },
 
     /// The policy (file or inline) cannot be read, or is not a valid policy.
     #[error("{0}")]
@@ -276,7 +326,7 @@ mod tests {
 
     #[test]
     fn messages_start_without_error_prefix() {
-        let e = CliError::Input("no account given".into());
+        let e = CliError::Missing("no account given".into());
         assert_eq!(e.render(), "error: no account given");
         let e = CliError::NoJournal;
         assert!(

@@ -34,7 +34,15 @@ impl From<Exit> for ExitCode {
 pub fn code(e: &CliError) -> Exit {
     match e {
         // Bad input or configuration.
-        CliError::Input(_)
+        CliError::Missing(_)
+        | CliError::Conflict(_)
+        | CliError::NotADuration { .. }
+        | CliError::NotAUrl { .. }
+        | CliError::PlainHttp { .. }
+        | CliError::UrlScheme { .. }
+        | CliError::NotAnInstant { .. }
+        | CliError::OutOfRange { .. }
+        | CliError::Invalid { .. }
         | CliError::Policy(_)
         | CliError::Journal(_)
         | CliError::NoJournal
@@ -194,7 +202,15 @@ mod tests {
     fn every_error_has_its_documented_exit_code() {
         fn pinned(e: &CliError) -> Exit {
             match e {
-                CliError::Input(_)
+                CliError::Missing(_)
+                | CliError::Conflict(_)
+                | CliError::NotADuration { .. }
+                | CliError::NotAUrl { .. }
+                | CliError::PlainHttp { .. }
+                | CliError::UrlScheme { .. }
+                | CliError::NotAnInstant { .. }
+                | CliError::OutOfRange { .. }
+                | CliError::Invalid { .. }
                 | CliError::Policy(_)
                 | CliError::Journal(_)
                 | CliError::NoJournal
@@ -217,8 +233,43 @@ mod tests {
                 CliError::Emulator(_) => Exit::Partial,
             }
         }
+        let s = || "x".to_string();
         let flat = [
-            CliError::Input("x".into()),
+            CliError::Missing(s()),
+            CliError::Conflict(s()),
+            CliError::NotADuration {
+                input: s(),
+                value: s(),
+                reason: s(),
+            },
+            CliError::NotAUrl {
+                input: s(),
+                value: s(),
+                reason: s(),
+            },
+            CliError::PlainHttp {
+                input: s(),
+                value: s(),
+            },
+            CliError::UrlScheme {
+                input: s(),
+                value: s(),
+                scheme: s(),
+            },
+            CliError::NotAnInstant {
+                value: s(),
+                reason: s(),
+            },
+            CliError::OutOfRange {
+                input: "--concurrency",
+                value: s(),
+                expected: "1 to 64",
+                help: "h",
+            },
+            CliError::Invalid {
+                input: s(),
+                reason: s(),
+            },
             CliError::Policy("x".into()),
             CliError::Journal(JournalError::Open {
                 path: PathBuf::from("/nope/j"),

@@ -2,7 +2,8 @@
 //!
 //! Precedence: flags > environment (clap reads both) > policy file > defaults.
 //! Nothing after this module reads the environment. Validation errors are
-//! `CliError::Input` (or `CliError::Policy`), exit 2, written to the house style.
+//! `CliError` variants (missing, malformed, out of range, in conflict, or the
+//! policy), exit 2, written to the house style.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -226,19 +227,19 @@ fn print_clap_error(e: &clap::Error) -> ! {
 
 /// Parses a humantime duration with a message in the house style.
 pub fn parse_duration(what: &str, s: &str) -> Result<Duration, CliError> {
-    humantime::parse_duration(s.trim()).map_err(|e| {
-        CliError::Input(format!(
-            "{what} `{s}` is not a duration: {e}\n  expected a humantime duration such as `1w`, `2w 3d` or `5h 2s`\n  help: write a number followed by a unit (s, m, h, d, w)"
-        ))
+    humantime::parse_duration(s.trim()).map_err(|e| CliError::NotADuration {
+        input: what.to_string(),
+        value: s.to_string(),
+        reason: e.to_string(),
     })
 }
 
 /// Checks a URL: https anywhere, plain http only for loopback addresses.
 pub fn parse_url(what: &str, s: &str) -> Result<Url, CliError> {
-    let url = Url::parse(s.trim()).map_err(|e| {
-        CliError::Input(format!(
-            "{what} `{s}` is not a URL: {e}\n  help: write a full URL such as https://api.github.com"
-        ))
+    let url = Url::parse(s.trim()).map_err(|e| CliError::NotAUrl {
+        input: what.to_string(),
+        value: s.to_string(),
+        reason: e.to_string(),
     })?;
     match url.scheme() {
         "https" => Ok(url),
@@ -252,26 +253,36 @@ pub fn parse_url(what: &str, s: &str) -> Result<Url, CliError> {
             if loopback {
                 Ok(url)
             } else {
-                Err(CliError::Input(format!(
-                    "{what} `{s}` uses plain http\n  tokens would travel unencrypted; plain http is allowed only for loopback addresses (127.0.0.1, ::1, localhost)\n  help: use https://"
-                )))
+                Err(CliError::PlainHttp {
+                    input: what.to_string(),
+                    value: s.to_string(),
+                })
             }
         }
-        other => Err(CliError::Input(format!(
-            "{what} `{s}` has scheme `{other}`\n  expected https:// (or http:// on a loopback address)"
-        ))),
+        other => Err(CliError::UrlScheme {
+            input: what.to_string(),
+            value: s.to_string(),
+            scheme: other.to_string(),
+        }),
     }
 }
 
 /// Parses a pattern-list flag (`--image-names`, `--image-tags`) with the flag named in errors.
 /// A snok-style list, read as snok reads it (its lone `!` included).
 fn parse_snok_patterns(flag: &str, list: &str) -> Result<PatternList, CliError> {
-    regsweep_core::policy::snok::parse_list(list)
-        .map_err(|e| CliError::Input(format!("{flag}: {e}")))
+    regsweep_core::policy::snok::parse_list(list).map_err(|e| invalid(flag, e))
 }
 
 fn parse_patterns(flag: &str, list: &str) -> Result<PatternList, CliError> {
-    PatternList::parse(list).map_err(|e| CliError::Input(format!("{flag}: {e}")))
+    PatternList::parse(list).map_err(|e| invalid(flag, e))
+}
+
+/// Input `input` did not parse, for `reason`.
+fn invalid(input: &str, reason: impl std::fmt::Display) -> CliError {
+    CliError::Invalid {
+        input: input.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Resolves run arguments into settings. `needs_policy` is false for commands that
@@ -283,15 +294,16 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
     crate::redact::register(&backend);
     let (policy, policy_source) = resolve_policy(args, names, needs_policy)?;
     if let (Backend::Oci { .. }, Some(rule)) = (&backend, policy.package_rules.first()) {
-        return Err(CliError::Input(format!(
+        return Err(CliError::Conflict(format!(
             "rule `{}` deletes whole packages, which --backend oci cannot do\n  the Distribution API deletes manifests, not repositories, and a deletion there cannot be undone\n  help: remove the rule; to delete every manifest of a repository, write a version rule `action: delete` with `packages:` naming it (the plan then lists each manifest)",
             rule.name
         )));
     }
     let packages = package_selection(args, names, &policy, &policy_source)?;
     let now = match args.now.as_deref() {
-        Some(s) => s.parse::<Timestamp>().map_err(|e| {
-            CliError::Input(format!("--now `{s}` is not an RFC 3339 instant: {e}\n  help: write e.g. 2026-11-24T12:00:00Z"))
+        Some(s) => s.parse::<Timestamp>().map_err(|e| CliError::NotAnInstant {
+            value: s.to_string(),
+            reason: e.to_string(),
         })?,
         None => Timestamp::now(),
     };
@@ -301,23 +313,34 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
     };
     let concurrency = args.concurrency.unwrap_or(8);
     if concurrency == 0 || concurrency > 64 {
-        return Err(CliError::Input(format!(
-            "--concurrency {concurrency} is out of range\n  expected 1 to 64 (GitHub allows 100 concurrent requests across all clients)\n  help: the default, 8, suits most accounts"
-        )));
+        return Err(CliError::OutOfRange {
+            input: "--concurrency",
+            value: concurrency.to_string(),
+            expected: "1 to 64 (GitHub allows 100 concurrent requests across all clients)",
+            help: "the default, 8, suits most accounts",
+        });
     }
     let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
     if delete_points_per_minute < 5 {
-        return Err(CliError::Input("--delete-points-per-minute must be at least 5 (one DELETE)\n  help: the default, 900, is GitHub's documented limit".into()));
+        return Err(CliError::OutOfRange {
+            input: "--delete-points-per-minute",
+            value: delete_points_per_minute.to_string(),
+            expected: "at least 5 (one DELETE)",
+            help: "the default, 900, is GitHub's documented limit",
+        });
     }
-    let pace_window = match args.pace_window {
-        None => Duration::from_secs(60),
-        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
-        Some(s) => {
-            return Err(CliError::Input(format!(
-                "--pace-window {s} is out of range\n  expected seconds above 0, at most 3600\n  help: leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators"
-            )))
-        }
-    };
+    let pace_window =
+        match args.pace_window {
+            None => Duration::from_secs(60),
+            Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
+            Some(s) => return Err(CliError::OutOfRange {
+                input: "--pace-window",
+                value: s.to_string(),
+                expected: "seconds above 0, at most 3600",
+                help:
+                    "leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators",
+            }),
+        };
     Ok(Settings {
         backend,
         policy,
@@ -352,7 +375,7 @@ fn resolve_backend(args: &RunArgs, env: &Env) -> Result<Backend, CliError> {
             let account = match args.account.as_deref().map(str::trim) {
                 Some(a) if !a.is_empty() => a.to_string(),
                 _ => {
-                    return Err(CliError::Input(if names.actions {
+                    return Err(CliError::Missing(if names.actions {
                         "no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: add `account: ORG` (or `account: user`) to the step's `with:`"
                     } else {
                         "no account given\n  regsweep needs the organisation (or `user`) whose packages to clean\n  help: pass --account ORG (or --account user), or set REGSWEEP_ACCOUNT"
@@ -366,7 +389,7 @@ fn resolve_backend(args: &RunArgs, env: &Env) -> Result<Backend, CliError> {
                 .or_else(|| env.github_token.clone())
                 .map(|t| Secret::new(t.trim()));
             let Some(token) = token else {
-                return Err(CliError::Input(if names.actions {
+                return Err(CliError::Missing(if names.actions {
                     "no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: add `token: ${{ secrets.GITHUB_TOKEN }}` (or a classic PAT with read:packages and delete:packages from a secret) to the step's `with:`"
                 } else {
                     "no token given\n  the GitHub Packages API needs a token to list and delete versions\n  help: pass --token, or set GITHUB_TOKEN (a classic PAT with read:packages and delete:packages, or the Actions GITHUB_TOKEN)"
@@ -389,7 +412,7 @@ fn resolve_backend(args: &RunArgs, env: &Env) -> Result<Backend, CliError> {
         }
         BackendKind::Oci => {
             let Some(reg) = args.registry_url.as_deref() else {
-                return Err(CliError::Input(
+                return Err(CliError::Missing(
                     "--backend oci needs --registry-url\n  help: pass the registry's base URL, e.g. --registry-url https://registry.example.com"
                         .into(),
                 ));
@@ -521,7 +544,7 @@ fn policy_conflicts(args: &RunArgs, source: &PolicySource, names: Names) -> Resu
     } else {
         format!("move {them} into a rule of the policy (see docs/policy.md), or drop the policy")
     };
-    Err(CliError::Input(format!(
+    Err(CliError::Conflict(format!(
         "{list} cannot be combined with {policy}\n  the policy decides what is kept and deleted; the snok-style selection inputs would be ignored\n  help: {help}"
     )))
 }
@@ -530,7 +553,7 @@ fn policy_conflicts(args: &RunArgs, source: &PolicySource, names: Names) -> Resu
 pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, CliError> {
     let image_names = args.image_names.as_deref().unwrap_or("").trim();
     if image_names.is_empty() {
-        return Err(CliError::Input(format!(
+        return Err(CliError::Missing(format!(
             "no image names given\n  regsweep needs to know which packages to clean\n  help: give {} (e.g. `app, worker`, `team/*`, `*, !keep-me`) or {}",
             names.of("--image-names"),
             if names.actions { "a `policy`" } else { "a --policy file" }
@@ -542,25 +565,25 @@ pub fn snok_policy(args: &RunArgs, names: Names) -> Result<Policy, CliError> {
         args.image_tags.as_deref().unwrap_or(""),
     )?;
     let skip_shas = parse_skip_shas(args.skip_shas.as_deref().unwrap_or("")).map_err(|e| {
-        CliError::Input(format!(
-            "{}: {e}\n  help: separate digests with commas or spaces",
-            names.of("--skip-shas")
-        ))
+        invalid(
+            &names.of("--skip-shas"),
+            format!("{e}\n  help: separate digests with commas or spaces"),
+        )
     })?;
     let tag_selection: TagSelection = args
         .tag_selection
         .as_deref()
         .unwrap_or("both")
         .parse()
-        .map_err(|e: String| CliError::Input(format!("{}: {e}", names.of("--tag-selection"))))?;
+        .map_err(|e: String| invalid(&names.of("--tag-selection"), e))?;
     let timestamp: TimestampField = args
         .timestamp_to_use
         .as_deref()
         .unwrap_or("updated_at")
         .parse()
-        .map_err(|e: String| CliError::Input(format!("{}: {e}", names.of("--timestamp-to-use"))))?;
+        .map_err(|e: String| invalid(&names.of("--timestamp-to-use"), e))?;
     let Some(cut_off) = args.cut_off.as_deref().filter(|s| !s.trim().is_empty()) else {
-        return Err(CliError::Input(format!(
+        return Err(CliError::Missing(format!(
             "no cut-off given\n  versions newer than the cut-off are never deleted, so regsweep needs one\n  help: give {} (e.g. `1w`, `2w 3d`), or use {}",
             names.of("--cut-off"),
             if names.actions { "a `policy`" } else { "a --policy file" }
