@@ -194,3 +194,52 @@ async fn restore_brings_back_a_tag_whose_image_a_later_run_deleted() {
     assert_eq!(ids(&s), before);
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_on_a_plain_registry_after_a_kill_between_placeholder_push_and_delete_deletes_the_placeholder(
+) {
+    use regsweep_sim::LocalRegistry;
+    use regsweep_testimage::{push_image, ImageSpec, Pusher};
+    let reg = LocalRegistry::start().expect("registry starts (apt-get install docker-registry)");
+    let image = push_image(
+        &Pusher::new(reg.url().clone()),
+        "acme/app",
+        &["pr-12".to_string(), "v1.2.0".to_string()],
+        &ImageSpec::with_platforms(&["linux/amd64", "linux/arm64"]),
+    )
+    .await
+    .expect("image pushed");
+    let root = image.root.digest.clone();
+    let client =
+        RegistryClient::new(reg.url().clone(), Auth::Anonymous, OciOptions::default()).unwrap();
+    let body = placeholder("pr-12", &root, "2026-11-24T12:00:00.000000001Z");
+    let pushed = client
+        .put_manifest("acme/app", "pr-12", PLACEHOLDER_MEDIA_TYPE, body)
+        .await
+        .expect("placeholder pushed");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy(
+        &dir,
+        "version: 1\nrules:\n  - {action: untag, tags: [\"pr-*\"]}\n",
+    );
+    let mut cmd = common::pinned(&["apply", "--policy", &policy]);
+    cmd.args(["--backend", "oci", "--registry-url", reg.url().as_str()]);
+    let applied = common::finish(cmd).await;
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let head = |d: String| {
+        let client = &client;
+        async move { client.head_manifest("acme/app", &d).await.expect("HEAD") }
+    };
+    assert_eq!(head("pr-12".into()).await, None, "the tag is gone");
+    assert_eq!(
+        head(pushed.to_string()).await,
+        None,
+        "the placeholder is gone"
+    );
+    assert_eq!(
+        head("v1.2.0".into()).await.map(|(d, _)| d),
+        Some(root.clone()),
+        "the image keeps its other tag"
+    );
+    assert!(head(root.to_string()).await.is_some());
+}
