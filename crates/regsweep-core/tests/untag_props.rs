@@ -10,7 +10,10 @@
 //! - untag rules never change what is deleted (nor the delete order): a version
 //!   untagged this run is not deleted in the same run;
 //! - with GitHub's refusals, a package that has a tagged version keeps one;
-//! - the plan does not depend on listing order, nor its actions on rule order.
+//! - the plan does not depend on listing order, nor its actions on rule order;
+//! - the re-plan after refusals met at delete time (`planner::revisit`) adds no
+//!   untag, keeps every remaining untag an untag, and leaves a tagged package a tag
+//!   (a missed cleanup at most, documented in docs/policy.md, never a lost tag).
 //!
 //! Cases: `PROPTEST_CASES` (default 256), as for the other properties.
 
@@ -24,7 +27,7 @@ use regsweep_core::graph::{
 };
 use regsweep_core::matcher::PatternList;
 use regsweep_core::plan::{Action, Plan};
-use regsweep_core::planner::{plan, PlanInput, PlanOptions, PullRequests, RefusalRules};
+use regsweep_core::planner::{plan, revisit, PlanInput, PlanOptions, PullRequests, RefusalRules};
 use regsweep_core::policy::{GroupBy, KeepNewest, Policy, Rule, RuleAction, TagState};
 use regsweep_core::{Digest, Inventory, ManifestGraph, Package, Version, VersionId};
 
@@ -445,6 +448,64 @@ proptest! {
             .collect();
         for d in pp.decisions.iter().filter(|d| kept_by.contains(&d.id.0)) {
             prop_assert!(d.tags.is_empty() || d.untag.len() < d.tags.len(), "kept by a rule, lost every tag: {:?}", d);
+        }
+    }
+
+    /// After GitHub refuses some deletions at delete time (the refused versions stay
+    /// with all their tags), the revisited plan deletes more but untags nothing new,
+    /// and every package that had a tagged version still keeps one.
+    #[test]
+    fn revisit_after_refusals_adds_no_untag_and_keeps_a_tag((specs, rules, _github, seed) in world()) {
+        let (inv, graph) = build(&specs);
+        let policy = Policy {
+            rules: rules.iter().enumerate().map(|(i, r)| rule(i, r)).collect(),
+            ..Policy::default()
+        };
+        let pulls = PullRequests::new();
+        let input = || PlanInput {
+            inventory: &inv,
+            graph: &graph,
+            policy: &policy,
+            now: now(),
+            options: PlanOptions { refusals: GITHUB_LIKE },
+            pulls: &pulls,
+        };
+        let before = plan(input());
+        if before.order.is_empty() {
+            return Ok(());
+        }
+        // Refused: the deletions the seed's bits name (at least one).
+        let refused: Vec<_> = before
+            .order
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| seed >> (k % 64) & 1 == 1 || *k == (seed % before.order.len() as u64) as usize)
+            .map(|(_, r)| *r)
+            .collect();
+        let mut after = before.clone();
+        revisit(input(), &mut after, &refused);
+        let untags = |p: &Plan| -> BTreeSet<(usize, usize)> {
+            p.untags.iter().map(|r| (r.package, r.decision)).collect()
+        };
+        prop_assert!(untags(&after).is_subset(&untags(&before)), "revisit added untags");
+        for r in &after.untags {
+            prop_assert_eq!(after.decision(*r).action, Action::Untag);
+        }
+        let refused: HashSet<(usize, usize)> = refused.iter().map(|r| (r.package, r.decision)).collect();
+        for (pi, (pkg, pp)) in inv.packages.iter().zip(&after.packages).enumerate() {
+            if !pkg.versions.iter().any(|v| v.is_tagged()) {
+                continue;
+            }
+            let keeps = pp.decisions.iter().enumerate().any(|(di, d)| {
+                if refused.contains(&(pi, di)) {
+                    return !d.tags.is_empty();
+                }
+                match d.action {
+                    Action::Delete => false,
+                    _ => d.untag.len() < d.tags.len(),
+                }
+            });
+            prop_assert!(keeps, "{}: no tag left after the revisit: {:?}", pp.name, pp.decisions);
         }
     }
 }
