@@ -1,5 +1,6 @@
-//! The re-plan after refusals met at delete time (`planner::revisit`): cases found
-//! by the untag properties (`untag_props`).
+//! The re-plan after refusals met at delete time (`planner::revisit`) with untag
+//! rules and artifacts: what it adds (no untag: a documented missed cleanup) and a
+//! case the untag properties (`untag_props`) found.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -49,6 +50,74 @@ fn at(p: &Plan, id: u64) -> PlanRef {
 /// re-plan saw the signature as staying (a refused image protects its signature)
 /// and so tagged, freed 3 as "no longer the last tagged version", and asked GitHub
 /// to delete the package's last tag. The signature is gone, so 3 stays skipped.
+/// `app:pr-1` (60 days old) goes by a delete rule, `app:pr-2` (new) would lose its
+/// tag by an untag rule but keeps it: it would be the package's last tag. GitHub
+/// refuses the delete of `pr-1` at delete time: it stays, tagged, so the untag of
+/// `pr-2` could now be done, but the re-plan adds deletions only. A missed cleanup
+/// (docs/policy.md, "Untagging"), never a lost tag.
+#[test]
+fn revisit_plans_no_new_untag_after_a_refusal() {
+    let version = |id: u64, tag: &str, age: i64| {
+        let ts = now() - SignedDuration::from_hours(age * 24);
+        Version {
+            id: VersionId(id),
+            digest: digest(id),
+            tags: vec![tag.to_string()],
+            created_at: ts,
+            updated_at: ts,
+            downloads: None,
+        }
+    };
+    let inv = Inventory {
+        packages: vec![Package {
+            name: "app".into(),
+            visibility: None,
+            versions: vec![version(1, "pr-1", 60), version(2, "pr-2", 1)],
+        }],
+    };
+    let mut graph = ManifestGraph::default();
+    for id in 1..=2 {
+        graph.package_mut("app").insert(ManifestNode {
+            digest: digest(id),
+            media_type: OCI_MANIFEST.to_string(),
+            kind: ManifestKind::Manifest,
+            children: Vec::new(),
+            subject: None,
+            artifact_type: None,
+            config: None,
+            annotations: BTreeMap::new(),
+        });
+    }
+    let policy = regsweep_core::policy::file::parse(
+        "rules:\n  - {action: delete, tags: [\"pr-*\"], older_than: 30d}\n  - {action: untag, tags: [\"pr-*\"]}\n",
+    )
+    .expect("policy parses");
+    let pulls = HashMap::new();
+    let input = PlanInput {
+        inventory: &inv,
+        graph: &graph,
+        policy: &policy,
+        now: now(),
+        options: PlanOptions {
+            refusals: GITHUB_LIKE,
+        },
+        pulls: &pulls,
+    };
+    let mut p = plan(input);
+    assert_eq!(decision(&p, 1).action, Action::Delete);
+    assert_eq!(decision(&p, 2).action, Action::Skip);
+    assert!(matches!(
+        decision(&p, 2).reasons[0],
+        Reason::Refused {
+            refusal: Refusal::LastTagOfPackage
+        }
+    ));
+    let refused = at(&p, 1);
+    assert_eq!(revisit(input, &mut p, &[refused]), 0);
+    assert_eq!(decision(&p, 2).action, Action::Skip);
+    assert!(p.untags.is_empty());
+}
+
 #[test]
 fn a_refused_image_does_not_free_the_last_tagged_version_through_its_deleted_signature() {
     let version = |id: u64, tags: &[String], age: i64| {
