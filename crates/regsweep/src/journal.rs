@@ -435,10 +435,15 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                 at,
                 ..
             })) => match replay.packages.iter_mut().find(|p| p.package == package) {
-                Some(p) if p.state == State::NotDeleted => {
-                    (p.versions, p.at, p.state) = (versions, at, State::PossiblyDeleted)
+                // A later intent means the package was there again (restored, or
+                // pushed anew): its last deletion is the one restore undoes, and
+                // GitHub's 30-day window runs from it.
+                Some(p) => {
+                    (p.versions, p.at) = (versions, at);
+                    if p.state == State::NotDeleted {
+                        p.state = State::PossiblyDeleted;
+                    }
                 }
-                Some(_) => {}
                 None => replay.packages.push(PackageEntry {
                     package,
                     versions,
@@ -907,5 +912,34 @@ mod tests {
             .map(|u| (u.id, u.digest.as_str(), u.changed))
             .collect();
         assert_eq!(got, [(1, orig.as_str(), true), (9, orig.as_str(), true)]);
+    }
+
+    #[test]
+    fn a_package_deleted_again_is_restorable_within_the_window_of_its_last_deletion() {
+        let pi = |at: &str, versions: &str| {
+            format!(
+                r#"{{"kind":"package_intent","v":2,"run":"r","package":"test","versions":[{versions}],"at":"{at}"}}"#
+            )
+        };
+        let po = |o: &str| {
+            format!(
+                r#"{{"kind":"package_outcome","v":2,"run":"r","package":"test","outcome":"{o}","at":"t"}}"#
+            )
+        };
+        // Deleted, restored (not journaled), deleted again 40 days later.
+        let text = [
+            RUN.to_string(),
+            pi("2026-01-01T00:00:00Z", "1,2"),
+            po("deleted"),
+            RUN.to_string(),
+            pi("2026-02-10T00:00:00Z", "1,2,3"),
+            po("deleted"),
+        ]
+        .join("\n");
+        let r = replay(&text).unwrap();
+        assert_eq!(r.packages.len(), 1);
+        assert_eq!(r.packages[0].at, "2026-02-10T00:00:00Z");
+        assert_eq!(r.packages[0].versions, [1, 2, 3]);
+        assert_eq!(r.packages[0].state, State::Deleted);
     }
 }
