@@ -625,8 +625,9 @@ pub async fn restore(args: &RunArgs) -> Result<Exit, CliError> {
         eprintln!("{w}");
     }
     let source = Source::connect(&settings, true).await?;
-    // Removed tags first (their versions were kept), then deleted versions.
-    let (mut ok, mut already, mut failed) = executor::untag::restore(&source, &replay).await?;
+    // Deleted packages and versions first, then removed tags: a version untagged by
+    // one run may be deleted by a later one, and its tag needs it back.
+    let (mut ok, mut already, mut failed) = (0, 0, 0);
     let gh = match &source {
         Source::Github(gh) => Some(gh),
         Source::Oci(_) if replay.candidates().next().is_none() && replay.packages.is_empty() => {
@@ -696,6 +697,8 @@ pub async fn restore(args: &RunArgs) -> Result<Exit, CliError> {
             }
         }
     }
+    let (tags_ok, tags_already, tags_failed) = executor::untag::restore(&source, &replay).await?;
+    (ok, already, failed) = (ok + tags_ok, already + tags_already, failed + tags_failed);
     if pkgs != crate::packages::Restored::default() {
         output::print(&format!(
             "packages: restored {}, already restored {}, failed {}\n",

@@ -135,6 +135,11 @@ enum Line {
         outcome: RecordedUntag,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         placeholder: Option<String>,
+        /// When the version untagged was itself the placeholder of an earlier,
+        /// interrupted untag: the digest that untag took the tag from, which restore
+        /// points the tag at again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
         at: String,
     },
     /// Written and fsynced before the DELETE of a whole package.
@@ -407,6 +412,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                 tag,
                 outcome,
                 placeholder,
+                from,
                 ..
             })) => {
                 if let Some(u) = replay
@@ -418,6 +424,9 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                     u.changed =
                         !matches!(outcome, RecordedUntag::NotThere | RecordedUntag::Refused);
                     u.placeholder = placeholder.or(u.placeholder.take());
+                    if let Some(from) = from {
+                        u.digest = from;
+                    }
                 }
             }
             Ok(Parsed::Line(Line::PackageIntent {
@@ -426,10 +435,15 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                 at,
                 ..
             })) => match replay.packages.iter_mut().find(|p| p.package == package) {
-                Some(p) if p.state == State::NotDeleted => {
-                    (p.versions, p.at, p.state) = (versions, at, State::PossiblyDeleted)
+                // A later intent means the package was there again (restored, or
+                // pushed anew): its last deletion is the one restore undoes, and
+                // GitHub's 30-day window runs from it.
+                Some(p) => {
+                    (p.versions, p.at) = (versions, at);
+                    if p.state == State::NotDeleted {
+                        p.state = State::PossiblyDeleted;
+                    }
                 }
-                Some(_) => {}
                 None => replay.packages.push(PackageEntry {
                     package,
                     versions,
@@ -625,7 +639,9 @@ impl Journal {
     }
 
     /// Records how removing `tag` from `id` of `package` ended, with the
-    /// placeholder's digest when one was pushed.
+    /// placeholder's digest when one was pushed, and `from` when the version was
+    /// itself the placeholder of an interrupted untag (the digest it took the tag
+    /// from).
     pub fn untag_outcome(
         &self,
         package: &str,
@@ -633,6 +649,7 @@ impl Journal {
         tag: &str,
         outcome: RecordedUntag,
         placeholder: Option<&regsweep_core::Digest>,
+        from: Option<&regsweep_core::Digest>,
     ) -> Result<(), JournalError> {
         self.append(
             &[Line::UntagOutcome {
@@ -643,6 +660,7 @@ impl Journal {
                 tag: tag.to_string(),
                 outcome,
                 placeholder: placeholder.map(|p| p.to_string()),
+                from: from.map(|p| p.to_string()),
                 at: now(),
             }],
             false,
@@ -864,5 +882,64 @@ mod tests {
             ]
         );
         assert_eq!(r.candidates().count(), 0);
+    }
+
+    #[test]
+    fn an_untag_that_finished_an_interrupted_one_restores_to_the_digest_the_placeholder_took_the_tag_from(
+    ) {
+        let orig = format!("sha256:{}", "b".repeat(64));
+        let p = format!("sha256:{}", "c".repeat(64));
+        let text = [
+            RUN.to_string(),
+            // Killed after the placeholder's push: no outcome.
+            format!(
+                r#"{{"kind":"untag_intent","v":2,"run":"r","package":"app","id":1,"digest":"{orig}","tag":"pr-1","at":"t"}}"#
+            ),
+            RUN.to_string(),
+            // The next run found the placeholder under the tag and deleted it.
+            format!(
+                r#"{{"kind":"untag_intent","v":2,"run":"r","package":"app","id":9,"digest":"{p}","tag":"pr-1","at":"t"}}"#
+            ),
+            format!(
+                r#"{{"kind":"untag_outcome","v":2,"run":"r","package":"app","id":9,"tag":"pr-1","outcome":"untagged","placeholder":"{p}","from":"{orig}","at":"t"}}"#
+            ),
+        ]
+        .join("\n");
+        let r = replay(&text).unwrap();
+        let got: Vec<(u64, &str, bool)> = r
+            .untags
+            .iter()
+            .map(|u| (u.id, u.digest.as_str(), u.changed))
+            .collect();
+        assert_eq!(got, [(1, orig.as_str(), true), (9, orig.as_str(), true)]);
+    }
+
+    #[test]
+    fn a_package_deleted_again_is_restorable_within_the_window_of_its_last_deletion() {
+        let pi = |at: &str, versions: &str| {
+            format!(
+                r#"{{"kind":"package_intent","v":2,"run":"r","package":"test","versions":[{versions}],"at":"{at}"}}"#
+            )
+        };
+        let po = |o: &str| {
+            format!(
+                r#"{{"kind":"package_outcome","v":2,"run":"r","package":"test","outcome":"{o}","at":"t"}}"#
+            )
+        };
+        // Deleted, restored (not journaled), deleted again 40 days later.
+        let text = [
+            RUN.to_string(),
+            pi("2026-01-01T00:00:00Z", "1,2"),
+            po("deleted"),
+            RUN.to_string(),
+            pi("2026-02-10T00:00:00Z", "1,2,3"),
+            po("deleted"),
+        ]
+        .join("\n");
+        let r = replay(&text).unwrap();
+        assert_eq!(r.packages.len(), 1);
+        assert_eq!(r.packages[0].at, "2026-02-10T00:00:00Z");
+        assert_eq!(r.packages[0].versions, [1, 2, 3]);
+        assert_eq!(r.packages[0].state, State::Deleted);
     }
 }

@@ -3,8 +3,9 @@
 //! version" of that package no longer is and may be deleted in the same run.
 //!
 //! Pure, like the rest of the planner: the package is planned again with the
-//! refused versions known to stay, and only what that plan deletes and the first
-//! did not is added, in the planner's own safe order.
+//! refused versions known to stay and the versions the first plan deletes gone,
+//! and only what that plan deletes and the first did not is added, in the
+//! planner's own safe order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,7 +13,7 @@ use jiff::Timestamp;
 
 use super::{PackagePlanner, PlanInput};
 use crate::graph::PackageGraph;
-use crate::model::VersionId;
+use crate::model::{Package, VersionId};
 use crate::plan::{Action, Plan, PlanRef};
 use crate::reason::{Reason, Refusal};
 
@@ -46,6 +47,24 @@ pub fn revisit(input: PlanInput<'_>, plan: &mut Plan, refused: &[PlanRef]) -> us
         let before = &mut plan.packages[pi].decisions;
         let at: HashMap<VersionId, usize> =
             before.iter().enumerate().map(|(k, d)| (d.id, k)).collect();
+        // What the plan deletes and GitHub did not refuse is gone (or going): planned
+        // again it would count as staying where a refused version protects it (a
+        // refused image keeps its signature), and a tagged one would free the last
+        // tagged version although it is deleted itself.
+        let pkg = &Package {
+            versions: pkg
+                .versions
+                .iter()
+                .filter(|v| {
+                    kept.contains(&v.id)
+                        || at
+                            .get(&v.id)
+                            .is_none_or(|&k| before[k].action != Action::Delete)
+                })
+                .cloned()
+                .collect(),
+            ..pkg.clone()
+        };
         // A version not read by choice was left unread because it stayed: if it
         // would now go, whether something kept refers to it is unknown, so it stays.
         let mut kept = kept;

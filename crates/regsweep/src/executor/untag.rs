@@ -41,10 +41,11 @@ pub enum UntagStatus {
     Left,
 }
 
-/// Requests one untag may cost on GHCR (check the tag, token, push the placeholder,
-/// find its version, delete it): an untag starts only while the primary limit has
-/// this many requests left above the reserve.
-pub const UNTAG_REQUESTS: u32 = 5;
+/// Requests one untag may cost on GHCR (check the tag, read an index to learn
+/// whether it is a placeholder, token, push the placeholder, find its version,
+/// delete it): an untag starts only while the primary limit has this many requests
+/// left above the reserve.
+pub const UNTAG_REQUESTS: u32 = 6;
 
 /// Removes the tags of every untag decision of `plan`. Stops, leaving the rest, when
 /// fewer than `reserve` + [`UNTAG_REQUESTS`] primary-limit requests are left.
@@ -117,19 +118,22 @@ pub async fn execute(
             }
             let outcome = source.untag(package, d, tag).await;
             bar.inc(1);
-            let (recorded, placeholder) = match &outcome {
+            let (recorded, placeholder, from) = match &outcome {
                 UntagOutcome::Untagged { placeholder } => {
-                    (RecordedUntag::Untagged, placeholder.as_ref())
+                    (RecordedUntag::Untagged, placeholder.as_ref(), None)
                 }
-                UntagOutcome::NotThere(_) => (RecordedUntag::NotThere, None),
-                UntagOutcome::Forbidden(_) => (RecordedUntag::Refused, None),
+                UntagOutcome::Finished { placeholder, from } => {
+                    (RecordedUntag::Untagged, Some(placeholder), Some(from))
+                }
+                UntagOutcome::NotThere(_) => (RecordedUntag::NotThere, None, None),
+                UntagOutcome::Forbidden(_) => (RecordedUntag::Refused, None, None),
                 UntagOutcome::Failed { placeholder, .. } => {
-                    (RecordedUntag::Failed, placeholder.as_ref())
+                    (RecordedUntag::Failed, placeholder.as_ref(), None)
                 }
             };
             if let Some(j) = journal {
                 let p = placeholder.map(|p| &p.digest);
-                if let Err(e) = j.untag_outcome(package, d.id.0, tag, recorded, p) {
+                if let Err(e) = j.untag_outcome(package, d.id.0, tag, recorded, p, from) {
                     stop = Some(Why::new(
                         LeftCode::JournalWriteFailed,
                         format!("not attempted: {e}; untags stopped so none goes unrecorded"),
@@ -138,6 +142,13 @@ pub async fn execute(
             }
             match outcome {
                 UntagOutcome::Untagged { .. } => one.status = UntagStatus::Untagged,
+                UntagOutcome::Finished { from, .. } => {
+                    one.status = UntagStatus::Untagged;
+                    one.reason = Some(format!(
+                        "the version was the placeholder an earlier, interrupted untag left under the tag (taken from {}); its version was deleted",
+                        from.short()
+                    ));
+                }
                 UntagOutcome::NotThere(m) => {
                     one.status = UntagStatus::NotThere;
                     one.reason = Some(m);
@@ -188,13 +199,19 @@ pub type Restored = (usize, usize, usize);
 
 /// `restore`: puts back every tag the journal says was (or may have been)
 /// removed, newest untag first, by pushing the kept manifest under the tag. A tag
-/// now naming another image is left as it is (and counted failed).
+/// now naming another image is left as it is (and counted failed). A tag untagged
+/// more than once (a later run finished an untag a kill interrupted) ends on what
+/// its earliest line names: a later line that cannot be undone (its placeholder is
+/// gone) is not a failure once an earlier line of the same tag put the tag back.
 pub async fn restore(
     source: &impl Backend,
     replay: &crate::journal::Replay,
 ) -> std::io::Result<Restored> {
     use crate::source::untag::RetagOutcome;
     let (mut ok, mut already, mut failed) = (0, 0, 0);
+    // Tags whose manifest is gone, by (package, tag): failures unless an earlier
+    // line restores the tag.
+    let mut pending: Vec<((&str, &str), String)> = Vec::new();
     for u in replay.untags.iter().rev().filter(|u| u.changed) {
         let (Ok(digest), placeholder) = (
             regsweep_core::Digest::parse(&u.digest),
@@ -212,12 +229,14 @@ pub async fn restore(
             );
             continue;
         };
+        let key = (u.package.as_str(), u.tag.as_str());
         match source
             .retag(&u.package, &digest, &u.tag, placeholder.as_ref())
             .await
         {
             RetagOutcome::Restored => {
                 ok += 1;
+                superseded(&mut pending, key);
                 crate::output::print(&format!(
                     "restored tag {}:{} on {} ({})\n",
                     u.package, u.tag, u.id, u.digest
@@ -225,6 +244,7 @@ pub async fn restore(
             }
             RetagOutcome::AlreadyThere => {
                 already += 1;
+                superseded(&mut pending, key);
                 crate::output::print(&format!(
                     "already restored tag {}:{} on {} ({})\n",
                     u.package, u.tag, u.id, u.digest
@@ -240,9 +260,36 @@ pub async fn restore(
                     crate::escape::control_lines(&m)
                 );
             }
+            RetagOutcome::Gone(m) => pending.push((
+                key,
+                format!(
+                    "error: cannot restore tag `{}` of {}:{}: {}",
+                    crate::escape::control(&u.tag),
+                    crate::escape::control(&u.package),
+                    u.id,
+                    crate::escape::control_lines(&m)
+                ),
+            )),
         }
     }
+    for (_, message) in pending {
+        failed += 1;
+        eprintln!("{message}");
+    }
     Ok((ok, already, failed))
+}
+
+/// Drops the failures of `key` an earlier line has made good, with a note.
+fn superseded(pending: &mut Vec<((&str, &str), String)>, key: (&str, &str)) {
+    pending.retain(|(k, m)| {
+        if *k == key {
+            eprintln!(
+                "note: {} (an earlier untag of the same tag was restored instead)",
+                m.trim_start_matches("error: ")
+            );
+        }
+        *k != key
+    });
 }
 
 #[cfg(test)]
@@ -307,7 +354,7 @@ mod tests {
         .collect()
     }
 
-    /// Untags spend the primary limit too (about five requests each on GHCR): none
+    /// Untags spend the primary limit too (up to six requests each on GHCR): none
     /// starts once the budget left is within the reserve plus one untag's cost.
     #[test]
     fn untags_stop_at_the_rate_limit_reserve() {

@@ -2,7 +2,10 @@
 //! placeholder pushed under it through the registry surface (an empty image index,
 //! annotated with the tag and the digest it took it from), then the placeholder's
 //! package version (found by its digest) is deleted through the Packages API. The
-//! image and its other tags stay. Pushing needs write access to the package
+//! image and its other tags stay. A version that is itself such a placeholder,
+//! holding only the tag it took (a run was stopped between the push and the
+//! delete), is not given another placeholder: its version is deleted, which
+//! finishes that untag. Pushing needs write access to the package
 //! (`write:packages` for a classic token), deleting the placeholder
 //! `delete:packages`: a classic token without them is refused before anything is
 //! sent, and a registry refusal is reported with the scope it needs.
@@ -17,7 +20,7 @@ use regsweep_oci::{
 use super::{has_scope, GithubSource, USER_AGENT};
 use crate::outcome::{FailCode, Why};
 use crate::source::untag::{
-    check_tag, fail_code, retag, stamp, Placeholder, RetagOutcome, UntagOutcome,
+    check_tag, fail_code, placeholder_for, retag, stamp, Placeholder, RetagOutcome, UntagOutcome,
 };
 
 /// What a token needs to untag on GHCR, for error messages.
@@ -76,10 +79,17 @@ impl GithubSource {
             Err(e) => return failed(&e, None),
         };
         let repo = self.repository(package);
-        match check_tag(client, &repo, tag, &d.digest).await {
-            Ok(None) => {}
-            Ok(Some(why)) => return UntagOutcome::NotThere(why),
+        let media_type = match check_tag(client, &repo, tag, &d.digest).await {
+            Ok(Ok(media_type)) => media_type,
+            Ok(Err(why)) => return UntagOutcome::NotThere(why),
             Err(e) => return failed(&e, None),
+        };
+        if d.tags.len() == 1 {
+            match placeholder_for(client, &repo, &d.digest, &media_type, tag).await {
+                Ok(Some(from)) => return self.finish(package, d, tag, from).await,
+                Ok(None) => {}
+                Err(e) => return failed(&e, None),
+            }
         }
         let body = placeholder(tag, &d.digest, &stamp());
         let pushed = match client
@@ -127,6 +137,27 @@ impl GithubSource {
                 Some(id),
                 format!("its version {id} could not be deleted: {e}"),
             ),
+        }
+    }
+
+    /// Deletes the version of `d`, the placeholder an interrupted untag left under
+    /// `tag` (taken from `from`): that untag is then done.
+    async fn finish(&self, package: &str, d: &Decision, tag: &str, from: Digest) -> UntagOutcome {
+        let placeholder = Placeholder {
+            digest: d.digest.clone(),
+            id: Some(d.id),
+        };
+        match self.client.delete_version(&self.owner, package, d.id).await {
+            Ok(()) | Err(DeleteError::NotFound) => UntagOutcome::Finished { placeholder, from },
+            Err(e) => UntagOutcome::Failed {
+                why: Why::new(FailCode::Other, format!(
+                    "tag `{tag}` of `{package}` points at {}, the placeholder of an earlier untag that was stopped before deleting it, and its version {} could not be deleted: {e}\n  help: run again, or `regsweep restore --journal FILE` to put the tag back on {}",
+                    d.digest.short(),
+                    d.id,
+                    from.short()
+                )),
+                placeholder: Some(placeholder),
+            },
         }
     }
 

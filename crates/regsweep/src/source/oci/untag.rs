@@ -2,7 +2,9 @@
 //! registry deletes tags (OCI 1.1, Distribution v3), tried first; where it answers
 //! 400 or 405 (Distribution 2.x), a placeholder (an empty image index) is pushed
 //! under the tag, which moves it there, and the placeholder is deleted by digest,
-//! which removes the tag with it. Either way the kept manifest is checked to be
+//! which removes the tag with it. A manifest that is itself such a placeholder,
+//! holding only the tag it took (a run was stopped before deleting it), is deleted
+//! by digest instead, which finishes that untag. Either way the kept manifest is checked to be
 //! still there afterwards, and pushed back by digest if a registry took it with
 //! the tag.
 
@@ -13,7 +15,7 @@ use regsweep_oci::{placeholder, OciError, TagDelete, PLACEHOLDER_MEDIA_TYPE};
 use super::OciSource;
 use crate::outcome::{FailCode, Why};
 use crate::source::untag::{
-    check_tag, fail_code, retag, stamp, Placeholder, RetagOutcome, UntagOutcome,
+    check_tag, fail_code, placeholder_for, retag, stamp, Placeholder, RetagOutcome, UntagOutcome,
 };
 
 impl OciSource {
@@ -23,10 +25,34 @@ impl OciSource {
             why: Why::new(fail_code(e), e.to_string()),
             placeholder,
         };
-        match check_tag(&self.client, repo, tag, &d.digest).await {
-            Ok(None) => {}
-            Ok(Some(why)) => return UntagOutcome::NotThere(why),
+        let media_type = match check_tag(&self.client, repo, tag, &d.digest).await {
+            Ok(Ok(media_type)) => media_type,
+            Ok(Err(why)) => return UntagOutcome::NotThere(why),
             Err(e) => return failed(&e, None),
+        };
+        if d.tags.len() == 1 {
+            match placeholder_for(&self.client, repo, &d.digest, &media_type, tag).await {
+                Ok(Some(from)) => {
+                    let placeholder = Placeholder {
+                        digest: d.digest.clone(),
+                        id: None,
+                    };
+                    return match self.client.delete_manifest(repo, &d.digest).await {
+                        Ok(()) => UntagOutcome::Finished { placeholder, from },
+                        Err(e) if e.is_not_found() => UntagOutcome::Finished { placeholder, from },
+                        Err(e) => UntagOutcome::Failed {
+                            why: Why::new(fail_code(&e), format!(
+                                "tag `{tag}` of `{repo}` points at {}, the placeholder of an earlier untag that was stopped before deleting it, which could not be deleted: {e}\n  help: run again, or `regsweep restore --journal FILE` to put the tag back on {}",
+                                d.digest.short(),
+                                from.short()
+                            )),
+                            placeholder: Some(placeholder),
+                        },
+                    };
+                }
+                Ok(None) => {}
+                Err(e) => return failed(&e, None),
+            }
         }
         // Its bytes, to push back should the registry delete it with the tag.
         let kept = match self.client.get_manifest(repo, d.digest.as_str()).await {
