@@ -303,6 +303,10 @@ pub struct RunArgs {
     /// Directory caching manifests by digest between runs (e.g. with actions/cache).
     #[arg(long, env = "REGSWEEP_CACHE_DIR", help_heading = "Execution")]
     pub cache_dir: Option<PathBuf>,
+    /// Do not keep package listings in `--cache-dir` (every run lists every page);
+    /// the manifest cache and the learnt pace stay.
+    #[arg(long, env = "REGSWEEP_NO_INVENTORY_CACHE", help_heading = "Execution")]
+    pub no_inventory_cache: bool,
     /// Write-ahead journal (JSON lines), for `regsweep restore`: each deletion is
     /// recorded (fsynced) before it is sent. The directory must exist.
     #[arg(long, env = "REGSWEEP_JOURNAL_FILE", help_heading = "Execution")]
