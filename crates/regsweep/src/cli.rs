@@ -93,6 +93,11 @@ pub struct BenchArgs {
     /// no manifests, so every read answers 404: the count of reads is what it shows.
     #[arg(long)]
     pub graph: bool,
+    /// The warm-cache weekly row: a package of this many versions listed once into
+    /// an inventory cache, then changed as a week would, then planned again (the
+    /// measured run); 0 to leave it out.
+    #[arg(long, default_value_t = 100_000, value_name = "VERSIONS")]
+    pub weekly: usize,
     /// Delay every answer of the emulator's registry surface by this much (e.g.
     /// `50ms`, a round trip to GHCR); matters with `--graph`.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]

@@ -11,7 +11,7 @@
 //! again. Cost: one `GET …/versions/{id}` (1 point) per such version; none for
 //! versions listed this run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use regsweep_core::plan::{Action, Decision, Plan};
 use regsweep_core::reason::{Reason, Selected};
@@ -33,15 +33,24 @@ fn counted(d: &Decision) -> bool {
     })
 }
 
+/// The version a decision was made on, as it would be listed.
+fn planned(d: &Decision) -> Version {
+    Version {
+        id: d.id,
+        digest: d.digest.clone(),
+        tags: d.tags.clone(),
+        created_at: d.created_at,
+        updated_at: d.updated_at,
+        downloads: None,
+    }
+}
+
 /// The cached versions `plan` depends on, by package: in each package where it
 /// deletes or untags anything, the cached versions it deletes, untags, skips (a
 /// refusal predicted; the run deletes it if GitHub refuses another) or keeps as one
-/// of the newest N. `cached` holds, by package, the versions taken from the
-/// cache (as cached).
-pub fn to_check(
-    plan: &Plan,
-    cached: &HashMap<String, HashMap<u64, Version>>,
-) -> Vec<(String, Version)> {
+/// of the newest N, each as the plan saw it. `cached` holds, by package, the ids
+/// taken from the cache.
+pub fn to_check(plan: &Plan, cached: &HashMap<String, HashSet<u64>>) -> Vec<(String, Version)> {
     let mut out = Vec::new();
     for p in &plan.packages {
         let Some(from_cache) = cached.get(&p.name) else {
@@ -55,15 +64,15 @@ pub fn to_check(
             continue;
         }
         for d in &p.decisions {
-            let Some(v) = from_cache.get(&d.id.0) else {
+            if !from_cache.contains(&d.id.0) {
                 continue;
-            };
+            }
             // A package deleted whole is one request, whatever its versions are.
             if matches!(d.reasons.first(), Some(Reason::DeletedWithPackage { .. })) {
                 continue;
             }
             if matches!(d.action, Action::Delete | Action::Untag | Action::Skip) || counted(d) {
-                out.push((p.name.clone(), v.clone()));
+                out.push((p.name.clone(), planned(d)));
             }
         }
     }

@@ -48,9 +48,9 @@ pub struct GithubSource {
     tags: std::sync::OnceLock<RegistryClient>,
     /// The inventory cache, when `--cache-dir` is given and it is not turned off.
     inventory: Option<inventory::Store>,
-    /// The versions of each package whose data came from the inventory cache, not
-    /// from this run's pages, by id (what the cache held).
-    from_cache: Mutex<HashMap<String, HashMap<u64, regsweep_core::Version>>>,
+    /// The ids of each package's versions whose data came from the inventory cache,
+    /// not from this run's pages.
+    from_cache: Mutex<HashMap<String, HashSet<u64>>>,
     /// Versions deleted (or found gone) this run, by package: taken out of the
     /// cached listing at the end of the run.
     gone: Mutex<HashMap<String, HashSet<u64>>>,
@@ -378,7 +378,7 @@ impl GithubSource {
             )
             .await
             .map(|listed| {
-                self.remember_cached(&name, &listed);
+                self.remember_cached(&name, listed.from_cache);
                 listed.versions
             }),
             None => {
@@ -403,18 +403,12 @@ impl GithubSource {
 
     /// Notes which versions of `package` came from the cache (replacing what an
     /// earlier listing of it noted).
-    fn remember_cached(&self, package: &str, listed: &inventory::Listed) {
-        let cached: HashMap<u64, regsweep_core::Version> = listed
-            .versions
-            .iter()
-            .filter(|v| listed.from_cache.contains(&v.id.0))
-            .map(|v| (v.id.0, v.clone()))
-            .collect();
+    fn remember_cached(&self, package: &str, from_cache: HashSet<u64>) {
         let mut map = self.from_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cached.is_empty() {
+        if from_cache.is_empty() {
             map.remove(package);
         } else {
-            map.insert(package.to_string(), cached);
+            map.insert(package.to_string(), from_cache);
         }
     }
 

@@ -34,6 +34,20 @@ struct File {
     versions: Vec<Version>,
 }
 
+/// [`File`] borrowed, for writing without copying the versions.
+#[derive(Serialize)]
+struct FileRef<'a> {
+    format: &'a str,
+    format_version: u32,
+    api_url: &'a str,
+    owner: &'a str,
+    package: &'a str,
+    version_count: Option<u64>,
+    complete: bool,
+    saved_at: jiff::Timestamp,
+    versions: &'a [Version],
+}
+
 /// A package's cached listing.
 #[derive(Clone, Debug)]
 pub struct Cached {
@@ -154,16 +168,16 @@ impl Store {
         versions: &[Version],
     ) {
         let path = self.path(package);
-        let file = File {
-            format: FORMAT.to_string(),
+        let file = FileRef {
+            format: FORMAT,
             format_version: FORMAT_VERSION,
-            api_url: self.api_url.clone(),
-            owner: self.owner.clone(),
-            package: package.to_string(),
+            api_url: &self.api_url,
+            owner: &self.owner,
+            package,
             version_count,
             complete,
             saved_at: jiff::Timestamp::now(),
-            versions: versions.to_vec(),
+            versions,
         };
         if let Err(e) = write_atomically(&path, &file) {
             tracing::warn!(
@@ -187,7 +201,7 @@ impl Store {
     }
 }
 
-fn write_atomically(path: &Path, file: &File) -> std::io::Result<()> {
+fn write_atomically(path: &Path, file: &FileRef<'_>) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
