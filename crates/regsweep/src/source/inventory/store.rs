@@ -5,12 +5,13 @@
 //! are its first whole pages). Written whole to a temporary file and renamed, so a
 //! reader sees the old file or the new one, never a torn one; a file that does not
 //! parse, is of another format version, or names another API, owner or package is
-//! ignored with a warning (the package is then listed in full).
+//! ignored with a warning (the package is then listed in full). Versions are
+//! written as compact arrays ([`Row`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use regsweep_core::Version;
+use regsweep_core::{Digest, Version, VersionId};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -31,7 +32,43 @@ struct File {
     /// `false`: an interrupted listing, `versions` being its first pages.
     complete: bool,
     saved_at: jiff::Timestamp,
-    versions: Vec<Version>,
+    versions: Vec<Row>,
+}
+
+/// One version in a file, as a JSON array (a third of the size of GitHub's objects,
+/// and quick to read): id, digest, tags, `created_at` and `updated_at` (each seconds
+/// and nanoseconds), downloads.
+type Row = (u64, Digest, Vec<String>, i64, i32, i64, i32, Option<u64>);
+
+fn from_row((id, digest, tags, cs, cn, us, un, downloads): Row) -> Option<Version> {
+    Some(Version {
+        id: VersionId(id),
+        digest,
+        tags,
+        created_at: jiff::Timestamp::new(cs, cn).ok()?,
+        updated_at: jiff::Timestamp::new(us, un).ok()?,
+        downloads,
+    })
+}
+
+/// The versions of a [`FileRef`], written as [`Row`]s without copying them.
+struct Rows<'a>(&'a [Version]);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|v| {
+            (
+                v.id.0,
+                &v.digest,
+                &v.tags,
+                v.created_at.as_second(),
+                v.created_at.subsec_nanosecond(),
+                v.updated_at.as_second(),
+                v.updated_at.subsec_nanosecond(),
+                v.downloads,
+            )
+        }))
+    }
 }
 
 /// [`File`] borrowed, for writing without copying the versions.
@@ -45,7 +82,7 @@ struct FileRef<'a> {
     version_count: Option<u64>,
     complete: bool,
     saved_at: jiff::Timestamp,
-    versions: &'a [Version],
+    versions: Rows<'a>,
 }
 
 /// A package's cached listing.
@@ -115,7 +152,9 @@ impl Store {
                 return None;
             }
         };
-        let file: File = match serde_json::from_slice(&bytes) {
+        let parsed = serde_json::from_slice::<File>(&bytes);
+        drop(bytes);
+        let file = match parsed {
             Ok(f) => f,
             Err(e) => {
                 self.ignored(&path, &format!("it is not an inventory cache file ({e})"));
@@ -145,9 +184,14 @@ impl Store {
             );
             return None;
         }
+        let versions: Option<Vec<Version>> = file.versions.into_iter().map(from_row).collect();
+        let Some(versions) = versions else {
+            self.ignored(&path, "it holds a time out of range");
+            return None;
+        };
         Some(Cached {
             complete: file.complete,
-            versions: file.versions,
+            versions,
         })
     }
 
@@ -177,7 +221,7 @@ impl Store {
             version_count,
             complete,
             saved_at: jiff::Timestamp::now(),
-            versions,
+            versions: Rows(versions),
         };
         if let Err(e) = write_atomically(&path, &file) {
             tracing::warn!(
@@ -209,8 +253,9 @@ fn write_atomically(path: &Path, file: &FileRef<'_>) -> std::io::Result<()> {
         let f = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(f);
         serde_json::to_writer(&mut w, file)?;
+        // Not fsynced: the rename makes the new file appear whole to readers, and a
+        // file torn by a power cut fails to parse and is ignored (a full listing).
         w.flush()?;
-        w.get_ref().sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -222,7 +267,6 @@ fn write_atomically(path: &Path, file: &FileRef<'_>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use regsweep_core::{Digest, VersionId};
 
     fn store(dir: &Path) -> Store {
         Store::new(dir, &Url::parse("http://127.0.0.1:8080").unwrap(), "acme")
