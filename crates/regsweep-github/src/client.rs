@@ -45,6 +45,7 @@ pub struct TokenInfo {
 }
 
 mod find;
+mod pages;
 
 /// A client of the GitHub REST API. Cheap to clone (shared state inside); all
 /// clones share pacing, rate-limit pauses and statistics.
@@ -463,13 +464,13 @@ impl GithubClient {
 
 /// Checks that no version id or digest is listed twice.
 #[derive(Default)]
-struct UniqueVersions {
+pub(crate) struct UniqueVersions {
     ids: HashSet<u64>,
     digests: HashMap<String, u64>,
 }
 
 impl UniqueVersions {
-    fn check(&mut self, v: &Version) -> Result<(), ListingProblem> {
+    pub(crate) fn check(&mut self, v: &Version) -> Result<(), ListingProblem> {
         if !self.ids.insert(v.id.0) {
             return Err(ListingProblem::DuplicateId { id: v.id.0 });
         }

@@ -126,6 +126,15 @@ pub(crate) enum Failure {
     Edge(String),
 }
 
+/// What a paged listing does after a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PageStep {
+    /// Read the next page, if there is one.
+    Next,
+    /// Stop: the caller has what it needs.
+    Stop,
+}
+
 /// A list request that did not succeed: an unclassified answer, or an error.
 pub(crate) enum PageError {
     Answer(Answer),
@@ -399,6 +408,19 @@ impl Inner {
         expected: Option<u64>,
         mut f: impl FnMut(&[u8]) -> Result<usize, String>,
     ) -> Result<(), PageError> {
+        self.for_each_page_body_while(route, expected, |body| f(body).map(|n| (n, PageStep::Next)))
+            .await
+    }
+
+    /// [`Self::for_each_page_body`], where `f` may also stop the listing after a
+    /// page ([`PageStep::Stop`]: the pages the caller needs have been read). The page
+    /// `route.url` names is the first one read (`page=1` unless the caller set it).
+    pub(crate) async fn for_each_page_body_while(
+        &self,
+        route: &Route,
+        expected: Option<u64>,
+        mut f: impl FnMut(&[u8]) -> Result<(usize, PageStep), String>,
+    ) -> Result<(), PageError> {
         let mut url = route.url.clone();
         let mut page = page_of(&url).unwrap_or(1);
         let mut seen = HashSet::new();
@@ -426,10 +448,13 @@ impl Inner {
             if !answer.status.is_success() {
                 return Err(PageError::Answer(answer));
             }
-            let count = f(&answer.body).map_err(|detail| GithubError::Decode {
+            let (count, step) = f(&answer.body).map_err(|detail| GithubError::Decode {
                 request: request_name(&Method::GET, route),
                 detail,
             })?;
+            if step == PageStep::Stop {
+                return Ok(());
+            }
             total += count as u64;
             let link = answer.headers.get(LINK).and_then(|v| v.to_str().ok());
             if link.is_none() && expected.is_some_and(|n| total >= n) {

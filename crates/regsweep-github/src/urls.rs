@@ -23,6 +23,7 @@ pub enum Endpoint {
     ListPackages,
     GetPackage,
     ListVersions,
+    GetVersion,
     DeleteVersion,
     RestoreVersion,
     DeletePackage,
@@ -39,6 +40,7 @@ impl Endpoint {
             Endpoint::ListPackages => "list_packages",
             Endpoint::GetPackage => "get_package",
             Endpoint::ListVersions => "list_versions",
+            Endpoint::GetVersion => "get_version",
             Endpoint::DeleteVersion => "delete_version",
             Endpoint::RestoreVersion => "restore_version",
             Endpoint::DeletePackage => "delete_package",
@@ -210,6 +212,14 @@ impl Urls {
             .append_pair("per_page", &PER_PAGE.to_string())
             .append_pair("page", "1");
         route
+    }
+
+    /// `GET {owner}/packages/container/{package}/versions/{id}`.
+    pub fn get_version(&self, owner: &Owner, package: &str, id: VersionId) -> Route {
+        let id = id.to_string();
+        let mut segments = Self::package_segments(owner, package);
+        segments.extend(["versions", id.as_str()]);
+        self.route(Endpoint::GetVersion, segments)
     }
 
     /// `DELETE {owner}/packages/container/{package}/versions/{id}`.

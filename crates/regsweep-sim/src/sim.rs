@@ -147,6 +147,71 @@ impl Sim {
         true
     }
 
+    /// The account changing as a week would, for tests of what a cached listing
+    /// misses: pushes one metadata-only version (no manifest in any registry) per
+    /// entry of `tags` into `account/package`, created at the emulator's now, newest
+    /// last, each taking its tags from whichever version held them. Returns their ids
+    /// (empty when the package does not exist).
+    pub fn push_versions(&self, account: &str, package: &str, tags: Vec<Vec<String>>) -> Vec<u64> {
+        use sha2::{Digest as _, Sha256};
+        static PUSHED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let now = self.shared.now();
+        let mut world = self.shared.world();
+        let mut ids = Vec::with_capacity(tags.len());
+        for t in tags {
+            let n = PUSHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let hex = hex::encode(Sha256::digest(
+                format!("pushed/{account}/{package}/{n}/{}", now.as_nanosecond()).as_bytes(),
+            ));
+            let Ok(digest) = regsweep_core::Digest::from_sha256_hex(&hex) else {
+                continue;
+            };
+            match world.push_version(account, package, digest, t, now, now, 0, None) {
+                Some(id) => ids.push(id),
+                None => return Vec::new(),
+            }
+        }
+        if let Some(p) = world.package_mut(account, package) {
+            p.finish();
+        }
+        ids
+    }
+
+    /// Deletes version `id` of `account/package` as someone else would (GitHub's
+    /// refusals do not apply; the registry is not touched: for metadata-only
+    /// versions). Returns whether an active version was deleted.
+    pub fn delete_version(&self, account: &str, package: &str, id: u64) -> bool {
+        let now = self.shared.now();
+        let mut world = self.shared.world();
+        world
+            .package_mut(account, package)
+            .and_then(|p| p.delete_version(id, now, false))
+            .is_some()
+    }
+
+    /// Restores deleted version `id` of `account/package` (within the restore
+    /// window; the registry is not touched). Returns whether it was restored.
+    pub fn restore_version(&self, account: &str, package: &str, id: u64) -> bool {
+        let now = self.shared.now();
+        let mut world = self.shared.world();
+        world
+            .package_mut(account, package)
+            .and_then(|p| p.restore_version(id, now))
+            .is_some()
+    }
+
+    /// Moves `tag` of `account/package` onto active version `id` (a rollback:
+    /// `stable` retagged to an old image), taking it from whichever version held it;
+    /// the version's `updated_at` becomes now and it keeps its place in the listing.
+    /// The registry is not touched. Returns whether the version exists.
+    pub fn move_tag(&self, account: &str, package: &str, tag: &str, id: u64) -> bool {
+        let now = self.shared.now();
+        let mut world = self.shared.world();
+        world
+            .package_mut(account, package)
+            .is_some_and(|p| p.move_tag(tag, id, now))
+    }
+
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: FaultConfig) {
         self.shared.faults.set(faults);

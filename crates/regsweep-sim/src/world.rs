@@ -291,6 +291,23 @@ impl Package {
         }
     }
 
+    /// Moves `tag` onto active version `id` (its `updated_at` becomes `now`; its
+    /// place in the listing stays). Returns whether the version exists.
+    pub fn move_tag(&mut self, tag: &str, id: u64, now: Timestamp) -> bool {
+        let Some(&i) = self.by_id.get(&id) else {
+            return false;
+        };
+        if self.versions[i].deleted_at.is_some() {
+            return false;
+        }
+        self.take_tag(tag);
+        self.tag_owner.insert(tag.to_string(), id);
+        let v = &mut self.versions[i];
+        v.tags.push(tag.to_string());
+        v.updated_at = whole_seconds(now);
+        true
+    }
+
     /// Sorts versions into listing order and sets the package's timestamps.
     pub fn finish(&mut self) {
         self.versions

@@ -13,6 +13,8 @@ use regsweep_sim::{Scenario, Sim, SimOptions};
 use crate::cli::BenchArgs;
 use crate::exit::Exit;
 
+mod weekly;
+
 /// GitHub's documented secondary limit: points a minute per endpoint (GET 1, DELETE 5).
 const POINTS_PER_MINUTE: f64 = 900.0;
 /// Versions per listing page regsweep asks for (GitHub's maximum).
@@ -299,12 +301,16 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
             stats.primary_limited + stats.secondary_limited
         );
     }
+    if !weekly::row(args, &exe).await? {
+        return Ok(Exit::Partial);
+    }
     println!(
         "\nrequests: API requests made / the minimum (token check, listing pages, deletions).\n\
          manifests: manifest reads / tagged roots (with --graph).\n\
          wall: elapsed / listing pages and deletions at GitHub's documented 900 points a minute.\n\
          cpu, peak RSS: of the regsweep process alone (wait4; VmHWM) / the goals (0.5 s and 100 MB at 100,000 versions, 1 GB at 1,000,000).\n\
-         limited: answers that were rate limits (403/429)."
+         limited: answers that were rate limits (403/429).\n\
+         weekly: a second run with a warm inventory cache (--cache-dir) after a week's changes; its minimum is the token check, the package listing and the pages of new versions."
     );
     Ok(Exit::Success)
 }
@@ -320,6 +326,7 @@ mod tests {
             apply: false,
             graph: false,
             registry_latency: None,
+            weekly: 0,
         }
     }
 

@@ -93,6 +93,11 @@ pub struct BenchArgs {
     /// no manifests, so every read answers 404: the count of reads is what it shows.
     #[arg(long)]
     pub graph: bool,
+    /// The warm-cache weekly row: a package of this many versions listed once into
+    /// an inventory cache, then changed as a week would, then planned again (the
+    /// measured run); 0 to leave it out.
+    #[arg(long, default_value_t = 100_000, value_name = "VERSIONS")]
+    pub weekly: usize,
     /// Delay every answer of the emulator's registry surface by this much (e.g.
     /// `50ms`, a round trip to GHCR); matters with `--graph`.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
@@ -303,6 +308,10 @@ pub struct RunArgs {
     /// Directory caching manifests by digest between runs (e.g. with actions/cache).
     #[arg(long, env = "REGSWEEP_CACHE_DIR", help_heading = "Execution")]
     pub cache_dir: Option<PathBuf>,
+    /// Do not keep package listings in `--cache-dir` (every run lists every page);
+    /// the manifest cache and the learnt pace stay.
+    #[arg(long, env = "REGSWEEP_NO_INVENTORY_CACHE", help_heading = "Execution")]
+    pub no_inventory_cache: bool,
     /// Write-ahead journal (JSON lines), for `regsweep restore`: each deletion is
     /// recorded (fsynced) before it is sent. The directory must exist.
     #[arg(long, env = "REGSWEEP_JOURNAL_FILE", help_heading = "Execution")]

@@ -74,15 +74,34 @@ pub async fn compute_plan(
         settings.policy_source
     );
     let t0 = Instant::now();
-    let mut listing = backend.list(&list_request(settings), progress).await?;
-    if settings.graph == GraphMode::Read {
-        read_manifests(settings, backend, &mut listing, progress).await?;
-    }
-    listing.stats = request_stats(backend.stats(), &listing);
-    let listing_ms = t0.elapsed().as_millis();
-    let t1 = Instant::now();
-    let plan = planner::plan(plan_input(settings, &listing));
-    let planning_ms = t1.elapsed().as_millis();
+    let mut planning_ms = 0;
+    // Versions taken from the inventory cache are re-read before the plan is used
+    // (`source::confirm`); a package whose cache proves stale is listed again in
+    // full and everything planned again. Twice at most: the account would have to
+    // change under every listing.
+    let mut round = 0;
+    let (listing, plan) = loop {
+        round += 1;
+        let mut listing = backend.list(&list_request(settings), progress).await?;
+        if settings.graph == GraphMode::Read {
+            read_manifests(settings, backend, &mut listing, progress).await?;
+        }
+        listing.stats = request_stats(backend.stats(), &listing);
+        let t1 = Instant::now();
+        let plan = planner::plan(plan_input(settings, &listing));
+        planning_ms += t1.elapsed().as_millis();
+        let stale = backend.confirm(&plan).await?;
+        if stale.is_empty() {
+            break (listing, plan);
+        }
+        if round >= 3 {
+            anyhow::bail!(
+                "error: the cached listings of {} kept changing while they were checked\n  expected the versions read from the inventory cache to match GitHub's\n  help: run again, or run with --no-inventory-cache",
+                stale.join(", ")
+            );
+        }
+    };
+    let listing_ms = t0.elapsed().as_millis().saturating_sub(planning_ms);
     tracing::info!(
         "planned {} versions in {} ms: {} to delete, {} kept, {} skipped",
         listing.inventory.version_count(),
@@ -322,6 +341,7 @@ pub async fn run_resolved(
     let stats = request_stats(source.stats(), &planned.listing);
     if apply {
         source.save_pace(settings.cache_dir.as_deref());
+        source.save_inventory();
     }
     let account = account_label(settings);
     let r = Report {

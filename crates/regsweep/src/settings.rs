@@ -97,6 +97,9 @@ pub struct Settings {
     /// where the policy could delete something.
     pub read_every_manifest: bool,
     pub cache_dir: Option<PathBuf>,
+    /// Keep each package's listing in `cache_dir` and list only what is new
+    /// (`source::inventory`); off with `--no-inventory-cache`.
+    pub inventory_cache: bool,
     pub journal: Option<PathBuf>,
     pub now: Timestamp,
     /// `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY`, when running in Actions.
@@ -358,6 +361,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
         graph: args.graph.unwrap_or_default(),
         read_every_manifest: false,
         cache_dir: args.cache_dir.clone(),
+        inventory_cache: !args.no_inventory_cache,
         journal: args.journal.clone(),
         now,
         github_output: env.github_output.clone(),

@@ -4,8 +4,9 @@
 //! It finds out what the token may do from GitHub's answers (never from its prefix)
 //! and stops before deleting anything when the token cannot do what the inputs need.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use futures::{stream, StreamExt};
 use regsweep_core::plan::Decision;
@@ -19,6 +20,7 @@ use regsweep_github::{
 use regsweep_oci::{Auth, OciOptions, RegistryClient};
 use url::Url;
 
+use super::inventory;
 use super::{
     DeleteOutcome, ListRequest, Listing, ListingStats, PackageSelection, ReadRequest, RequestStats,
     UnreadableKind, UnreadablePackage,
@@ -44,6 +46,14 @@ pub struct GithubSource {
     info: TokenInfo,
     /// GHCR's registry surface, for moving tags (untag, restore); made on first use.
     tags: std::sync::OnceLock<RegistryClient>,
+    /// The inventory cache, when `--cache-dir` is given and it is not turned off.
+    inventory: Option<inventory::Store>,
+    /// The ids of each package's versions whose data came from the inventory cache,
+    /// not from this run's pages.
+    from_cache: Mutex<HashMap<String, HashSet<u64>>>,
+    /// Versions deleted (or found gone) this run, by package: taken out of the
+    /// cached listing at the end of the run.
+    gone: Mutex<HashMap<String, HashSet<u64>>>,
 }
 
 mod untag;
@@ -145,6 +155,10 @@ impl GithubSource {
                 ..OciOptions::default()
             },
         )?;
+        let store = match (&settings.cache_dir, settings.inventory_cache) {
+            (Some(dir), true) => Some(inventory::Store::new(dir, api_url, &namespace)),
+            _ => None,
+        };
         Ok(GithubSource {
             client,
             registry,
@@ -154,6 +168,9 @@ impl GithubSource {
             token: token.clone(),
             info,
             tags: std::sync::OnceLock::new(),
+            inventory: store,
+            from_cache: Mutex::new(HashMap::new()),
+            gone: Mutex::new(HashMap::new()),
         })
     }
 
@@ -331,22 +348,139 @@ impl GithubSource {
             let total = listed.fetch_add(n - prev, Ordering::Relaxed) + (n - prev);
             bar.set(total as u64);
         };
-        let versions = self
-            .client
-            .list_versions_expecting(
+        let versions = match &self.inventory {
+            Some(store) => inventory::list(
+                &self.client,
                 &self.owner,
                 &name,
-                VersionState::Active,
                 version_count,
+                store,
                 &on_page,
             )
-            .await;
+            .await
+            .map(|listed| {
+                self.remember_cached(&name, listed.from_cache);
+                listed.versions
+            }),
+            None => {
+                self.client
+                    .list_versions_expecting(
+                        &self.owner,
+                        &name,
+                        VersionState::Active,
+                        version_count,
+                        &on_page,
+                    )
+                    .await
+            }
+        };
         let package = versions.map(|versions| Package {
             name: name.clone(),
             visibility,
             versions,
         });
         (name, package)
+    }
+
+    /// Notes which versions of `package` came from the cache (replacing what an
+    /// earlier listing of it noted).
+    fn remember_cached(&self, package: &str, from_cache: HashSet<u64>) {
+        let mut map = self.from_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if from_cache.is_empty() {
+            map.remove(package);
+        } else {
+            map.insert(package.to_string(), from_cache);
+        }
+    }
+
+    /// Checks, before a plan is used, the versions whose data came from the
+    /// inventory cache and that the plan depends on (`source::confirm`): re-reads
+    /// each (`GET …/versions/{id}`, one point). Returns the packages where one is
+    /// gone or differs from the cache; their cached listing is forgotten, so the
+    /// next listing reads them in full.
+    pub async fn confirm(&self, plan: &regsweep_core::plan::Plan) -> anyhow::Result<Vec<String>> {
+        let wanted: Vec<(String, regsweep_core::Version)> = {
+            let map = self.from_cache.lock().unwrap_or_else(|p| p.into_inner());
+            super::confirm::to_check(plan, &map)
+        };
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        tracing::info!(
+            "re-reading {} version(s) listed from the inventory cache before relying on them",
+            wanted.len()
+        );
+        let results: Vec<(String, bool)> = stream::iter(wanted)
+            .map(|(package, cached)| async move {
+                let now = self
+                    .client
+                    .get_version(&self.owner, &package, cached.id)
+                    .await;
+                (package, now, cached)
+            })
+            .buffer_unordered(self.client.concurrency().clamp(1, 4))
+            .map(|(package, now, cached)| {
+                let same = match now {
+                    Ok(Some(v)) => super::confirm::same(&v, &cached),
+                    Ok(None) => false,
+                    Err(e) => {
+                        tracing::warn!(
+                            "could not re-read version {} of `{package}` ({e}); listing the package in full instead",
+                            cached.id
+                        );
+                        false
+                    }
+                };
+                (package, same)
+            })
+            .collect()
+            .await;
+        let mut stale: Vec<String> = results
+            .into_iter()
+            .filter(|(_, same)| !same)
+            .map(|(p, _)| p)
+            .collect();
+        stale.sort();
+        stale.dedup();
+        for package in &stale {
+            tracing::info!(
+                "package `{package}`: a version is not what the inventory cache holds; listing the package in full"
+            );
+            self.forget_cached(package);
+        }
+        Ok(stale)
+    }
+
+    /// Forgets the cached listing of `package` (file and what this run noted).
+    fn forget_cached(&self, package: &str) {
+        if let Some(store) = &self.inventory {
+            store.forget(package);
+        }
+        self.from_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(package);
+    }
+
+    /// Takes the versions deleted this run out of the cached listings, so the next
+    /// run's `version_count` agrees with the cache.
+    pub fn save_inventory(&self) {
+        let Some(store) = &self.inventory else {
+            return;
+        };
+        let gone = std::mem::take(&mut *self.gone.lock().unwrap_or_else(|p| p.into_inner()));
+        for (package, ids) in gone {
+            let Some(cached) = store.load(&package) else {
+                continue;
+            };
+            let versions: Vec<regsweep_core::Version> = cached
+                .versions
+                .into_iter()
+                .filter(|v| !ids.contains(&v.id.0))
+                .collect();
+            let count = cached.complete.then_some(versions.len() as u64);
+            store.save(&package, count, cached.complete, &versions);
+        }
     }
 
     /// The pull requests of `repositories`, by number.
@@ -386,6 +520,19 @@ impl GithubSource {
 
     /// Deletes one version through the Packages API.
     pub async fn delete(&self, package: &str, d: &Decision) -> DeleteOutcome {
+        let outcome = self.delete_version(package, d).await;
+        if matches!(outcome, DeleteOutcome::Deleted | DeleteOutcome::AlreadyGone) {
+            self.gone
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(package.to_string())
+                .or_default()
+                .insert(d.id.0);
+        }
+        outcome
+    }
+
+    async fn delete_version(&self, package: &str, d: &Decision) -> DeleteOutcome {
         match self.client.delete_version(&self.owner, package, d.id).await {
             Ok(()) => DeleteOutcome::Deleted,
             Err(DeleteError::NotFound) => DeleteOutcome::AlreadyGone,
@@ -455,6 +602,8 @@ impl GithubSource {
         package: &str,
         id: regsweep_core::VersionId,
     ) -> Result<(), DeleteError> {
+        // A restored version comes back at its old place in the listing.
+        self.forget_cached(package);
         self.client.restore_version(&self.owner, package, id).await
     }
 
@@ -470,6 +619,7 @@ impl GithubSource {
 
     /// Restores a whole package (within GitHub's 30-day window).
     pub async fn restore_package(&self, package: &str) -> Result<(), PackageError> {
+        self.forget_cached(package);
         self.client.restore_package(&self.owner, package).await
     }
 

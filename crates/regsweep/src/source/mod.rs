@@ -6,8 +6,10 @@
 //! Packages API with GHCR's read-only registry surface; `oci` uses the Distribution
 //! API alone; `memory` (tests) holds everything in memory.
 
+pub mod confirm;
 pub mod github;
 pub mod graph;
+pub mod inventory;
 #[cfg(test)]
 pub mod memory;
 pub mod oci;
@@ -185,6 +187,15 @@ pub trait Backend: Sync {
     fn stats(&self) -> RequestStats;
     /// Remembers the learnt DELETE pace in `cache_dir`, where the backend has one.
     fn save_pace(&self, _cache_dir: Option<&Path>) {}
+    /// Re-reads what `plan` takes from a cached listing ([`confirm`]); returns the
+    /// packages whose cached listing turned out stale (the next listing reads them
+    /// in full, and the plan must be made again).
+    async fn confirm(&self, _plan: &regsweep_core::plan::Plan) -> anyhow::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// Updates the cached listings with what this run deleted, where the backend
+    /// keeps any.
+    fn save_inventory(&self) {}
 }
 
 /// Requests a backend made so far.
@@ -282,6 +293,19 @@ impl Backend for Source {
     fn save_pace(&self, cache_dir: Option<&Path>) {
         if let Source::Github(s) = self {
             s.save_pace(cache_dir);
+        }
+    }
+
+    async fn confirm(&self, plan: &regsweep_core::plan::Plan) -> anyhow::Result<Vec<String>> {
+        match self {
+            Source::Github(s) => s.confirm(plan).await,
+            Source::Oci(_) => Ok(Vec::new()),
+        }
+    }
+
+    fn save_inventory(&self) {
+        if let Source::Github(s) = self {
+            s.save_inventory();
         }
     }
 }

@@ -57,6 +57,9 @@ impl GithubSource {
 
     /// Removes `tag` from version `d` of `package`.
     pub async fn untag(&self, package: &str, d: &Decision, tag: &str) -> UntagOutcome {
+        // Untagging pushes and deletes a placeholder version: the cached listing of
+        // the package no longer holds.
+        self.forget_cached(package);
         let failed = |e: &OciError, placeholder| UntagOutcome::Failed {
             why: Why::new(fail_code(e), e.to_string()),
             placeholder,
@@ -169,6 +172,7 @@ impl GithubSource {
         tag: &str,
         placeholder: Option<&Digest>,
     ) -> RetagOutcome {
+        self.forget_cached(package);
         match self.tag_client() {
             Ok(c) => retag(c, &self.repository(package), tag, digest, placeholder).await,
             Err(e) => RetagOutcome::Failed(e.to_string()),
