@@ -95,10 +95,9 @@ pub async fn compute_plan(
             break (listing, plan);
         }
         if round >= 3 {
-            anyhow::bail!(
-                "error: the cached listings of {} kept changing while they were checked\n  expected the versions read from the inventory cache to match GitHub's\n  help: run again, or run with --no-inventory-cache",
-                stale.join(", ")
-            );
+            return Err(CliError::CacheKeptChanging {
+                packages: stale.join(", "),
+            });
         }
     };
     let listing_ms = t0.elapsed().as_millis().saturating_sub(planning_ms);

@@ -143,6 +143,11 @@ pub enum CliError {
     #[error("no version matches `{target}` among the packages read, and {} could not be read (above)\n  help: run again once the listing can be read", crate::report::count(*unreadable, "package"))]
     TargetInUnreadable { target: String, unreadable: usize },
 
+    /// The versions listed from the inventory cache kept differing from GitHub's
+    /// while they were re-read, three listings in a row (`commands::compute_plan`).
+    #[error("the cached listings of {packages} kept changing while they were checked\n  expected the versions read from the inventory cache to match GitHub's\n  help: run again, or run with --no-inventory-cache")]
+    CacheKeptChanging { packages: String },
+
     /// The GitHub API failed while connecting or listing (before anything was
     /// deleted: a deletion's failure is an outcome, never a `CliError`).
     #[error(transparent)]

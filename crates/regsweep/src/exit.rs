@@ -60,6 +60,8 @@ pub fn code(e: &CliError) -> Exit {
         CliError::Registry(e) => registry(e),
         // The version may be in a package that could not be read: unknown, not bad input.
         CliError::TargetInUnreadable { .. } => Exit::Partial,
+        // The account changed under every listing: try again later.
+        CliError::CacheKeptChanging { .. } => Exit::Partial,
         // `regsweep plan | head`: the reader is gone, the run ended normally.
         e @ CliError::Output { .. } if e.is_broken_pipe() => Exit::Success,
         CliError::Output { .. } => Exit::Partial,
@@ -223,7 +225,9 @@ mod tests {
                 | CliError::PackageNotFound { .. }
                 | CliError::InvalidPackageName { .. }
                 | CliError::Target(_) => Exit::Usage,
-                CliError::TargetInUnreadable { .. } => Exit::Partial,
+                CliError::TargetInUnreadable { .. } | CliError::CacheKeptChanging { .. } => {
+                    Exit::Partial
+                }
                 CliError::Github(_) | CliError::Registry(_) | CliError::Output { .. } => {
                     unreachable!("pinned one by one below")
                 }
@@ -308,6 +312,9 @@ mod tests {
             CliError::TargetInUnreadable {
                 target: "v1".into(),
                 unreadable: 1,
+            },
+            CliError::CacheKeptChanging {
+                packages: "`app`".into(),
             },
             #[cfg(feature = "emulator")]
             CliError::NoRegistryServer,

@@ -398,7 +398,7 @@ impl GithubSource {
     /// each (`GET …/versions/{id}`, one point). Returns the packages where one is
     /// gone or differs from the cache; their cached listing is forgotten, so the
     /// next listing reads them in full.
-    pub async fn confirm(&self, plan: &regsweep_core::plan::Plan) -> anyhow::Result<Vec<String>> {
+    pub async fn confirm(&self, plan: &regsweep_core::plan::Plan) -> Result<Vec<String>, CliError> {
         let wanted: Vec<(String, regsweep_core::Version)> = {
             let map = self.from_cache.lock().unwrap_or_else(|p| p.into_inner());
             super::confirm::to_check(plan, &map)

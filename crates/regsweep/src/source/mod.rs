@@ -190,7 +190,7 @@ pub trait Backend: Sync {
     /// Re-reads what `plan` takes from a cached listing ([`confirm`]); returns the
     /// packages whose cached listing turned out stale (the next listing reads them
     /// in full, and the plan must be made again).
-    async fn confirm(&self, _plan: &regsweep_core::plan::Plan) -> anyhow::Result<Vec<String>> {
+    async fn confirm(&self, _plan: &regsweep_core::plan::Plan) -> Result<Vec<String>, CliError> {
         Ok(Vec::new())
     }
     /// Updates the cached listings with what this run deleted, where the backend
@@ -296,7 +296,7 @@ impl Backend for Source {
         }
     }
 
-    async fn confirm(&self, plan: &regsweep_core::plan::Plan) -> anyhow::Result<Vec<String>> {
+    async fn confirm(&self, plan: &regsweep_core::plan::Plan) -> Result<Vec<String>, CliError> {
         match self {
             Source::Github(s) => s.confirm(plan).await,
             Source::Oci(_) => Ok(Vec::new()),
