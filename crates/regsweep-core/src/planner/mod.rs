@@ -200,7 +200,9 @@ struct PackagePlanner<'a> {
     unread: Vec<usize>,
     /// For an index listing manifests the package does not have: how many it
     /// lists, and the missing digests.
-    broken: Vec<Option<(usize, Vec<Digest>)>>,
+    /// (Sparse: broken indexes are rare, and a slot per version would cost a plan
+    /// of 1,000,000 versions 32 MB.)
+    broken: HashMap<usize, (usize, Vec<Digest>)>,
     findings: Vec<Finding>,
     /// Whether the package's manifests were read at all (`--graph skip` reads none).
     graph_read: bool,
@@ -242,7 +244,7 @@ impl<'a> PackagePlanner<'a> {
             out: (0..n).map(|_| Vec::new()).collect(),
             inc: vec![Vec::new(); n],
             unread: Vec::new(),
-            broken: vec![None; n],
+            broken: HashMap::new(),
             findings: Vec::new(),
             graph_blind: false,
             graph_read: provisional || input.graph.package(&pkg.name).is_some(),
@@ -319,7 +321,8 @@ impl<'a> PackagePlanner<'a> {
                         }
                     }
                     if !missing.is_empty() {
-                        self.broken[i] = Some((node.children.len(), missing.clone()));
+                        self.broken
+                            .insert(i, (node.children.len(), missing.clone()));
                         let index = self.vref(i);
                         self.findings.push(if missing.len() == node.children.len() {
                             Finding::Ghost { index, missing }
@@ -375,17 +378,19 @@ impl<'a> PackagePlanner<'a> {
     /// How `rule` selected `i`, `a` old: with what is missing when the rule is
     /// about broken images.
     fn how(&self, rule: &crate::policy::Rule, i: usize, a: std::time::Duration) -> Selected {
-        match (rule.broken, &self.broken[i]) {
-            (Some(_), Some((listed, missing))) => Selected::Broken {
-                age: a,
-                state: if missing.len() == *listed {
-                    crate::policy::Broken::Ghost
-                } else {
-                    crate::policy::Broken::Partial
-                },
-                listed: *listed,
-                missing: missing.clone(),
-            },
+        match (rule.broken, self.broken.get(&i)) {
+            (Some(_), Some((listed, missing))) => {
+                Selected::Broken(Box::new(crate::reason::BrokenImage {
+                    age: a,
+                    state: if missing.len() == *listed {
+                        crate::policy::Broken::Ghost
+                    } else {
+                        crate::policy::Broken::Partial
+                    },
+                    listed: *listed,
+                    missing: missing.clone(),
+                }))
+            }
             _ => Selected::Matched { age: a },
         }
     }
@@ -402,7 +407,7 @@ impl<'a> PackagePlanner<'a> {
     fn graph_unknown_reason(&self) -> Reason {
         match self.unread.first() {
             Some(&u) if self.graph_read => Reason::GraphUnknown {
-                unread: self.vref(u),
+                unread: Box::new(self.vref(u)),
             },
             _ => Reason::GraphNotRead,
         }
@@ -504,8 +509,8 @@ impl<'a> PackagePlanner<'a> {
             .iter()
             .find(|&&(p, _)| !stays[p])
             .map(|&(p, e)| Reason::DeletedWith {
-                relation: self.out[p][e].relation.clone(),
-                parent: self.vref(p),
+                relation: Box::new(self.out[p][e].relation.clone()),
+                parent: Box::new(self.vref(p)),
             })
     }
 

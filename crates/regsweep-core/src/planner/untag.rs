@@ -96,7 +96,7 @@ impl PackagePlanner<'_> {
                 (!mine.is_empty()).then(|| Reason::UntaggedByRule {
                     rule: p.rule.name.clone(),
                     tags: mine,
-                    how: p.how.clone(),
+                    how: Box::new(p.how.clone()),
                 })
             })
             .collect();
