@@ -5,6 +5,7 @@
 //! the condition, and for the manifest graph the path to the image that needs it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -183,10 +184,78 @@ impl fmt::Display for Miss {
     }
 }
 
+/// A rule's name in the reasons that name it for each version it selects or
+/// passes over: one shared text per rule (a clone is a reference count), not a
+/// copy per version. Serialises as the name.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleName(Arc<str>);
+
+impl RuleName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for RuleName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RuleName {
+    fn from(s: &str) -> Self {
+        RuleName(Arc::from(s))
+    }
+}
+
+impl From<String> for RuleName {
+    fn from(s: String) -> Self {
+        RuleName(Arc::from(s))
+    }
+}
+
+impl PartialEq<str> for RuleName {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RuleName {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for RuleName {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl fmt::Display for RuleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RuleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for RuleName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 /// A rule that passed a version over, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RuleMiss {
-    pub rule: String,
+    pub rule: RuleName,
     #[serde(flatten)]
     pub miss: Miss,
 }
@@ -265,9 +334,9 @@ impl fmt::Display for Refusal {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Reason {
     /// A keep rule selected it (or spared it as one of the newest N).
-    KeptByRule { rule: String, how: Selected },
+    KeptByRule { rule: RuleName, how: Selected },
     /// A delete rule selected it.
-    DeletedByRule { rule: String, how: Selected },
+    DeletedByRule { rule: RuleName, how: Selected },
     /// No rule selected it; `misses` says why each rule that applies to its package
     /// passed it over.
     NotSelected { misses: Vec<RuleMiss> },

@@ -3,7 +3,7 @@
 //! then one decision per version with its deciding reason first.
 
 use super::rules::Selections;
-use super::{push_exact, Initial, PackagePlanner};
+use super::{push_exact, Initial, PackagePlanner, Via};
 use crate::plan::{Action, Decision};
 use crate::reason::{Miss, Reason, Refusal};
 
@@ -11,7 +11,7 @@ use crate::reason::{Miss, Reason, Refusal};
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Forced {
     /// The manifest of version `unread` (an index into `vs`) could not be read.
-    GraphUnknown { unread: usize },
+    GraphUnknown { unread: u32 },
     /// The package's manifests were not read (`--graph skip`).
     GraphNotRead,
 }
@@ -24,8 +24,8 @@ pub(super) struct Settled {
     /// `Reason` per version here would cost a plan of 100,000 versions 23 MB).
     pub forced: Vec<Option<Forced>>,
     pub stays: Vec<bool>,
-    /// For versions kept by the graph: (parent, edge, root).
-    pub protected: Vec<Option<(usize, usize, usize)>>,
+    /// For versions kept by the graph: how the closure reached them.
+    pub protected: Vec<Option<Via>>,
 }
 
 impl PackagePlanner<'_> {
@@ -53,7 +53,10 @@ impl PackagePlanner<'_> {
                 for i in 0..n {
                     if !stays[i] && !self.vs[i].is_tagged() && forced[i].is_none() {
                         forced[i] = Some(if self.graph_read {
-                            Forced::GraphUnknown { unread: u }
+                            Forced::GraphUnknown {
+                                unread: u32::try_from(u)
+                                    .expect("fewer than 2^32 versions in a package"),
+                            }
                         } else {
                             Forced::GraphNotRead
                         });
@@ -108,9 +111,9 @@ impl PackagePlanner<'_> {
             sel.deletes[i]
                 .iter()
                 .filter_map(|r| match r {
-                    Reason::DeletedByRule { rule, .. } => {
-                        Some(Reason::OverridesDelete { rule: rule.clone() })
-                    }
+                    Reason::DeletedByRule { rule, .. } => Some(Reason::OverridesDelete {
+                        rule: rule.to_string(),
+                    }),
                     _ => None,
                 })
                 .collect::<Vec<_>>()
@@ -128,7 +131,7 @@ impl PackagePlanner<'_> {
         if let Some(f) = s.forced[i] {
             let r = vec![match f {
                 Forced::GraphUnknown { unread } => Reason::GraphUnknown {
-                    unread: Box::new(self.vref(unread)),
+                    unread: Box::new(self.vref(unread as usize)),
                 },
                 Forced::GraphNotRead => Reason::GraphNotRead,
             }];
@@ -137,7 +140,8 @@ impl PackagePlanner<'_> {
         if initial[i] == Initial::Strong {
             return (Action::Keep, joined(sel.keeps[i].clone(), overridden(sel)));
         }
-        if let Some((parent, rel, root)) = s.protected[i] {
+        if let Some(via) = s.protected[i] {
+            let (parent, rel, root) = (via.parent as usize, via.edge as usize, via.root as usize);
             let relation = self.out[parent][rel].relation.clone();
             let r = vec![Reason::Protected {
                 relation: Box::new(relation),
@@ -186,7 +190,7 @@ fn not_selected(mut m: Vec<crate::reason::RuleMiss>) -> Vec<Reason> {
             push_exact(
                 &mut r,
                 Reason::PartialTagMatch {
-                    rule: x.rule.clone(),
+                    rule: x.rule.to_string(),
                     unselected: unselected.clone(),
                 },
             );

@@ -187,6 +187,26 @@ struct Edge {
     relation: Relation,
 }
 
+/// How the closure reached a version: from `parent` over its edge `edge`, starting
+/// at the kept `root` (indexes in 32 bits: one of these per version).
+#[derive(Clone, Copy, Debug)]
+struct Via {
+    parent: u32,
+    edge: u32,
+    root: u32,
+}
+
+impl Via {
+    fn new(parent: usize, edge: usize, root: usize) -> Self {
+        let small = |x: usize| u32::try_from(x).expect("fewer than 2^32 versions in a package");
+        Via {
+            parent: small(parent),
+            edge: small(edge),
+            root: small(root),
+        }
+    }
+}
+
 struct PackagePlanner<'a> {
     pkg: &'a Package,
     pg: &'a PackageGraph,
@@ -481,12 +501,11 @@ impl<'a> PackagePlanner<'a> {
     }
 
     /// Reachability from `root` over protection edges, in a deterministic order.
-    /// Returns `stays` and, for versions reached but not roots, (parent, edge, root).
-    #[allow(clippy::type_complexity)]
-    fn closure(&self, root: &[bool]) -> (Vec<bool>, Vec<Option<(usize, usize, usize)>>) {
+    /// Returns `stays` and, for versions reached but not roots, how.
+    fn closure(&self, root: &[bool]) -> (Vec<bool>, Vec<Option<Via>>) {
         let n = self.vs.len();
         let mut stays = root.to_vec();
-        let mut protected: Vec<Option<(usize, usize, usize)>> = vec![None; n];
+        let mut protected: Vec<Option<Via>> = vec![None; n];
         let mut origin: Vec<usize> = (0..n).collect();
         let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&i| root[i]).collect();
         while let Some(i) = queue.pop_front() {
@@ -494,7 +513,7 @@ impl<'a> PackagePlanner<'a> {
                 let j = edge.to;
                 if !stays[j] {
                     stays[j] = true;
-                    protected[j] = Some((i, e, origin[i]));
+                    protected[j] = Some(Via::new(i, e, origin[i]));
                     origin[j] = origin[i];
                     queue.push_back(j);
                 }

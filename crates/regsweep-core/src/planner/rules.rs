@@ -9,7 +9,7 @@ use super::select::untag_tags;
 use super::{Initial, PackagePlanner};
 use crate::model::age;
 use crate::policy::{Rule, RuleAction};
-use crate::reason::{Miss, Reason, RuleMiss, Selected};
+use crate::reason::{Miss, Reason, RuleMiss, RuleName, Selected};
 
 /// One rule's verdict per version: Ok(age) when it selects it.
 pub(super) type Checks = Vec<Result<Duration, Miss>>;
@@ -110,14 +110,16 @@ impl<'a> PackagePlanner<'a> {
         let uncovered = uncovered_tags(n, &rules);
         let mut sel = Selections::new(n);
         for (rule, checks) in rules {
-            let candidates = self.candidates(rule, checks, &uncovered, &mut sel.misses);
+            // One shared name per rule for all the reasons that name it.
+            let name = RuleName::from(rule.name.as_str());
+            let candidates = self.candidates(rule, &name, checks, &uncovered, &mut sel.misses);
             let (mut spared, unsure) = self.spared(rule, &candidates);
             for (i, a) in candidates {
                 if unsure[i] {
                     super::push_exact(&mut sel.keeps[i], self.graph_unknown_reason());
                     continue;
                 }
-                self.record(rule, i, a, spared[i].take(), &mut sel);
+                self.record(rule, &name, i, a, spared[i].take(), &mut sel);
             }
         }
         sel
@@ -127,6 +129,7 @@ impl<'a> PackagePlanner<'a> {
     fn candidates(
         &self,
         rule: &Rule,
+        name: &RuleName,
         checks: Checks,
         uncovered: &[Vec<String>],
         misses: &mut [Vec<RuleMiss>],
@@ -143,7 +146,7 @@ impl<'a> PackagePlanner<'a> {
                 Err(Miss::TagsPartlySelected { .. }) => super::push_exact(
                     m,
                     RuleMiss {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         miss: Miss::TagsPartlySelected {
                             unselected: uncovered[i].clone(),
                         },
@@ -152,7 +155,7 @@ impl<'a> PackagePlanner<'a> {
                 Err(miss) => super::push_exact(
                     m,
                     RuleMiss {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         miss,
                     },
                 ),
@@ -207,6 +210,7 @@ impl<'a> PackagePlanner<'a> {
     fn record(
         &self,
         rule: &'a Rule,
+        name: &RuleName,
         i: usize,
         a: Duration,
         spared: Option<Selected>,
@@ -222,7 +226,7 @@ impl<'a> PackagePlanner<'a> {
                 super::push_exact(
                     &mut sel.keeps[i],
                     Reason::KeptByRule {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         how,
                     },
                 )
@@ -234,7 +238,7 @@ impl<'a> PackagePlanner<'a> {
                 super::push_exact(
                     &mut sel.keeps[i],
                     Reason::KeptByRule {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         how: self.how(rule, i, a),
                     },
                 )
@@ -242,7 +246,7 @@ impl<'a> PackagePlanner<'a> {
             (None, RuleAction::Delete) => super::push_exact(
                 &mut sel.deletes[i],
                 Reason::DeletedByRule {
-                    rule: rule.name.clone(),
+                    rule: name.clone(),
                     how: self.how(rule, i, a),
                 },
             ),

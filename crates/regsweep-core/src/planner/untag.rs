@@ -74,7 +74,7 @@ impl PackagePlanner<'_> {
             let keep_rule = sel.keeps[i]
                 .iter()
                 .find_map(|r| match r {
-                    Reason::KeptByRule { rule, .. } => Some(rule.clone()),
+                    Reason::KeptByRule { rule, .. } => Some(rule.to_string()),
                     _ => None,
                 })
                 .unwrap_or_default();
