@@ -5,14 +5,18 @@
 //! validation and small accessors.
 
 use std::fmt;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A content digest such as `sha256:0123…` (algorithm, colon, lowercase hex).
+///
+/// Shared, not copied: a clone (a decision's, a reason's) is a reference count, so
+/// a plan of 100,000 versions holds each digest's text once.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Digest(String);
+pub struct Digest(Arc<str>);
 
 /// Why a string is not a digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +41,13 @@ impl Digest {
         if hex.len() != want || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(err());
         }
-        Ok(Digest(format!("{algo}:{}", hex.to_ascii_lowercase())))
+        if !hex.bytes().any(|b| b.is_ascii_uppercase()) {
+            // The usual case: one allocation, the shared text itself.
+            return Ok(Digest(Arc::from(s)));
+        }
+        Ok(Digest(
+            format!("{algo}:{}", hex.to_ascii_lowercase()).into(),
+        ))
     }
 
     /// The digest of `bytes` with sha256 computed by the caller, given as hex.
@@ -76,7 +86,7 @@ impl TryFrom<String> for Digest {
 
 impl From<Digest> for String {
     fn from(d: Digest) -> String {
-        d.0
+        d.0.to_string()
     }
 }
 

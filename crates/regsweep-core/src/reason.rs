@@ -5,6 +5,7 @@
 //! the condition, and for the manifest graph the path to the image that needs it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -183,10 +184,78 @@ impl fmt::Display for Miss {
     }
 }
 
+/// A rule's name in the reasons that name it for each version it selects or
+/// passes over: one shared text per rule (a clone is a reference count), not a
+/// copy per version. Serialises as the name.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleName(Arc<str>);
+
+impl RuleName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for RuleName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RuleName {
+    fn from(s: &str) -> Self {
+        RuleName(Arc::from(s))
+    }
+}
+
+impl From<String> for RuleName {
+    fn from(s: String) -> Self {
+        RuleName(Arc::from(s))
+    }
+}
+
+impl PartialEq<str> for RuleName {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RuleName {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for RuleName {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl fmt::Display for RuleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RuleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for RuleName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 /// A rule that passed a version over, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RuleMiss {
-    pub rule: String,
+    pub rule: RuleName,
     #[serde(flatten)]
     pub miss: Miss,
 }
@@ -201,24 +270,28 @@ pub enum Selected {
         age: Duration,
     },
     /// All conditions hold, `broken:` among them: the index lists manifests the
-    /// package no longer has.
-    Broken {
-        #[serde(with = "secs")]
-        age: Duration,
-        /// `ghost` (none of its manifests exist) or `partial`.
-        state: Broken,
-        /// How many manifests the index lists.
-        listed: usize,
-        /// The digests it lists that are gone.
-        missing: Vec<Digest>,
-    },
+    /// package no longer has (boxed: rare, and the largest kind).
+    Broken(Box<BrokenImage>),
     /// One of the newest N (per group) the rule spares.
     Newest {
         rank: usize,
         count: usize,
         #[serde(skip_serializing_if = "Option::is_none")]
-        group: Option<String>,
+        group: Option<Box<str>>,
     },
+}
+
+/// How a `broken:` rule selected an index: what it lists that is gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BrokenImage {
+    #[serde(with = "secs")]
+    pub age: Duration,
+    /// `ghost` (none of its manifests exist) or `partial`.
+    pub state: Broken,
+    /// How many manifests the index lists.
+    pub listed: usize,
+    /// The digests it lists that are gone.
+    pub missing: Vec<Digest>,
 }
 
 /// GitHub's refusals to delete, predicted.
@@ -253,13 +326,17 @@ impl fmt::Display for Refusal {
 }
 
 /// One reason attached to a decision.
+///
+/// Kept small (every decision holds one or two, a plan of 1,000,000 versions some
+/// 1.5 million): the kinds that name versions box them, so that the common kinds
+/// (selected by a rule, not selected) need no room for the rare large ones.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Reason {
     /// A keep rule selected it (or spared it as one of the newest N).
-    KeptByRule { rule: String, how: Selected },
+    KeptByRule { rule: RuleName, how: Selected },
     /// A delete rule selected it.
-    DeletedByRule { rule: String, how: Selected },
+    DeletedByRule { rule: RuleName, how: Selected },
     /// No rule selected it; `misses` says why each rule that applies to its package
     /// passed it over.
     NotSelected { misses: Vec<RuleMiss> },
@@ -271,15 +348,15 @@ pub enum Reason {
     },
     /// Kept because a kept version needs it.
     Protected {
-        relation: Relation,
-        parent: VersionRef,
-        root: VersionRef,
+        relation: Box<Relation>,
+        parent: Box<VersionRef>,
+        root: Box<VersionRef>,
     },
     /// Deleted with the version that needed it, which is deleted and nothing kept
     /// needs it.
     DeletedWith {
-        relation: Relation,
-        parent: VersionRef,
+        relation: Box<Relation>,
+        parent: Box<VersionRef>,
     },
     /// A delete rule selected it but the graph protects it.
     OverridesDelete { rule: String },
@@ -288,10 +365,10 @@ pub enum Reason {
     /// Deleted during the run although the plan skipped it as the last tagged
     /// version: GitHub refused to delete `kept`, a tagged version of the same
     /// package, which therefore stays.
-    NoLongerLastTagged { kept: VersionRef },
+    NoLongerLastTagged { kept: Box<VersionRef> },
     /// Kept: a manifest of this package could not be read, so what untagged versions
     /// belong to kept images is unknown.
-    GraphUnknown { unread: VersionRef },
+    GraphUnknown { unread: Box<VersionRef> },
     /// Kept: this package's manifests were not read (`--graph skip`), so what
     /// untagged versions belong to kept images is unknown.
     GraphNotRead,
@@ -300,7 +377,7 @@ pub enum Reason {
     UntaggedByRule {
         rule: String,
         tags: Vec<String>,
-        how: Selected,
+        how: Box<Selected>,
     },
     /// An untag rule selects `tags`, but keep rule `keep_rule` names them: they stay.
     TagsKeptByRule {
@@ -322,12 +399,14 @@ impl fmt::Display for Reason {
                 let verb = if matches!(self, Reason::KeptByRule { .. }) { "kept" } else { "deleted" };
                 match how {
                     Selected::Matched { age } => write!(f, "{verb} by rule `{rule}` ({} old)", human(*age)),
-                    Selected::Broken { age, state, listed, missing } => write!(
+                    Selected::Broken(b) => write!(
                         f,
-                        "{verb} by rule `{rule}`: {state} image, {} of its {listed} manifests missing ({}) ({} old)",
-                        missing.len(),
-                        missing.iter().map(Digest::short).collect::<Vec<_>>().join(", "),
-                        human(*age)
+                        "{verb} by rule `{rule}`: {} image, {} of its {} manifests missing ({}) ({} old)",
+                        b.state,
+                        b.missing.len(),
+                        b.listed,
+                        b.missing.iter().map(Digest::short).collect::<Vec<_>>().join(", "),
+                        human(b.age)
                     ),
                     Selected::Newest { rank, count, group } => {
                         write!(f, "kept by rule `{rule}`: newest {rank} of {count}")?;
@@ -375,10 +454,9 @@ impl fmt::Display for Reason {
             ),
             Reason::UntaggedByRule { rule, tags, how } => {
                 write!(f, "untagged by rule `{rule}`: removes {}", backticked(tags))?;
-                match how {
-                    Selected::Matched { age } | Selected::Broken { age, .. } => {
-                        write!(f, " ({} old)", human(*age))
-                    }
+                match how.as_ref() {
+                    Selected::Matched { age } => write!(f, " ({} old)", human(*age)),
+                    Selected::Broken(b) => write!(f, " ({} old)", human(b.age)),
                     Selected::Newest { .. } => Ok(()),
                 }
             }
@@ -450,9 +528,9 @@ mod tests {
             variant: None,
         };
         let r = Reason::Protected {
-            relation: Relation::Platform { platform: p },
-            parent: vref(Some("v1.2")),
-            root: vref(Some("v1.2")),
+            relation: Box::new(Relation::Platform { platform: p }),
+            parent: Box::new(vref(Some("v1.2"))),
+            root: Box::new(vref(Some("v1.2"))),
         };
         assert_eq!(r.to_string(), "platform linux/arm64 of app:v1.2");
         let r = Reason::NotSelected {
@@ -469,10 +547,10 @@ mod tests {
             "not selected: too new (3d old, younger than 7d) (rule `untagged`)"
         );
         let r = Reason::DeletedWith {
-            relation: Relation::Artifact {
+            relation: Box::new(Relation::Artifact {
                 artifact: ArtifactTag::Signature,
-            },
-            parent: vref(None),
+            }),
+            parent: Box::new(vref(None)),
         };
         assert_eq!(
             r.to_string(),
@@ -493,6 +571,16 @@ mod tests {
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["kind"], "partial_tag_match");
         assert_eq!(v["unselected"][0], "v1.2.0");
+    }
+
+    #[test]
+    fn a_reason_stays_small() {
+        // One or two per version: at 1,000,000 versions each byte is a megabyte.
+        assert!(
+            std::mem::size_of::<Reason>() <= 72,
+            "Reason is {} bytes; box the payload of the kind that grew",
+            std::mem::size_of::<Reason>()
+        );
     }
 
     #[test]

@@ -207,11 +207,8 @@ fn deleting_an_old_index_takes_its_children_and_signature_in_safe_order() {
     }
     assert_eq!(action(&p, 6), Action::Keep);
     assert!(matches!(
-        decision(&p, 1).reasons[0],
-        Reason::DeletedWith {
-            relation: Relation::Platform { .. },
-            ..
-        }
+        &decision(&p, 1).reasons[0],
+        Reason::DeletedWith { relation, .. } if matches!(**relation, Relation::Platform { .. })
     ));
     assert_eq!(
         decision(&p, 4).reasons[0].to_string(),

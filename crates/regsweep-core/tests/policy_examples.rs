@@ -273,7 +273,7 @@ fn misses(plan: &Plan, id: u64) -> Vec<(String, Miss)> {
     match decision(plan, id).reasons.first() {
         Some(Reason::NotSelected { misses }) => misses
             .iter()
-            .map(|m| (m.rule.clone(), m.miss.clone()))
+            .map(|m| (m.rule.to_string(), m.miss.clone()))
             .collect(),
         other => panic!("version {id} was selected: {other:?}"),
     }

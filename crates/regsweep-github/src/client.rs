@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use regsweep_core::{Version, VersionId};
+use regsweep_core::{Digest, Version, VersionId};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::Method;
 
@@ -466,7 +466,8 @@ impl GithubClient {
 #[derive(Default)]
 pub(crate) struct UniqueVersions {
     ids: HashSet<u64>,
-    digests: HashMap<String, u64>,
+    /// Shared with the versions (a digest's clone is a reference count).
+    digests: HashMap<Digest, u64>,
 }
 
 impl UniqueVersions {
@@ -474,14 +475,14 @@ impl UniqueVersions {
         if !self.ids.insert(v.id.0) {
             return Err(ListingProblem::DuplicateId { id: v.id.0 });
         }
-        if let Some(&first) = self.digests.get(v.digest.as_str()) {
+        if let Some(&first) = self.digests.get(&v.digest) {
             return Err(ListingProblem::DuplicateDigest {
                 digest: v.digest.to_string(),
                 first,
                 second: v.id.0,
             });
         }
-        self.digests.insert(v.digest.to_string(), v.id.0);
+        self.digests.insert(v.digest.clone(), v.id.0);
         Ok(())
     }
 }

@@ -207,7 +207,12 @@ impl Inner {
                 Ok(answer) => {
                     let now = self.note_answer(req, &answer);
                     let status = answer.status.as_u16();
-                    let body_text = String::from_utf8_lossy(&answer.body);
+                    // Only a 403 or 429 can be a limit: a listing page is not
+                    // copied into text to learn that it is not one.
+                    let body_text = match status {
+                        403 | 429 => String::from_utf8_lossy(&answer.body),
+                        _ => std::borrow::Cow::Borrowed(""),
+                    };
                     match classify(status, &answer.headers, &body_text, now) {
                         Limited::No => self.after_answer(req, answer, now, &mut tries).await,
                         limited => self.after_limit(req, &limited, status, now, &mut tries),

@@ -336,10 +336,14 @@ impl VersionWire<'_> {
         if self.id == 0 {
             return None;
         }
+        let mut tags = self.metadata.0.container.0.tags;
+        // A `Vec` grown while reading has room for four tags; most versions have
+        // one or two, and 100,000 of them would keep megabytes of spare room.
+        tags.shrink_to_fit();
         Some(Version {
             id: VersionId(self.id),
             digest: Digest::parse(&self.name).ok()?,
-            tags: self.metadata.0.container.0.tags,
+            tags,
             created_at: self.created_at.parse().ok()?,
             updated_at: self.updated_at.parse().ok()?,
             downloads: None,

@@ -214,9 +214,7 @@ pub fn write_report(format: OutputFormat, r: &Report<'_>) -> std::io::Result<()>
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(crate::redact::Redacting::new(stdout.lock()));
     match format {
-        OutputFormat::Table => {
-            writeln!(w, "{}", report::table::render_fitted(r, width).trim_end())?
-        }
+        OutputFormat::Table => report::table::write_fitted(r, width, &mut w)?,
         OutputFormat::Json => report::json::write(r, &mut w)?,
         OutputFormat::Markdown => writeln!(w, "{}", report::markdown::render(r).trim_end())?,
     }

@@ -3,19 +3,29 @@
 //! then one decision per version with its deciding reason first.
 
 use super::rules::Selections;
-use super::{Initial, PackagePlanner};
+use super::{push_exact, Initial, PackagePlanner, Via};
 use crate::plan::{Action, Decision};
 use crate::reason::{Miss, Reason, Refusal};
+
+/// Why the fixpoint keeps an untagged version although nothing needs it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Forced {
+    /// The manifest of version `unread` (an index into `vs`) could not be read.
+    GraphUnknown { unread: u32 },
+    /// The package's manifests were not read (`--graph skip`).
+    GraphNotRead,
+}
 
 /// What the fixpoint settled.
 pub(super) struct Settled {
     /// Deletions GitHub would refuse.
     pub skip: Vec<Option<Refusal>>,
-    /// Keeps forced by an unknown graph.
-    pub forced: Vec<Option<Reason>>,
+    /// Keeps forced by an unknown graph (the reason is built when deciding: a
+    /// `Reason` per version here would cost a plan of 100,000 versions 23 MB).
+    pub forced: Vec<Option<Forced>>,
     pub stays: Vec<bool>,
-    /// For versions kept by the graph: (parent, edge, root).
-    pub protected: Vec<Option<(usize, usize, usize)>>,
+    /// For versions kept by the graph: how the closure reached them.
+    pub protected: Vec<Option<Via>>,
 }
 
 impl PackagePlanner<'_> {
@@ -24,7 +34,7 @@ impl PackagePlanner<'_> {
     pub(super) fn settle(&self, initial: &[Initial]) -> Settled {
         let n = self.vs.len();
         let mut skip: Vec<Option<Refusal>> = vec![None; n];
-        let mut forced: Vec<Option<Reason>> = vec![None; n];
+        let mut forced: Vec<Option<Forced>> = vec![None; n];
         loop {
             let root: Vec<bool> = (0..n)
                 .map(|i| {
@@ -43,11 +53,12 @@ impl PackagePlanner<'_> {
                 for i in 0..n {
                     if !stays[i] && !self.vs[i].is_tagged() && forced[i].is_none() {
                         forced[i] = Some(if self.graph_read {
-                            Reason::GraphUnknown {
-                                unread: self.vref(u),
+                            Forced::GraphUnknown {
+                                unread: u32::try_from(u)
+                                    .expect("fewer than 2^32 versions in a package"),
                             }
                         } else {
-                            Reason::GraphNotRead
+                            Forced::GraphNotRead
                         });
                         changed = true;
                     }
@@ -97,41 +108,47 @@ impl PackagePlanner<'_> {
         s: &Settled,
     ) -> (Action, Vec<Reason>) {
         let overridden = |sel: &Selections<'_>| {
-            sel.delete_rules[i]
+            sel.deletes[i]
                 .iter()
-                .map(|r| Reason::OverridesDelete { rule: r.clone() })
+                .filter_map(|r| match r {
+                    Reason::DeletedByRule { rule, .. } => Some(Reason::OverridesDelete {
+                        rule: rule.to_string(),
+                    }),
+                    _ => None,
+                })
                 .collect::<Vec<_>>()
         };
         if self.known_kept[i] {
             // Refused at delete time: the caller keeps the refusal's outcome.
-            return (Action::Skip, sel.deletes[i].clone());
+            return (Action::Skip, std::mem::take(&mut sel.deletes[i]));
         }
         if let Some(refusal) = &s.skip[i] {
-            let mut r = vec![Reason::Refused {
+            let r = vec![Reason::Refused {
                 refusal: refusal.clone(),
             }];
-            r.extend(sel.deletes[i].iter().cloned());
-            return (Action::Skip, r);
+            return (Action::Skip, joined(r, std::mem::take(&mut sel.deletes[i])));
         }
-        if let Some(f) = &s.forced[i] {
-            let mut r = vec![f.clone()];
-            r.extend(overridden(sel));
-            return (Action::Keep, r);
+        if let Some(f) = s.forced[i] {
+            let r = vec![match f {
+                Forced::GraphUnknown { unread } => Reason::GraphUnknown {
+                    unread: Box::new(self.vref(unread as usize)),
+                },
+                Forced::GraphNotRead => Reason::GraphNotRead,
+            }];
+            return (Action::Keep, joined(r, overridden(sel)));
         }
         if initial[i] == Initial::Strong {
-            let mut r = sel.keeps[i].clone();
-            r.extend(overridden(sel));
-            return (Action::Keep, r);
+            return (Action::Keep, joined(sel.keeps[i].clone(), overridden(sel)));
         }
-        if let Some((parent, rel, root)) = s.protected[i] {
+        if let Some(via) = s.protected[i] {
+            let (parent, rel, root) = (via.parent as usize, via.edge as usize, via.root as usize);
             let relation = self.out[parent][rel].relation.clone();
-            let mut r = vec![Reason::Protected {
-                relation,
-                parent: self.vref(parent),
-                root: self.vref(root),
+            let r = vec![Reason::Protected {
+                relation: Box::new(relation),
+                parent: Box::new(self.vref(parent)),
+                root: Box::new(self.vref(root)),
             }];
-            r.extend(overridden(sel));
-            return (Action::Keep, r);
+            return (Action::Keep, joined(r, overridden(sel)));
         }
         if s.stays[i] {
             return (
@@ -140,15 +157,24 @@ impl PackagePlanner<'_> {
             );
         }
         if initial[i] == Initial::Delete {
-            let mut r = sel.deletes[i].clone();
-            r.extend(self.deleted_with(i, &s.stays));
-            return (Action::Delete, r);
+            let r = std::mem::take(&mut sel.deletes[i]);
+            let with = self.deleted_with(i, &s.stays).into_iter().collect();
+            return (Action::Delete, joined(r, with));
         }
         let w = self
             .deleted_with(i, &s.stays)
             .expect("a cascaded version has a deleted parent");
         (Action::Delete, vec![w])
     }
+}
+
+/// `first` then `more`, in exactly the room they need (see `push_exact`).
+fn joined(mut first: Vec<Reason>, more: Vec<Reason>) -> Vec<Reason> {
+    if !more.is_empty() {
+        first.reserve_exact(more.len());
+        first.extend(more);
+    }
+    first
 }
 
 /// The reasons of a version no rule selected: a delete rule that would have deleted
@@ -161,16 +187,19 @@ fn not_selected(mut m: Vec<crate::reason::RuleMiss>) -> Vec<Reason> {
     let mut r: Vec<Reason> = Vec::new();
     m.retain(|x| match &x.miss {
         Miss::TagsPartlySelected { unselected } => {
-            r.push(Reason::PartialTagMatch {
-                rule: x.rule.clone(),
-                unselected: unselected.clone(),
-            });
+            push_exact(
+                &mut r,
+                Reason::PartialTagMatch {
+                    rule: x.rule.to_string(),
+                    unselected: unselected.clone(),
+                },
+            );
             false
         }
         _ => true,
     });
     if r.is_empty() || !m.is_empty() {
-        r.push(Reason::NotSelected { misses: m });
+        push_exact(&mut r, Reason::NotSelected { misses: m });
     }
     r
 }

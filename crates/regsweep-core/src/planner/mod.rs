@@ -187,6 +187,26 @@ struct Edge {
     relation: Relation,
 }
 
+/// How the closure reached a version: from `parent` over its edge `edge`, starting
+/// at the kept `root` (indexes in 32 bits: one of these per version).
+#[derive(Clone, Copy, Debug)]
+struct Via {
+    parent: u32,
+    edge: u32,
+    root: u32,
+}
+
+impl Via {
+    fn new(parent: usize, edge: usize, root: usize) -> Self {
+        let small = |x: usize| u32::try_from(x).expect("fewer than 2^32 versions in a package");
+        Via {
+            parent: small(parent),
+            edge: small(edge),
+            root: small(root),
+        }
+    }
+}
+
 struct PackagePlanner<'a> {
     pkg: &'a Package,
     pg: &'a PackageGraph,
@@ -200,7 +220,9 @@ struct PackagePlanner<'a> {
     unread: Vec<usize>,
     /// For an index listing manifests the package does not have: how many it
     /// lists, and the missing digests.
-    broken: Vec<Option<(usize, Vec<Digest>)>>,
+    /// (Sparse: broken indexes are rare, and a slot per version would cost a plan
+    /// of 1,000,000 versions 32 MB.)
+    broken: HashMap<usize, (usize, Vec<Digest>)>,
     findings: Vec<Finding>,
     /// Whether the package's manifests were read at all (`--graph skip` reads none).
     graph_read: bool,
@@ -242,7 +264,7 @@ impl<'a> PackagePlanner<'a> {
             out: (0..n).map(|_| Vec::new()).collect(),
             inc: vec![Vec::new(); n],
             unread: Vec::new(),
-            broken: vec![None; n],
+            broken: HashMap::new(),
             findings: Vec::new(),
             graph_blind: false,
             graph_read: provisional || input.graph.package(&pkg.name).is_some(),
@@ -319,7 +341,8 @@ impl<'a> PackagePlanner<'a> {
                         }
                     }
                     if !missing.is_empty() {
-                        self.broken[i] = Some((node.children.len(), missing.clone()));
+                        self.broken
+                            .insert(i, (node.children.len(), missing.clone()));
                         let index = self.vref(i);
                         self.findings.push(if missing.len() == node.children.len() {
                             Finding::Ghost { index, missing }
@@ -375,17 +398,19 @@ impl<'a> PackagePlanner<'a> {
     /// How `rule` selected `i`, `a` old: with what is missing when the rule is
     /// about broken images.
     fn how(&self, rule: &crate::policy::Rule, i: usize, a: std::time::Duration) -> Selected {
-        match (rule.broken, &self.broken[i]) {
-            (Some(_), Some((listed, missing))) => Selected::Broken {
-                age: a,
-                state: if missing.len() == *listed {
-                    crate::policy::Broken::Ghost
-                } else {
-                    crate::policy::Broken::Partial
-                },
-                listed: *listed,
-                missing: missing.clone(),
-            },
+        match (rule.broken, self.broken.get(&i)) {
+            (Some(_), Some((listed, missing))) => {
+                Selected::Broken(Box::new(crate::reason::BrokenImage {
+                    age: a,
+                    state: if missing.len() == *listed {
+                        crate::policy::Broken::Ghost
+                    } else {
+                        crate::policy::Broken::Partial
+                    },
+                    listed: *listed,
+                    missing: missing.clone(),
+                }))
+            }
             _ => Selected::Matched { age: a },
         }
     }
@@ -402,7 +427,7 @@ impl<'a> PackagePlanner<'a> {
     fn graph_unknown_reason(&self) -> Reason {
         match self.unread.first() {
             Some(&u) if self.graph_read => Reason::GraphUnknown {
-                unread: self.vref(u),
+                unread: Box::new(self.vref(u)),
             },
             _ => Reason::GraphNotRead,
         }
@@ -476,12 +501,11 @@ impl<'a> PackagePlanner<'a> {
     }
 
     /// Reachability from `root` over protection edges, in a deterministic order.
-    /// Returns `stays` and, for versions reached but not roots, (parent, edge, root).
-    #[allow(clippy::type_complexity)]
-    fn closure(&self, root: &[bool]) -> (Vec<bool>, Vec<Option<(usize, usize, usize)>>) {
+    /// Returns `stays` and, for versions reached but not roots, how.
+    fn closure(&self, root: &[bool]) -> (Vec<bool>, Vec<Option<Via>>) {
         let n = self.vs.len();
         let mut stays = root.to_vec();
-        let mut protected: Vec<Option<(usize, usize, usize)>> = vec![None; n];
+        let mut protected: Vec<Option<Via>> = vec![None; n];
         let mut origin: Vec<usize> = (0..n).collect();
         let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&i| root[i]).collect();
         while let Some(i) = queue.pop_front() {
@@ -489,7 +513,7 @@ impl<'a> PackagePlanner<'a> {
                 let j = edge.to;
                 if !stays[j] {
                     stays[j] = true;
-                    protected[j] = Some((i, e, origin[i]));
+                    protected[j] = Some(Via::new(i, e, origin[i]));
                     origin[j] = origin[i];
                     queue.push_back(j);
                 }
@@ -504,8 +528,8 @@ impl<'a> PackagePlanner<'a> {
             .iter()
             .find(|&&(p, _)| !stays[p])
             .map(|&(p, e)| Reason::DeletedWith {
-                relation: self.out[p][e].relation.clone(),
-                parent: self.vref(p),
+                relation: Box::new(self.out[p][e].relation.clone()),
+                parent: Box::new(self.vref(p)),
             })
     }
 

@@ -188,7 +188,7 @@ fn safety(
     let mut out = Vec::new();
     let kept = pp.decisions.iter().find_map(|d| {
         d.reasons.iter().find_map(|r| match r {
-            Reason::KeptByRule { rule, .. } => Some((rule.clone(), decision_ref(&pkg.name, d))),
+            Reason::KeptByRule { rule, .. } => Some((rule.to_string(), decision_ref(&pkg.name, d))),
             _ => None,
         })
     });

@@ -109,7 +109,9 @@ pub fn revisit(input: PlanInput<'_>, plan: &mut Plan, refused: &[PlanRef]) -> us
             let mut reasons = Vec::with_capacity(d.reasons.len() + 1);
             if was_last_tagged {
                 if let Some(kept) = &named {
-                    reasons.push(Reason::NoLongerLastTagged { kept: kept.clone() });
+                    reasons.push(Reason::NoLongerLastTagged {
+                        kept: Box::new(kept.clone()),
+                    });
                 }
             }
             reasons.extend(d.reasons.iter().cloned());

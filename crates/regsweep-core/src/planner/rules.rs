@@ -2,14 +2,14 @@
 //! into [`Selections`] (keep, delete and untag reasons, misses), with the partial
 //! tag matches other delete rules complete and the `keep_newest` counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::select::untag_tags;
 use super::{Initial, PackagePlanner};
 use crate::model::age;
 use crate::policy::{Rule, RuleAction};
-use crate::reason::{Miss, Reason, RuleMiss, Selected};
+use crate::reason::{Miss, Reason, RuleMiss, RuleName, Selected};
 
 /// One rule's verdict per version: Ok(age) when it selects it.
 pub(super) type Checks = Vec<Result<Duration, Miss>>;
@@ -26,12 +26,40 @@ pub(super) struct Selections<'r> {
     pub keeps: Vec<Vec<Reason>>,
     pub deletes: Vec<Vec<Reason>>,
     pub misses: Vec<Vec<RuleMiss>>,
-    /// Names of the delete rules that selected each version.
-    pub delete_rules: Vec<Vec<String>>,
     /// Keep rules that kept each version (not counting `keep_newest` spares of
     /// delete rules).
-    pub keep_rules: Vec<Vec<&'r Rule>>,
-    pub untags: Vec<Vec<UntagPick<'r>>>,
+    pub keep_rules: Sparse<&'r Rule>,
+    pub untags: Sparse<UntagPick<'r>>,
+}
+
+/// A list per version where most versions have none (kept as a map: an empty
+/// `Vec` per version costs a plan of 1,000,000 versions 24 MB). Indexing reads an
+/// absent version as an empty list.
+pub(super) struct Sparse<T> {
+    lists: HashMap<usize, Vec<T>>,
+    empty: Vec<T>,
+}
+
+impl<T> Default for Sparse<T> {
+    fn default() -> Self {
+        Sparse {
+            lists: HashMap::new(),
+            empty: Vec::new(),
+        }
+    }
+}
+
+impl<T> std::ops::Index<usize> for Sparse<T> {
+    type Output = Vec<T>;
+    fn index(&self, i: usize) -> &Vec<T> {
+        self.lists.get(&i).unwrap_or(&self.empty)
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Sparse<T> {
+    fn index_mut(&mut self, i: usize) -> &mut Vec<T> {
+        self.lists.entry(i).or_default()
+    }
 }
 
 impl<'r> Selections<'r> {
@@ -40,9 +68,8 @@ impl<'r> Selections<'r> {
             keeps: vec![Vec::new(); n],
             deletes: vec![Vec::new(); n],
             misses: vec![Vec::new(); n],
-            delete_rules: vec![Vec::new(); n],
-            keep_rules: (0..n).map(|_| Vec::new()).collect(),
-            untags: (0..n).map(|_| Vec::new()).collect(),
+            keep_rules: Sparse::default(),
+            untags: Sparse::default(),
         }
     }
 
@@ -83,14 +110,16 @@ impl<'a> PackagePlanner<'a> {
         let uncovered = uncovered_tags(n, &rules);
         let mut sel = Selections::new(n);
         for (rule, checks) in rules {
-            let candidates = self.candidates(rule, checks, &uncovered, &mut sel.misses);
+            // One shared name per rule for all the reasons that name it.
+            let name = RuleName::from(rule.name.as_str());
+            let candidates = self.candidates(rule, &name, checks, &uncovered, &mut sel.misses);
             let (mut spared, unsure) = self.spared(rule, &candidates);
             for (i, a) in candidates {
                 if unsure[i] {
                     super::push_exact(&mut sel.keeps[i], self.graph_unknown_reason());
                     continue;
                 }
-                self.record(rule, i, a, spared[i].take(), &mut sel);
+                self.record(rule, &name, i, a, spared[i].take(), &mut sel);
             }
         }
         sel
@@ -100,6 +129,7 @@ impl<'a> PackagePlanner<'a> {
     fn candidates(
         &self,
         rule: &Rule,
+        name: &RuleName,
         checks: Checks,
         uncovered: &[Vec<String>],
         misses: &mut [Vec<RuleMiss>],
@@ -116,7 +146,7 @@ impl<'a> PackagePlanner<'a> {
                 Err(Miss::TagsPartlySelected { .. }) => super::push_exact(
                     m,
                     RuleMiss {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         miss: Miss::TagsPartlySelected {
                             unselected: uncovered[i].clone(),
                         },
@@ -125,7 +155,7 @@ impl<'a> PackagePlanner<'a> {
                 Err(miss) => super::push_exact(
                     m,
                     RuleMiss {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         miss,
                     },
                 ),
@@ -169,7 +199,7 @@ impl<'a> PackagePlanner<'a> {
                 spared[i] = Some(Selected::Newest {
                     rank: rank + 1,
                     count: k.count,
-                    group: key.clone(),
+                    group: key.as_deref().map(Box::from),
                 });
             }
         }
@@ -180,6 +210,7 @@ impl<'a> PackagePlanner<'a> {
     fn record(
         &self,
         rule: &'a Rule,
+        name: &RuleName,
         i: usize,
         a: Duration,
         spared: Option<Selected>,
@@ -195,7 +226,7 @@ impl<'a> PackagePlanner<'a> {
                 super::push_exact(
                     &mut sel.keeps[i],
                     Reason::KeptByRule {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         how,
                     },
                 )
@@ -207,21 +238,18 @@ impl<'a> PackagePlanner<'a> {
                 super::push_exact(
                     &mut sel.keeps[i],
                     Reason::KeptByRule {
-                        rule: rule.name.clone(),
+                        rule: name.clone(),
                         how: self.how(rule, i, a),
                     },
                 )
             }
-            (None, RuleAction::Delete) => {
-                super::push_exact(&mut sel.delete_rules[i], rule.name.clone());
-                super::push_exact(
-                    &mut sel.deletes[i],
-                    Reason::DeletedByRule {
-                        rule: rule.name.clone(),
-                        how: self.how(rule, i, a),
-                    },
-                )
-            }
+            (None, RuleAction::Delete) => super::push_exact(
+                &mut sel.deletes[i],
+                Reason::DeletedByRule {
+                    rule: name.clone(),
+                    how: self.how(rule, i, a),
+                },
+            ),
             (None, RuleAction::Untag) => super::push_exact(
                 &mut sel.untags[i],
                 UntagPick {

@@ -92,8 +92,9 @@ impl PackagePlanner<'_> {
             return Err(Miss::NotOrphan);
         }
         if let (Some(wanted), false) = (rule.broken, self.graph_blind) {
-            let selected = self.broken[i]
-                .as_ref()
+            let selected = self
+                .broken
+                .get(&i)
                 .is_some_and(|(listed, missing)| wanted.selects(missing.len(), *listed));
             if !selected {
                 return Err(Miss::NotBroken { wanted });

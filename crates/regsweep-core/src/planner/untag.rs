@@ -74,7 +74,7 @@ impl PackagePlanner<'_> {
             let keep_rule = sel.keeps[i]
                 .iter()
                 .find_map(|r| match r {
-                    Reason::KeptByRule { rule, .. } => Some(rule.clone()),
+                    Reason::KeptByRule { rule, .. } => Some(rule.to_string()),
                     _ => None,
                 })
                 .unwrap_or_default();
@@ -96,7 +96,7 @@ impl PackagePlanner<'_> {
                 (!mine.is_empty()).then(|| Reason::UntaggedByRule {
                     rule: p.rule.name.clone(),
                     tags: mine,
-                    how: p.how.clone(),
+                    how: Box::new(p.how.clone()),
                 })
             })
             .collect();

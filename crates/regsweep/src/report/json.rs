@@ -74,11 +74,11 @@ struct DecisionOut<'a> {
     id: u64,
     digest: &'a str,
     tags: &'a [String],
-    created_at: String,
-    updated_at: String,
+    created_at: Shown<jiff::Timestamp>,
+    updated_at: Shown<jiff::Timestamp>,
     action: Action,
     /// The deciding reason, rendered.
-    reason: String,
+    reason: Shown<super::ReasonOf<'a>>,
     reasons: &'a [Reason],
     /// For `untag`: the tags removed.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -132,6 +132,16 @@ impl Serialize for Packages<'_> {
     }
 }
 
+/// A value serialized as the string its `Display` writes, written straight into
+/// the document (no `String` per value: a plan of 100,000 versions has 300,000).
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 /// A sequence serialized from an iterator made on demand.
 struct Seq<F>(F);
 
@@ -154,10 +164,10 @@ impl Serialize for PackageOut<'_> {
                 id: d.id.0,
                 digest: d.digest.as_str(),
                 tags: &d.tags,
-                created_at: d.created_at.to_string(),
-                updated_at: d.updated_at.to_string(),
+                created_at: Shown(d.created_at),
+                updated_at: Shown(d.updated_at),
                 action: d.action,
-                reason: super::reason_of(d),
+                reason: Shown(super::ReasonOf(d)),
                 reasons: &d.reasons,
                 untag: &d.untag,
                 outcome: self.outcomes.get(&(self.index, di)).copied(),
@@ -247,6 +257,10 @@ pub fn write(r: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
             .map(|e| e.untags.as_slice())
             .filter(|u| !u.is_empty()),
     };
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)
+    // A buffer of a known type: serde_json writes the document in small pieces,
+    // each a call through `dyn Write` otherwise.
+    let mut buf = std::io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut buf, &doc)?;
+    writeln!(buf)?;
+    buf.flush()
 }

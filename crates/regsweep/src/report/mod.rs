@@ -333,18 +333,29 @@ pub fn tags_of(d: &Decision) -> String {
 /// The deciding reason, rendered; for a version a rule deletes that also belongs
 /// to a deleted image, which image ("…; platform linux/arm64 of deleted app:v1").
 pub fn reason_of(d: &Decision) -> String {
-    use regsweep_core::reason::Reason;
-    let mut out = d.reasons.first().map(|r| r.to_string()).unwrap_or_default();
-    if matches!(d.reasons.first(), Some(Reason::DeletedByRule { .. })) {
-        if let Some(with) = d.reasons[1..]
-            .iter()
-            .find(|r| matches!(r, Reason::DeletedWith { .. }))
-        {
-            out.push_str("; ");
-            out.push_str(&with.to_string());
+    ReasonOf(d).to_string()
+}
+
+/// [`reason_of`] as a `Display`, to write it without building the string.
+pub struct ReasonOf<'a>(pub &'a Decision);
+
+impl std::fmt::Display for ReasonOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reasons = &self.0.reasons;
+        let Some(first) = reasons.first() else {
+            return Ok(());
+        };
+        write!(f, "{first}")?;
+        if matches!(first, Reason::DeletedByRule { .. }) {
+            if let Some(with) = reasons[1..]
+                .iter()
+                .find(|r| matches!(r, Reason::DeletedWith { .. }))
+            {
+                write!(f, "; {with}")?;
+            }
         }
+        Ok(())
     }
-    out
 }
 
 /// Findings for display: unread manifests folded into one line per package.

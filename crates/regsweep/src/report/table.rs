@@ -6,8 +6,12 @@
 //! (`crate::escape`). Given a width (stdout is a terminal), every line fits it: a
 //! row's reason is shortened with an ellipsis, keeping its outcome; other long lines
 //! are cut. Without one (a pipe, a file) every cell is shown in full.
+//!
+//! The table is written as it is produced, line by line: a plan of 100,000 versions
+//! is never held as text.
 
 use std::fmt::Write;
+use std::io;
 
 use regsweep_core::plan::Action;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -42,22 +46,76 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(s.width())))
 }
 
-/// Renders the table; with `width`, every line fits in that many columns (`None`:
-/// every cell in full).
-pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
+/// Where the table goes: each line, cut to `width` columns when there is one,
+/// written to `w` as soon as it ends. The first write error is kept for the caller
+/// (`fmt::Write` cannot carry it).
+struct Lines<'w> {
+    w: &'w mut dyn io::Write,
+    width: Option<usize>,
+    /// The unfinished line, when lines are cut.
+    line: String,
+    error: Option<io::Error>,
+}
+
+impl Lines<'_> {
+    fn emit(&mut self, bytes: &[u8]) -> std::fmt::Result {
+        self.w.write_all(bytes).map_err(|e| {
+            self.error.get_or_insert(e);
+            std::fmt::Error
+        })
+    }
+}
+
+impl Write for Lines<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let Some(width) = self.width else {
+            return self.emit(s.as_bytes());
+        };
+        let mut rest = s;
+        while let Some(end) = rest.find('\n') {
+            self.line.push_str(&rest[..end]);
+            let mut cut = truncate(&self.line, width);
+            cut.push('\n');
+            self.line.clear();
+            self.emit(cut.as_bytes())?;
+            rest = &rest[end + 1..];
+        }
+        self.line.push_str(rest);
+        Ok(())
+    }
+}
+
+/// Writes the table to `w`; with `width`, every line fits in that many columns
+/// (`None`: every cell in full).
+pub fn write_fitted(r: &Report<'_>, width: Option<usize>, w: &mut dyn io::Write) -> io::Result<()> {
+    let mut out = Lines {
+        w,
+        width,
+        line: String::new(),
+        error: None,
+    };
+    let written = render_into(r, width, &mut out);
+    match (out.error, written) {
+        (Some(e), _) => Err(e),
+        (None, Err(_)) => Err(io::Error::other("cannot render the table")),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
+/// The table, line by line, into `out` (which cuts lines to `width`).
+fn render_into(r: &Report<'_>, width: Option<usize>, out: &mut Lines<'_>) -> std::fmt::Result {
+    writeln!(
         out,
         "policy from {} (rules in order):",
         esc(&r.policy_source)
-    );
+    )?;
     for line in super::policy_lines(r) {
-        let _ = writeln!(out, "  {}", esc(&line));
+        writeln!(out, "  {}", esc(&line))?;
     }
-    let _ = writeln!(out, "  then: {}\n", super::EVALUATION);
+    writeln!(out, "  then: {}\n", super::EVALUATION)?;
     let outcomes = r.outcome_map();
     for (pi, p) in r.plan.packages.iter().enumerate() {
-        let _ = writeln!(
+        writeln!(
             out,
             "{}  ({} versions: {} delete, {} keep, {} skip)",
             esc(&p.name),
@@ -65,13 +123,13 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
             p.count(Action::Delete),
             p.count(Action::Keep),
             p.count(Action::Skip)
-        );
+        )?;
         if let Some(line) = super::package_line(r, pi) {
-            let _ = writeln!(out, "  {}", esc(&line));
+            writeln!(out, "  {}", esc(&line))?;
         }
         let rows = super::shown_rows(p, r.show_kept);
         if rows.is_empty() {
-            let _ = writeln!(out, "  nothing to delete");
+            writeln!(out, "  nothing to delete")?;
         } else {
             let max_tag_w = width.map_or(MAX_TAG_WIDTH, |w| (w / 5).clamp(4, MAX_TAG_WIDTH));
             let tag_w = rows
@@ -80,11 +138,11 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
                 .max()
                 .unwrap_or(4)
                 .clamp(4, max_tag_w);
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {:<7} {:<12} {:<19} {:<tag_w$} {:>5}  REASON",
                 "ACTION", "VERSION", "DIGEST", "TAGS", "AGE"
-            );
+            )?;
             for (di, d) in rows {
                 let tags = truncate(&esc(&tags_of(d)), tag_w);
                 let prefix = format!(
@@ -104,32 +162,32 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
                     let room = w.saturating_sub(prefix.width() + suffix.width());
                     reason = truncate(&reason, room.max(12));
                 }
-                let _ = writeln!(out, "{prefix}{reason}{suffix}");
+                writeln!(out, "{prefix}{reason}{suffix}")?;
             }
         }
         if !r.show_kept {
             if let Some(line) = super::kept_summary(p) {
-                let _ = writeln!(out, "  {line} (--show-kept lists them)");
+                writeln!(out, "  {line} (--show-kept lists them)")?;
             }
         }
         for f in super::finding_lines(&p.findings) {
-            let _ = writeln!(out, "  note: {}", esc(&f));
+            writeln!(out, "  note: {}", esc(&f))?;
         }
-        out.push('\n');
+        out.write_char('\n')?;
     }
     if !r.unreadable.is_empty() {
-        let _ = writeln!(
+        writeln!(
             out,
             "UNREADABLE: {} not planned, nothing in them deleted:",
             super::count(r.unreadable.len(), "package")
-        );
+        )?;
         for line in super::unreadable_lines(r) {
-            let _ = writeln!(out, "  {line}");
+            writeln!(out, "  {line}")?;
         }
-        out.push('\n');
+        out.write_char('\n')?;
     }
     let t = r.totals();
-    let _ = write!(
+    write!(
         out,
         "{} in {}: {} to delete, {} kept, {} skipped",
         super::count(t.versions, "version"),
@@ -137,7 +195,7 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
         t.delete,
         t.keep,
         t.skip
-    );
+    )?;
     match (r.execution, r.dry_run) {
         (Some(_), _) => {
             let counts: Vec<String> = t
@@ -145,31 +203,17 @@ pub fn render_fitted(r: &Report<'_>, width: Option<usize>) -> String {
                 .iter()
                 .map(|(label, n)| format!("{label} {n}"))
                 .collect();
-            let _ = write!(out, "\n{}", counts.join(", "));
+            write!(out, "\n{}", counts.join(", "))?;
         }
-        (None, _) => out.push_str(" (dry run: nothing deleted)"),
+        (None, _) => out.write_str(" (dry run: nothing deleted)")?,
     }
     if let Some(line) = t.partial_line() {
-        let _ = write!(out, "\n{line}");
+        write!(out, "\n{line}")?;
     }
     if let Some(line) = t.untag_line() {
-        let _ = write!(out, "\n{line}");
+        write!(out, "\n{line}")?;
     }
-    out.push('\n');
-    match width {
-        Some(w) => fit(&out, w),
-        None => out,
-    }
-}
-
-/// Every line of `text` cut to `width` columns.
-fn fit(text: &str, width: usize) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        out.push_str(&truncate(line, width));
-        out.push('\n');
-    }
-    out
+    out.write_char('\n')
 }
 
 #[cfg(test)]
@@ -181,6 +225,15 @@ mod tests {
         assert_eq!(truncate("v1.2.3", 10), "v1.2.3");
         assert_eq!(truncate("v1.2.3-rc.1", 6), "v1.2.…");
         assert_eq!(truncate("日本語のタグ", 7), "日本語…");
-        assert_eq!(fit("abcdef\nxy\n", 4), "abc…\nxy\n");
+        let mut bytes = Vec::new();
+        let mut lines = Lines {
+            w: &mut bytes,
+            width: Some(4),
+            line: String::new(),
+            error: None,
+        };
+        lines.write_str("abc").unwrap();
+        lines.write_str("def\nxy\n").unwrap();
+        assert_eq!(String::from_utf8(bytes).unwrap(), "abc…\nxy\n");
     }
 }
