@@ -321,7 +321,9 @@ impl Inner {
         let primary = matches!(limited, Limited::Primary { reset: Some(_) });
         self.stats
             .limit_hit(matches!(limited, Limited::Primary { .. }));
-        let pause = self.limiter.on_limited(limited, now, self.config.max_wait);
+        let pause = self
+            .limiter
+            .on_limited(limited, req.method, now, self.config.max_wait);
         let reset_at = match limited {
             Limited::Primary { reset } => *reset,
             _ => None,

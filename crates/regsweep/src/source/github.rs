@@ -99,6 +99,7 @@ impl GithubSource {
             concurrency: settings.concurrency,
             delete_points_per_minute: settings.delete_points_per_minute,
             start_delete_points_per_minute: learnt.map(|p| p.points_per_minute),
+            delete_ceiling_points_per_minute: learnt.and_then(|p| p.ceiling_points_per_minute),
             pace_window: settings.pace_window,
             max_wait: settings.max_wait,
             max_retries: settings.max_retries,
@@ -448,6 +449,7 @@ impl GithubSource {
         };
         let pace = LearntPace {
             points_per_minute,
+            ceiling_points_per_minute: self.client.delete_ceiling(),
             learnt_at: jiff::Timestamp::now(),
         };
         if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| pace_file::save(dir, pace)) {
