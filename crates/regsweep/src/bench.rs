@@ -13,6 +13,8 @@ use regsweep_sim::{Scenario, Sim, SimOptions};
 use crate::cli::BenchArgs;
 use crate::exit::Exit;
 
+mod pace;
+
 /// GitHub's documented secondary limit: points a minute per endpoint (GET 1, DELETE 5).
 const POINTS_PER_MINUTE: f64 = 900.0;
 /// Versions per listing page regsweep asks for (GitHub's maximum).
@@ -177,6 +179,9 @@ fn beside(figure: String, limit: Option<String>) -> String {
 
 /// Runs the benchmark.
 pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
+    if args.pace {
+        return pace::run(args).await;
+    }
     let rows = rows(args)?;
     let exe = std::env::current_exe()?;
     println!(
@@ -320,6 +325,9 @@ mod tests {
             apply: false,
             graph: false,
             registry_latency: None,
+            pace: false,
+            pace_deletions: 500,
+            undisclosed_deletes_per_minute: 60,
         }
     }
 

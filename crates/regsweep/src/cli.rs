@@ -97,6 +97,17 @@ pub struct BenchArgs {
     /// `50ms`, a round trip to GHCR); matters with `--graph`.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub registry_latency: Option<std::time::Duration>,
+    /// Run the pacing rows instead: `--pace-deletions` deletions at real time under
+    /// GitHub's documented limit, then under an undisclosed lower limit (about 3
+    /// and 9 minutes at the defaults).
+    #[arg(long)]
+    pub pace: bool,
+    /// Deletions of each pacing row.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub pace_deletions: usize,
+    /// The undisclosed DELETE limit of the second pacing row, per minute.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub undisclosed_deletes_per_minute: u32,
 }
 
 #[derive(Subcommand, Debug)]
