@@ -280,6 +280,14 @@ pub struct RunArgs {
     /// Concurrent requests (listing, manifests, deletions).
     #[arg(long, env = "REGSWEEP_CONCURRENCY", help_heading = "Execution")]
     pub concurrency: Option<usize>,
+    /// Registry requests at once (manifest reads; deletions with `--backend oci`),
+    /// lowered when the registry answers 429 (default: --concurrency).
+    #[arg(
+        long,
+        env = "REGSWEEP_REGISTRY_CONCURRENCY",
+        help_heading = "Execution"
+    )]
+    pub registry_concurrency: Option<usize>,
     /// Points per minute spent on deletions per endpoint (GitHub allows 900; DELETE costs 5).
     #[arg(
         long,

@@ -154,7 +154,7 @@ impl GithubSource {
             },
             OciOptions {
                 user_agent: USER_AGENT.to_string(),
-                concurrency: settings.concurrency,
+                concurrency: settings.registry_concurrency,
                 cache_dir: settings.cache_dir.clone(),
                 redactor: crate::redact::global().clone(),
                 ..OciOptions::default()
@@ -327,7 +327,9 @@ impl GithubSource {
         let bar = progress.counter("listing versions");
         let results = stream::iter(names)
             .map(|summary| self.list_package(summary, &listed, &bar))
-            .buffer_unordered(concurrency.clamp(1, 4))
+            // The client's pacing and adaptive concurrency bound the requests; twice
+            // as many packages keep its slots busy between one's pages.
+            .buffer_unordered(concurrency.max(1) * 2)
             .collect()
             .await;
         bar.finish();
