@@ -6,9 +6,10 @@
 //!   The window is [`WINDOW_MARGIN`] longer than GitHub's, so a send recorded here
 //!   lands in GitHub's window after the one it replaces whatever the jitter between
 //!   sending and arriving.
-//! - [`Spacing`]: the pace spread evenly over the window (after a burst of
-//!   [`BURST`] requests), so that a lower, undisclosed limit is met by one request,
-//!   not by every request of a burst in flight.
+//! - [`Spacing`]: the pace spread evenly over the window, after a burst of a
+//!   quarter of it ([`BURST_SHARE`]: 45 DELETEs at 900 points, below the 60 a minute
+//!   GitHub has been seen to allow; at least [`BURST_MIN`]), so that a lower,
+//!   undisclosed limit is met by one request, not by every request in flight.
 //! - [`AdaptivePace`]: the pace itself, found by feedback. On a limited answer the
 //!   window's points at that moment (the sends GitHub counted before refusing) are
 //!   the ceiling: the pace drops to [`HEADROOM`] of it, just below. Without a
@@ -40,8 +41,10 @@ pub const PROBE_AFTER: u32 = 5;
 pub const PROBE_STEP: f64 = 0.02;
 /// The window is this share longer than the server's.
 pub const WINDOW_MARGIN: f64 = 0.02;
-/// Requests sent back to back before the spacing applies.
-pub const BURST: u32 = 4;
+/// The share of the pace that may be sent back to back before the spacing applies.
+pub const BURST_SHARE: f64 = 0.25;
+/// Requests that may always be sent back to back.
+pub const BURST_MIN: u32 = 4;
 /// A limited answer with fewer points than this in the window says little about
 /// the limit (a burst of concurrent requests, another client): cut, do not learn.
 pub const TRUST_POINTS: u32 = FLOOR_POINTS_PER_MINUTE;
@@ -119,8 +122,9 @@ impl SlidingWindow {
 }
 
 /// The pace spread evenly: a request of `cost` points at `pace` points per window
-/// is due `window × cost / pace` after the one before; up to [`BURST`] may go at
-/// once after a quiet spell (a virtual-schedule rate limiter, GCRA).
+/// is due `window × cost / pace` after the one before; a quarter of the pace (at
+/// least [`BURST_MIN`] requests) may go at once after a quiet spell (a
+/// virtual-schedule rate limiter, GCRA).
 #[derive(Clone, Debug, Default)]
 pub struct Spacing {
     /// When the next request is due on the even schedule.
@@ -132,6 +136,12 @@ impl Spacing {
         window.mul_f64(f64::from(cost.max(1)) / f64::from(pace.max(1)))
     }
 
+    /// Requests of `cost` that may go back to back at `pace`.
+    pub fn burst(cost: u32, pace: u32) -> u32 {
+        let share = (f64::from(pace) * BURST_SHARE / f64::from(cost.max(1))).floor() as u32;
+        share.max(BURST_MIN)
+    }
+
     /// Whether a request may go at `now`, or how long until it may. Takes nothing.
     pub fn check(
         &self,
@@ -141,7 +151,7 @@ impl Spacing {
         now: Instant,
     ) -> Result<(), Duration> {
         let Some(due) = self.due else { return Ok(()) };
-        let tolerance = Self::interval(cost, pace, window) * (BURST.max(1) - 1);
+        let tolerance = Self::interval(cost, pace, window) * (Self::burst(cost, pace) - 1);
         let ahead = due.saturating_duration_since(now);
         if ahead <= tolerance {
             Ok(())
@@ -456,8 +466,11 @@ mod tests {
     fn spacing_allows_a_burst_then_spreads_the_pace() {
         let t0 = Instant::now();
         let mut s = Spacing::default();
-        // 300 points a minute, 5 a request: one every second.
-        for _ in 0..BURST {
+        // 300 points a minute, 5 a request: one every second, 15 at once.
+        assert_eq!(Spacing::burst(5, 300), 15);
+        assert_eq!(Spacing::burst(5, 900), 45);
+        assert_eq!(Spacing::burst(5, 60), BURST_MIN);
+        for _ in 0..15 {
             assert!(s.check(5, 300, MIN, t0).is_ok());
             s.record(5, 300, MIN, t0);
         }
