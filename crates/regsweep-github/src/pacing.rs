@@ -148,12 +148,13 @@ impl Limiter {
 
     /// Waits until a request to `endpoint` may be sent: no shared pause, points in
     /// the endpoint's bucket, and a free concurrency slot (held by the returned
-    /// permit until the response is read).
-    pub async fn admit(&self, endpoint: Endpoint, method: &Method) -> Permit {
+    /// permit until the response is read). Returns the permit and the instant the
+    /// points were taken (for [`Limiter::on_limited`]).
+    pub async fn admit(&self, endpoint: Endpoint, method: &Method) -> (Permit, Instant) {
         let cost = points(method);
         loop {
             self.wait_out_pause().await;
-            loop {
+            let taken = loop {
                 let now = Instant::now();
                 let wait = if cost == 1 {
                     let per_minute = self.budgets.read_points_per_minute;
@@ -167,13 +168,13 @@ impl Limiter {
                     lock(&self.writes).try_take(endpoint, cost, now)
                 };
                 match wait {
-                    Ok(()) => break,
+                    Ok(()) => break now,
                     Err(wait) => tokio::time::sleep(wait).await,
                 }
-            }
+            };
             let permit = self.permits.acquire().await;
             if self.pause_remaining().is_none() {
-                return permit;
+                return (permit, taken);
             }
             // A limit was hit while we queued: release the slot and wait it out.
         }
@@ -262,14 +263,15 @@ impl Limiter {
         }
     }
 
-    /// A response to a `method` request that was rate limited: computes the wait
-    /// and, unless it exceeds `max_wait` (then the caller gives up and nothing is
-    /// paused), makes every request of this client wait with it. A limited write
-    /// that starts the pause teaches the write pace (`WritePacer::limited`).
+    /// A response to a `method` request to `endpoint`, admitted at `sent`, that was
+    /// rate limited: computes the wait and, unless it exceeds `max_wait` (then the
+    /// caller gives up and nothing is paused), makes every request of this client
+    /// wait with it. A limited write that starts the pause teaches the write pace
+    /// (`WritePacer::limited`); any limited write is marked refused.
     pub fn on_limited(
         &self,
         limited: &Limited,
-        method: &Method,
+        (endpoint, method, sent): (Endpoint, &Method, Instant),
         now: Timestamp,
         max_wait: Duration,
     ) -> Pause {
@@ -288,7 +290,11 @@ impl Limiter {
             }
             _ => self.consecutive_secondary.load(Ordering::Relaxed),
         };
+        let write = points(method) > 1;
         let wait = wait_for(limited, now, consecutive);
+        if write && (already.is_some() || !matches!(limited, Limited::Secondary { .. })) {
+            lock(&self.writes).refused(&endpoint, sent);
+        }
         if wait > max_wait {
             return Pause {
                 wait,
@@ -309,9 +315,8 @@ impl Limiter {
             // A secondary limit starting a pause: GitHub's "too many concurrent
             // requests" (and points per minute) signal. Fewer at once from now on.
             Limited::Secondary { .. } if already.is_none() => {
-                let cost = points(method);
-                if cost > 1 {
-                    let (old, new) = lock(&self.writes).limited(instant, until, cost);
+                if write {
+                    let (old, new) = lock(&self.writes).limited(&endpoint, sent, instant, until);
                     if new < old {
                         tracing::warn!(
                             "secondary rate limit: slowing deletions from {old} to {new} points a minute"
@@ -428,20 +433,40 @@ mod tests {
             retry_after: Some(Duration::from_millis(1)),
         };
         let max = Duration::from_secs(3600);
-        let p1 = l.on_limited(&limited, &Method::GET, ts(NOW), max);
+        let p1 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p1.wait, Duration::from_secs(1));
         assert!(p1.announce);
         // Pause has not ended: a concurrent hit shares it without doubling.
-        let p2 = l.on_limited(&limited, &Method::GET, ts(NOW), max);
+        let p2 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p2.wait, Duration::from_secs(1));
         assert!(!p2.announce);
         // After the pause, another hit doubles.
         *lock(&l.paused_until) = None;
-        let p3 = l.on_limited(&limited, &Method::GET, ts(NOW), max);
+        let p3 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p3.wait, Duration::from_secs(2));
         *lock(&l.paused_until) = None;
         l.on_success();
-        let p4 = l.on_limited(&limited, &Method::GET, ts(NOW), max);
+        let p4 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p4.wait, Duration::from_secs(1));
     }
 
@@ -452,7 +477,7 @@ mod tests {
             &Limited::Primary {
                 reset: Some(ts(NOW + 3600)),
             },
-            &Method::GET,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
             ts(NOW),
             Duration::from_secs(900),
         );

@@ -49,11 +49,11 @@ pub const BURST_MIN: u32 = 4;
 /// the limit (a burst of concurrent requests, another client): cut, do not learn.
 pub const TRUST_POINTS: u32 = FLOOR_POINTS_PER_MINUTE;
 
-/// Send times and costs of the last window.
+/// Send times and costs of the last window, and whether each was refused.
 #[derive(Clone, Debug)]
 pub struct SlidingWindow {
     window: Duration,
-    sent: VecDeque<(Instant, u32)>,
+    sent: VecDeque<(Instant, u32, bool)>,
     used: u32,
 }
 
@@ -67,7 +67,7 @@ impl SlidingWindow {
     }
 
     fn evict(&mut self, now: Instant) {
-        while let Some(&(at, cost)) = self.sent.front() {
+        while let Some(&(at, cost, _)) = self.sent.front() {
             if at + self.window <= now {
                 self.sent.pop_front();
                 self.used -= cost;
@@ -75,12 +75,6 @@ impl SlidingWindow {
                 break;
             }
         }
-    }
-
-    /// Points sent in the window ending at `now`.
-    pub fn used(&mut self, now: Instant) -> u32 {
-        self.evict(now);
-        self.used
     }
 
     /// Whether `cost` more points fit the window ending at `now` under `limit`, or
@@ -94,7 +88,7 @@ impl SlidingWindow {
         }
         // The send whose expiry frees enough points.
         let mut left = self.used;
-        for &(at, c) in &self.sent {
+        for &(at, c, _) in &self.sent {
             left -= c;
             if left + cost <= limit {
                 let wait = (at + self.window).saturating_duration_since(now);
@@ -106,8 +100,25 @@ impl SlidingWindow {
 
     fn record(&mut self, cost: u32, limit: u32, now: Instant) {
         let cost = cost.min(limit.max(1));
-        self.sent.push_back((now, cost));
+        self.sent.push_back((now, cost, false));
         self.used += cost;
+    }
+
+    /// Marks the send at `at` as refused: it still counts for pacing (the server
+    /// may count it), not as a send the server accepted.
+    pub fn refuse(&mut self, at: Instant) {
+        if let Some(entry) = self.sent.iter_mut().find(|e| e.0 == at && !e.2) {
+            entry.2 = true;
+        }
+    }
+
+    /// Points of the sends not refused in `(from, until)`.
+    pub fn accepted_between(&self, from: Instant, until: Instant) -> u32 {
+        self.sent
+            .iter()
+            .filter(|(at, _, refused)| !refused && *at > from && *at < until)
+            .map(|(_, c, _)| c)
+            .sum()
     }
 
     /// Takes `cost` points if the window ending at `now` then holds at most `limit`,
@@ -284,6 +295,8 @@ impl AdaptivePace {
 /// adaptive pace for all of them.
 #[derive(Clone, Debug)]
 pub struct WritePacer<K> {
+    /// The server's window.
+    server_window: Duration,
     /// The server's window lengthened by [`WINDOW_MARGIN`].
     window: Duration,
     windows: HashMap<K, SlidingWindow>,
@@ -296,6 +309,7 @@ impl<K: Hash + Eq> WritePacer<K> {
     pub fn new(max: u32, start: u32, ceiling: Option<u32>, window: Duration, now: Instant) -> Self {
         let window = window.max(Duration::from_millis(1));
         WritePacer {
+            server_window: window,
             window: window.mul_f64(1.0 + WINDOW_MARGIN),
             windows: HashMap::new(),
             spacing: Spacing::default(),
@@ -324,15 +338,26 @@ impl<K: Hash + Eq> WritePacer<K> {
         }
     }
 
-    /// Write points sent in the window ending at `now`, every endpoint together.
-    pub fn used(&mut self, now: Instant) -> u32 {
-        self.windows.values_mut().map(|w| w.used(now)).sum()
+    /// The write to `key` sent at `sent` was refused: it is marked, and the points
+    /// the server accepted in its window before it are returned: the ceiling it
+    /// met. Requests sent after it (in flight) and those refused before are not
+    /// counted.
+    pub fn refused(&mut self, key: &K, sent: Instant) -> u32 {
+        if let Some(w) = self.windows.get_mut(key) {
+            w.refuse(sent);
+        }
+        let from = sent.checked_sub(self.server_window).unwrap_or(sent);
+        self.windows
+            .values()
+            .map(|w| w.accepted_between(from, sent))
+            .sum()
     }
 
-    /// A write of `cost` points was limited at `now`, waited out until `resume`: the
-    /// points sent before it in the window are what the server counted.
-    pub fn limited(&mut self, now: Instant, resume: Instant, cost: u32) -> (u32, u32) {
-        let observed = self.used(now).saturating_sub(cost);
+    /// A write to `key` sent at `sent` was limited at `now`, waited out until
+    /// `resume`, and this answer started the pause: the pace learns from the points
+    /// the server accepted before it. Returns the old and new pace.
+    pub fn limited(&mut self, key: &K, sent: Instant, now: Instant, resume: Instant) -> (u32, u32) {
+        let observed = self.refused(key, sent);
         self.pace.limited(now, resume, observed)
     }
 }
@@ -502,8 +527,9 @@ mod tests {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
         const LATENCY: Duration = Duration::from_millis(50);
-        // (time, sequence, worker, answer: None = wake up; Some(refused retry-after))
-        type Event = Reverse<(Duration, u64, usize, Option<Option<u64>>)>;
+        // (time, sequence, worker, answer: None = wake up; Some((sent, refused
+        // retry-after)))
+        type Event = Reverse<(Duration, u64, usize, Option<(Duration, Option<u64>)>)>;
         let mut events: BinaryHeap<Event> = BinaryHeap::new();
         let mut seq = 0u64;
         for w in 0..concurrency {
@@ -522,20 +548,22 @@ mod tests {
                 events.push(Reverse((at, seq, w, answer)));
             };
             match answer {
-                Some(None) => {
+                Some((_, None)) => {
                     done += 1;
                     elapsed = at;
                     next(at, None);
                     continue;
                 }
-                Some(Some(retry)) => {
+                Some((sent, Some(retry))) => {
                     limited += 1;
                     pending += 1;
                     let until = now + Duration::from_secs(retry);
                     let already = paused_until > now;
                     paused_until = paused_until.max(until);
-                    if !already {
-                        pacer.limited(now, paused_until, 5);
+                    if already {
+                        pacer.refused(&(), t0 + sent);
+                    } else {
+                        pacer.limited(&(), t0 + sent, now, paused_until);
                     }
                     next(at, None);
                     continue;
@@ -591,7 +619,7 @@ mod tests {
                     Some((room.as_secs() + u64::from(room.subsec_nanos() > 0)).max(1))
                 }
             };
-            next(at + LATENCY * 2, Some(verdict));
+            next(at + LATENCY * 2, Some((at, verdict)));
         }
         assert_eq!(done, deletions);
         Run {

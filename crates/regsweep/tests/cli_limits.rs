@@ -214,18 +214,19 @@ async fn delete_pace_adapts_to_a_lower_secondary_limit_and_is_remembered() {
     s.shutdown().await;
 }
 
-/// An undisclosed limit of 20 DELETEs per emulator minute (3 s at time scale 0.05,
+/// An undisclosed limit of 60 DELETEs per emulator minute (3 s at time scale 0.05,
 /// the client's pacing window scaled to match), answered 429 and shown in no
 /// `x-ratelimit-*` header: the run completes, every deletion is journaled before it
-/// is sent, and few answers are limits: the pace found the limit by feedback and held
-/// below it. The ceiling learnt is remembered in `pace.json`.
+/// is sent, and few answers are limits: the pace found the limit by feedback (the
+/// 60 DELETEs the server accepted before refusing) and held below it. The ceiling
+/// learnt is remembered in `pace.json`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undisclosed_delete_limit_is_found_by_feedback() {
     let s = sim(
-        &generated(100),
+        &generated(200),
         SimOptions {
             time_scale: 0.05,
-            undisclosed_deletes_per_minute: Some(20),
+            undisclosed_deletes_per_minute: Some(60),
             ..SimOptions::default()
         },
     )
@@ -241,6 +242,8 @@ async fn undisclosed_delete_limit_is_found_by_feedback() {
             journal.to_str().unwrap(),
             "--cache-dir",
             cache_dir.to_str().unwrap(),
+            "--concurrency",
+            "4",
         ],
         &[("REGSWEEP_PACE_WINDOW", "3")],
     )
@@ -262,8 +265,12 @@ async fn undisclosed_delete_limit_is_found_by_feedback() {
         stats.undisclosed_limited >= 1,
         "the limit was met: {stats:?}"
     );
+    // At this time scale DELETEs are 17 ms apart, so the requests in flight when
+    // the limit is first met (at most the concurrency, 4) are refused too; after
+    // that the pace holds below the limit. (At real time, one: `regsweep bench
+    // --pace`.)
     assert!(
-        stats.undisclosed_limited <= 5,
+        stats.undisclosed_limited <= 6,
         "few limited answers: {stats:?}\n{}",
         r.stderr
     );
@@ -276,7 +283,7 @@ async fn undisclosed_delete_limit_is_found_by_feedback() {
         serde_json::from_str(&std::fs::read_to_string(cache_dir.join("pace.json")).unwrap())
             .unwrap();
     let ceiling = pace["ceiling_points_per_minute"].as_u64().unwrap();
-    assert!((60..=150).contains(&ceiling), "{pace}");
+    assert!((250..=330).contains(&ceiling), "{pace}");
     s.shutdown().await;
 }
 
