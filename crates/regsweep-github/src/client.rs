@@ -117,6 +117,7 @@ impl GithubClient {
             start_write_points_per_minute: config
                 .start_delete_points_per_minute
                 .unwrap_or(config.delete_points_per_minute),
+            write_ceiling: config.delete_ceiling_points_per_minute,
             pace_window: config.pace_window,
             concurrency: config.concurrency,
             max_wait: config.max_wait,
@@ -444,13 +445,19 @@ impl GithubClient {
         self.inner.limiter.snapshot()
     }
 
-    /// Requests allowed in flight at once now: the configured concurrency, lowered
     /// The DELETE pace learnt so far (points per minute), once a DELETE was sent:
     /// what the next run should start from.
     pub fn delete_pace(&self) -> Option<u32> {
         self.inner.limiter.write_pace()
     }
 
+    /// The DELETE ceiling learnt so far (the points a minute held when a DELETE was
+    /// limited), once a DELETE was sent: where the next run's raises stop.
+    pub fn delete_ceiling(&self) -> Option<u32> {
+        self.inner.limiter.write_ceiling()
+    }
+
+    /// Requests allowed in flight at once now: the configured concurrency, lowered
     /// after secondary rate limits and restored slowly.
     pub fn concurrency(&self) -> usize {
         self.inner.limiter.concurrency()

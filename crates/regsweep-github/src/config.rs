@@ -20,6 +20,9 @@ pub struct ClientConfig {
     /// The write pace to start at, e.g. learnt by the last run (see `pace_file`);
     /// `None` starts at `delete_points_per_minute`. Never above it.
     pub start_delete_points_per_minute: Option<u32>,
+    /// The DELETE ceiling remembered from the last run (see `pace_file`): raises
+    /// stop just below it until it is probed. `None`: no ceiling known.
+    pub delete_ceiling_points_per_minute: Option<u32>,
     /// The length of the write pacing "minute": 60 s, shorter only against a
     /// time-scaled emulator.
     pub pace_window: Duration,
@@ -48,6 +51,7 @@ impl ClientConfig {
             concurrency: 8,
             delete_points_per_minute: 900,
             start_delete_points_per_minute: None,
+            delete_ceiling_points_per_minute: None,
             pace_window: Duration::from_secs(60),
             read_points_per_minute: 720,
             max_retries: 5,

@@ -1,5 +1,7 @@
 //! The learnt DELETE pace remembered between runs: `pace.json` in the cache
-//! directory, `{"points_per_minute": N, "learnt_at": "RFC 3339"}`, written atomically
+//! directory, `{"points_per_minute": N, "ceiling_points_per_minute": C,
+//! "learnt_at": "RFC 3339"}` (the ceiling only once a limit was met; a file without
+//! it reads as no ceiling known), written atomically
 //! (a temporary file renamed over it). A file older than [`STALE_AFTER`], unreadable
 //! or malformed is ignored with a warning: the run then starts at the configured pace.
 
@@ -16,6 +18,10 @@ pub const STALE_AFTER: SignedDuration = SignedDuration::from_hours(7 * 24);
 #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct LearntPace {
     pub points_per_minute: u32,
+    /// The points a minute held when a DELETE was last limited: the next run holds
+    /// just below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling_points_per_minute: Option<u32>,
     pub learnt_at: Timestamp,
 }
 
@@ -93,6 +99,7 @@ mod tests {
         let dir = tmp();
         let pace = LearntPace {
             points_per_minute: 441,
+            ceiling_points_per_minute: Some(465),
             learnt_at: ts("2026-12-01T10:00:00Z"),
         };
         save(&dir, pace).unwrap();
@@ -120,6 +127,23 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A file written before ceilings were remembered still loads, with none.
+    #[test]
+    fn a_file_without_a_ceiling_loads() {
+        let dir = tmp();
+        std::fs::write(
+            dir.join(FILE_NAME),
+            r#"{"points_per_minute": 300, "learnt_at": "2026-12-02T09:00:00Z"}"#,
+        )
+        .unwrap();
+        let pace = load(&dir, ts("2026-12-02T10:00:00Z")).unwrap();
+        assert_eq!(
+            (pace.points_per_minute, pace.ceiling_points_per_minute),
+            (300, None)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn missing_stale_and_garbage_files_are_ignored() {
         let dir = tmp();
@@ -128,6 +152,7 @@ mod tests {
             &dir,
             LearntPace {
                 points_per_minute: 441,
+                ceiling_points_per_minute: None,
                 learnt_at: ts("2026-11-20T10:00:00Z"),
             },
         )

@@ -1,7 +1,8 @@
 //! Pacing requests so GitHub's limits are rarely hit: for reads a token bucket of
 //! points per minute per endpoint (GET/HEAD 1 point); for writes (5 points) a
-//! sliding-window log per endpoint at a pace learnt from the answers (`window.rs`:
-//! cut on each secondary-limit pause, raised after quiet windows); `regsweep-transport`'s adaptive
+//! sliding-window log per endpoint, spread evenly, at a pace learnt from the answers
+//! (`window.rs`: a limited write teaches the ceiling and the pace holds just below
+//! it, raised after quiet windows and probed slowly); `regsweep-transport`'s adaptive
 //! concurrency (halved when a secondary limit starts a pause, GitHub's signal of too
 //! many concurrent requests, and restored slowly after), and a shared pause every
 //! request honours once any of them hit a limit.
@@ -26,7 +27,7 @@ use reqwest::Method;
 
 use crate::ratelimit::{wait_for, Limited, RateLimitSnapshot, RESET_MARGIN};
 use crate::urls::Endpoint;
-use crate::window::{AdaptivePace, SlidingWindow};
+use crate::window::WritePacer;
 
 /// Points a request costs against GitHub's per-endpoint secondary limit.
 pub fn points(method: &Method) -> u32 {
@@ -85,6 +86,9 @@ pub struct Budgets {
     /// The write pace to start at (e.g. remembered from the last run); capped at
     /// `write_points_per_minute`.
     pub start_write_points_per_minute: u32,
+    /// The ceiling remembered from the last run: the points a window held when a
+    /// write was limited.
+    pub write_ceiling: Option<u32>,
     /// The write pacing window: GitHub's minute (shorter against a time-scaled
     /// emulator).
     pub pace_window: Duration,
@@ -106,19 +110,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The write windows per endpoint and their shared pace.
-#[derive(Debug)]
-struct Writes {
-    windows: HashMap<Endpoint, SlidingWindow>,
-    pace: AdaptivePace,
-}
-
 /// The shared pacing state of one client.
 #[derive(Debug)]
 pub struct Limiter {
     budgets: Budgets,
     buckets: Mutex<HashMap<Endpoint, Bucket>>,
-    writes: Mutex<Writes>,
+    writes: Mutex<WritePacer<Endpoint>>,
     wrote: AtomicBool,
     paused_until: Mutex<Option<Instant>>,
     consecutive_secondary: AtomicU32,
@@ -133,15 +130,13 @@ impl Limiter {
         Limiter {
             budgets,
             buckets: Mutex::new(HashMap::new()),
-            writes: Mutex::new(Writes {
-                windows: HashMap::new(),
-                pace: AdaptivePace::new(
-                    budgets.write_points_per_minute,
-                    budgets.start_write_points_per_minute,
-                    budgets.pace_window,
-                    Instant::now(),
-                ),
-            }),
+            writes: Mutex::new(WritePacer::new(
+                budgets.write_points_per_minute,
+                budgets.start_write_points_per_minute,
+                budgets.write_ceiling,
+                budgets.pace_window,
+                Instant::now(),
+            )),
             wrote: AtomicBool::new(false),
             paused_until: Mutex::new(None),
             consecutive_secondary: AtomicU32::new(0),
@@ -153,12 +148,13 @@ impl Limiter {
 
     /// Waits until a request to `endpoint` may be sent: no shared pause, points in
     /// the endpoint's bucket, and a free concurrency slot (held by the returned
-    /// permit until the response is read).
-    pub async fn admit(&self, endpoint: Endpoint, method: &Method) -> Permit {
+    /// permit until the response is read). Returns the permit and the instant the
+    /// points were taken (for [`Limiter::on_limited`]).
+    pub async fn admit(&self, endpoint: Endpoint, method: &Method) -> (Permit, Instant) {
         let cost = points(method);
         loop {
             self.wait_out_pause().await;
-            loop {
+            let taken = loop {
                 let now = Instant::now();
                 let wait = if cost == 1 {
                     let per_minute = self.budgets.read_points_per_minute;
@@ -169,23 +165,16 @@ impl Limiter {
                     bucket.try_take(cost, now)
                 } else {
                     self.wrote.store(true, Ordering::Relaxed);
-                    let mut writes = lock(&self.writes);
-                    let limit = writes.pace.current(now);
-                    let window = self.budgets.pace_window;
-                    writes
-                        .windows
-                        .entry(endpoint)
-                        .or_insert_with(|| SlidingWindow::new(window))
-                        .try_take(cost, limit, now)
+                    lock(&self.writes).try_take(endpoint, cost, now)
                 };
                 match wait {
-                    Ok(()) => break,
+                    Ok(()) => break now,
                     Err(wait) => tokio::time::sleep(wait).await,
                 }
-            }
+            };
             let permit = self.permits.acquire().await;
             if self.pause_remaining().is_none() {
-                return permit;
+                return (permit, taken);
             }
             // A limit was hit while we queued: release the slot and wait it out.
         }
@@ -244,6 +233,14 @@ impl Limiter {
         Some(lock(&self.writes).pace.current(Instant::now()))
     }
 
+    /// The write ceiling learnt (or remembered), once a write was paced this run.
+    pub fn write_ceiling(&self) -> Option<u32> {
+        if !self.wrote.load(Ordering::Relaxed) {
+            return None;
+        }
+        lock(&self.writes).pace.ceiling()
+    }
+
     /// The concurrency limit now.
     pub fn concurrency(&self) -> usize {
         self.permits.limit()
@@ -266,10 +263,18 @@ impl Limiter {
         }
     }
 
-    /// A response that was rate limited: computes the wait and, unless it exceeds
-    /// `max_wait` (then the caller gives up and nothing is paused), makes every
-    /// request of this client wait with it.
-    pub fn on_limited(&self, limited: &Limited, now: Timestamp, max_wait: Duration) -> Pause {
+    /// A response to a `method` request to `endpoint`, admitted at `sent`, that was
+    /// rate limited: computes the wait and, unless it exceeds `max_wait` (then the
+    /// caller gives up and nothing is paused), makes every request of this client
+    /// wait with it. A limited write that starts the pause teaches the write pace
+    /// (`WritePacer::limited`); any limited write is marked refused.
+    pub fn on_limited(
+        &self,
+        limited: &Limited,
+        (endpoint, method, sent): (Endpoint, &Method, Instant),
+        now: Timestamp,
+        max_wait: Duration,
+    ) -> Pause {
         let mut paused = lock(&self.paused_until);
         let instant = Instant::now();
         let already = paused.filter(|until| *until > instant);
@@ -285,7 +290,11 @@ impl Limiter {
             }
             _ => self.consecutive_secondary.load(Ordering::Relaxed),
         };
+        let write = points(method) > 1;
         let wait = wait_for(limited, now, consecutive);
+        if write && (already.is_some() || !matches!(limited, Limited::Secondary { .. })) {
+            lock(&self.writes).refused(&endpoint, sent);
+        }
         if wait > max_wait {
             return Pause {
                 wait,
@@ -306,8 +315,8 @@ impl Limiter {
             // A secondary limit starting a pause: GitHub's "too many concurrent
             // requests" (and points per minute) signal. Fewer at once from now on.
             Limited::Secondary { .. } if already.is_none() => {
-                if self.wrote.load(Ordering::Relaxed) {
-                    let (old, new) = lock(&self.writes).pace.cut(instant, until);
+                if write {
+                    let (old, new) = lock(&self.writes).limited(&endpoint, sent, instant, until);
                     if new < old {
                         tracing::warn!(
                             "secondary rate limit: slowing deletions from {old} to {new} points a minute"
@@ -410,6 +419,7 @@ mod tests {
             read_points_per_minute: 720,
             write_points_per_minute: 720,
             start_write_points_per_minute: 720,
+            write_ceiling: None,
             pace_window: Duration::from_secs(60),
             concurrency: 2,
             max_wait: Duration::from_secs(900),
@@ -423,20 +433,40 @@ mod tests {
             retry_after: Some(Duration::from_millis(1)),
         };
         let max = Duration::from_secs(3600);
-        let p1 = l.on_limited(&limited, ts(NOW), max);
+        let p1 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p1.wait, Duration::from_secs(1));
         assert!(p1.announce);
         // Pause has not ended: a concurrent hit shares it without doubling.
-        let p2 = l.on_limited(&limited, ts(NOW), max);
+        let p2 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p2.wait, Duration::from_secs(1));
         assert!(!p2.announce);
         // After the pause, another hit doubles.
         *lock(&l.paused_until) = None;
-        let p3 = l.on_limited(&limited, ts(NOW), max);
+        let p3 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p3.wait, Duration::from_secs(2));
         *lock(&l.paused_until) = None;
         l.on_success();
-        let p4 = l.on_limited(&limited, ts(NOW), max);
+        let p4 = l.on_limited(
+            &limited,
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
+            ts(NOW),
+            max,
+        );
         assert_eq!(p4.wait, Duration::from_secs(1));
     }
 
@@ -447,6 +477,7 @@ mod tests {
             &Limited::Primary {
                 reset: Some(ts(NOW + 3600)),
             },
+            (Endpoint::ListVersions, &Method::GET, Instant::now()),
             ts(NOW),
             Duration::from_secs(900),
         );

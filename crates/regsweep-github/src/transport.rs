@@ -199,7 +199,7 @@ impl Inner {
         let req = Req { method, route };
         let mut tries = Tries::default();
         loop {
-            let permit = self.limiter.admit(route.endpoint, method).await;
+            let (permit, sent) = self.limiter.admit(route.endpoint, method).await;
             let result = self.attempt(method, url).await;
             drop(permit);
             let step = match result {
@@ -215,7 +215,7 @@ impl Inner {
                     };
                     match classify(status, &answer.headers, &body_text, now) {
                         Limited::No => self.after_answer(req, answer, now, &mut tries).await,
-                        limited => self.after_limit(req, &limited, status, now, &mut tries),
+                        limited => self.after_limit(req, &limited, (status, sent), now, &mut tries),
                     }
                 }
             };
@@ -327,7 +327,7 @@ impl Inner {
         &self,
         req: Req<'_>,
         limited: &Limited,
-        status: u16,
+        (status, sent): (u16, std::time::Instant),
         now: Timestamp,
         tries: &mut Tries,
     ) -> Step {
@@ -335,7 +335,12 @@ impl Inner {
         let primary = matches!(limited, Limited::Primary { reset: Some(_) });
         self.stats
             .limit_hit(matches!(limited, Limited::Primary { .. }));
-        let pause = self.limiter.on_limited(limited, now, self.config.max_wait);
+        let pause = self.limiter.on_limited(
+            limited,
+            (req.route.endpoint, req.method, sent),
+            now,
+            self.config.max_wait,
+        );
         let reset_at = match limited {
             Limited::Primary { reset } => *reset,
             _ => None,

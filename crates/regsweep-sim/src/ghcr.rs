@@ -121,6 +121,13 @@ pub(crate) fn injected(
             }
             r
         }
+        (429, _) => {
+            // As a rate-limiting registry answers: the Distribution code and a wait.
+            let mut r = oci_error(429, "TOOMANYREQUESTS", "too many requests");
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("1"));
+            r
+        }
         (status, _) => oci_error(status, "UNKNOWN", "injected fault"),
     };
     s.recorder.record(

@@ -1,7 +1,10 @@
-//! GitHub's rate limits: the primary limit per token per hour (a fixed window), and
-//! the secondary limits (points per minute per endpoint over any sliding minute, as
-//! GitHub words it, and concurrent requests), with windows scaled by the emulator's
-//! time scale. Produces the `x-ratelimit-*` values for every answer.
+//! GitHub's rate limits: the primary limit per token per hour (a fixed window), the
+//! secondary limits (points per minute per endpoint over any sliding minute, as
+//! GitHub words it, and concurrent requests), and optionally an undisclosed lower
+//! limit on DELETEs per token over any sliding minute (answered 429, as GitHub
+//! answers container deletions), with windows scaled by the emulator's time scale.
+//! Produces the `x-ratelimit-*` values for every answer; the undisclosed limit shows
+//! in none of them.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -24,6 +27,8 @@ pub(crate) enum Verdict {
     Primary(RateHeaders),
     /// Secondary limit hit; wait this many whole seconds.
     Secondary(RateHeaders, u64),
+    /// The undisclosed DELETE limit hit (429); wait this many whole seconds.
+    Undisclosed(RateHeaders, u64),
 }
 
 #[derive(Clone, Copy)]
@@ -54,6 +59,8 @@ pub(crate) struct Limits {
     minute: Duration,
     points_per_minute: u32,
     max_concurrent: u32,
+    /// DELETEs per token over any sliding minute, undisclosed.
+    undisclosed_deletes: Option<u32>,
     state: Mutex<State>,
 }
 
@@ -62,6 +69,39 @@ struct State {
     primary: HashMap<String, Option<Window>>,
     /// Send times and points of the last minute, per token and endpoint.
     secondary: HashMap<(String, String), VecDeque<(Instant, u32)>>,
+    /// Times of the DELETEs answered in the last minute, per token.
+    deletes: HashMap<String, VecDeque<(Instant, u32)>>,
+}
+
+/// Drops the sends older than `minute` from `log`; if `cost` more would exceed
+/// `limit` points, the wait until enough have left. Records nothing.
+fn fits(
+    log: &mut VecDeque<(Instant, u32)>,
+    minute: Duration,
+    limit: u32,
+    cost: u32,
+    now: Instant,
+) -> Result<(), Duration> {
+    while log
+        .front()
+        .is_some_and(|(at, _)| now.duration_since(*at) >= minute)
+    {
+        log.pop_front();
+    }
+    let used: u32 = log.iter().map(|(_, c)| c).sum();
+    if used + cost > limit {
+        let mut left = used;
+        let mut wait = minute;
+        for (at, c) in log.iter() {
+            left -= c;
+            if left + cost <= limit {
+                wait = minute.saturating_sub(now.duration_since(*at));
+                break;
+            }
+        }
+        return Err(wait);
+    }
+    Ok(())
 }
 
 fn epoch_after(d: Duration) -> u64 {
@@ -87,8 +127,16 @@ impl Limits {
             minute,
             points_per_minute,
             max_concurrent,
+            undisclosed_deletes: None,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Adds the undisclosed limit: at most `per_minute` DELETEs per token over any
+    /// sliding minute (`None`: no such limit).
+    pub fn with_undisclosed_deletes(mut self, per_minute: Option<u32>) -> Self {
+        self.undisclosed_deletes = per_minute;
+        self
     }
 
     /// The current headers for `token` without spending anything (for `/rate_limit`).
@@ -141,27 +189,20 @@ impl Limits {
             .secondary
             .entry((token.to_string(), endpoint.to_string()))
             .or_default();
-        while log
-            .front()
-            .is_some_and(|(at, _)| now.duration_since(*at) >= self.minute)
-        {
-            log.pop_front();
-        }
-        let used: u32 = log.iter().map(|(_, c)| c).sum();
-        if used + cost > self.points_per_minute {
-            // Until enough of the minute's points have left the window.
-            let mut left = used;
-            let mut wait = self.minute;
-            for (at, c) in log.iter() {
-                left -= c;
-                if left + cost <= self.points_per_minute {
-                    wait = self.minute.saturating_sub(now.duration_since(*at));
-                    break;
-                }
-            }
+        if let Err(wait) = fits(log, self.minute, self.points_per_minute, cost, now) {
             return Verdict::Secondary(h, whole_secs_at_least_one(wait));
         }
-        log.push_back((now, cost));
+        if let (Some(limit), true) = (self.undisclosed_deletes, endpoint.starts_with("DELETE ")) {
+            let deletes = st.deletes.entry(token.to_string()).or_default();
+            if let Err(wait) = fits(deletes, self.minute, limit.max(1), 1, now) {
+                return Verdict::Undisclosed(h, whole_secs_at_least_one(wait));
+            }
+            deletes.push_back((now, 1));
+        }
+        st.secondary
+            .entry((token.to_string(), endpoint.to_string()))
+            .or_default()
+            .push_back((now, cost));
         Verdict::Allowed(h)
     }
 }
@@ -250,6 +291,37 @@ mod tests {
         assert!(matches!(
             l.check("t", 100, "DELETE /v", 5, 1),
             Verdict::Secondary(..)
+        ));
+    }
+
+    /// The undisclosed limit counts DELETEs per token across endpoints over a
+    /// sliding minute, answers past it with a wait, and leaves reads and the
+    /// documented points alone.
+    #[test]
+    fn undisclosed_delete_limit_per_token() {
+        let l = Limits::new(Duration::from_secs(3600), Duration::from_secs(60), 900, 100)
+            .with_undisclosed_deletes(Some(2));
+        for endpoint in ["DELETE /v", "DELETE /p"] {
+            assert!(matches!(
+                l.check("t", 100, endpoint, 5, 1),
+                Verdict::Allowed(_)
+            ));
+        }
+        match l.check("t", 100, "DELETE /v", 5, 1) {
+            Verdict::Undisclosed(h, retry) => {
+                assert!((59..=60).contains(&retry), "{retry}");
+                // The primary headers say nothing of it.
+                assert_eq!(h.remaining, 97);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            l.check("t", 100, "GET /v", 1, 1),
+            Verdict::Allowed(_)
+        ));
+        assert!(matches!(
+            l.check("u", 100, "DELETE /v", 5, 1),
+            Verdict::Allowed(_)
         ));
     }
 

@@ -39,6 +39,12 @@ enum Command {
         /// realistic pace. Default: no delay.
         #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
         registry_latency: Option<std::time::Duration>,
+        /// An undisclosed lower limit: at most N DELETEs per token over any sliding
+        /// minute, answered 429 with `retry-after` past it and shown in no
+        /// `x-ratelimit-*` header, as GitHub answers container deletions. Default:
+        /// the scenario's `undisclosed_deletes_per_minute`, else none.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        undisclosed_deletes_per_minute: Option<u32>,
     },
 }
 
@@ -68,6 +74,7 @@ async fn main() -> ExitCode {
         time_scale,
         omit_link_headers,
         registry_latency,
+        undisclosed_deletes_per_minute,
     } = cli.command;
     let scenario = match load(&scenario) {
         Ok(s) => s,
@@ -85,6 +92,7 @@ async fn main() -> ExitCode {
         omit_link_headers,
         port,
         registry_latency: registry_latency.unwrap_or_default(),
+        undisclosed_deletes_per_minute,
         ..SimOptions::default()
     };
     let sim = match Sim::start(scenario, options).await {

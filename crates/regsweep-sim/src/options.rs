@@ -21,6 +21,12 @@ pub struct SimOptions {
     pub secondary_points_per_minute: u32,
     /// Secondary limit: concurrent requests (GitHub: 100).
     pub max_concurrent: u32,
+    /// An undisclosed lower limit on DELETEs per token, over any sliding minute, as
+    /// GitHub applies to container deletions: past it a DELETE is answered 429 with
+    /// `retry-after` (until enough of the minute's deletions have left the window),
+    /// and no `x-ratelimit-*` header tells it. `None` (the default): only the
+    /// documented limits.
+    pub undisclosed_deletes_per_minute: Option<u32>,
     /// Faults injected into API requests.
     pub faults: FaultConfig,
     /// Leave out `Link` headers on list responses (GitHub sometimes does).
@@ -44,6 +50,7 @@ impl Default for SimOptions {
             primary_limit_actions: 1000,
             secondary_points_per_minute: 900,
             max_concurrent: 100,
+            undisclosed_deletes_per_minute: None,
             faults: FaultConfig::default(),
             omit_link_headers: false,
             now: None,

@@ -23,6 +23,10 @@ pub struct Scenario {
     pub accounts: Vec<AccountSpec>,
     #[serde(default)]
     pub pulls: Vec<PullSpec>,
+    /// An undisclosed limit on DELETEs per token per sliding minute, answered 429
+    /// (`SimOptions::undisclosed_deletes_per_minute`, which wins when set).
+    #[serde(default)]
+    pub undisclosed_deletes_per_minute: Option<u32>,
 }
 
 /// How a token authenticates and what it may do. Decided by capability, never prefix.
@@ -273,6 +277,7 @@ impl Scenario {
                 packages,
             }],
             pulls: Vec::new(),
+            undisclosed_deletes_per_minute: None,
         }
     }
 

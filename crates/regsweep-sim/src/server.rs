@@ -66,7 +66,8 @@ impl Shared {
             options.scaled(std::time::Duration::from_secs(60)),
             options.secondary_points_per_minute,
             options.max_concurrent,
-        );
+        )
+        .with_undisclosed_deletes(options.undisclosed_deletes_per_minute);
         Shared {
             world: Mutex::new(world),
             faults: Faults::new(options.faults.clone()),
@@ -344,6 +345,15 @@ async fn answer(
                 Some(h),
                 scopes,
                 Outcome::Secondary,
+                Some(retry),
+            );
+        }
+        Verdict::Undisclosed(h, retry) => {
+            return (
+                Reply::error(429, "Too Many Requests"),
+                Some(h),
+                scopes,
+                Outcome::Undisclosed,
                 Some(retry),
             );
         }

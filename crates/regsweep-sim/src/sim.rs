@@ -48,7 +48,10 @@ fn ago(now: Timestamp, d: Duration) -> Timestamp {
 impl Sim {
     /// Starts the emulator: a `LocalRegistry` when the scenario has registry-backed
     /// images (they are pushed before this returns), then the server on 127.0.0.1:0.
-    pub async fn start(scenario: Scenario, options: SimOptions) -> anyhow::Result<Sim> {
+    pub async fn start(scenario: Scenario, mut options: SimOptions) -> anyhow::Result<Sim> {
+        options.undisclosed_deletes_per_minute = options
+            .undisclosed_deletes_per_minute
+            .or(scenario.undisclosed_deletes_per_minute);
         let frozen = options.now.or(scenario.now).map(whole_seconds);
         let now = frozen.unwrap_or_else(|| whole_seconds(Timestamp::now()));
         let registry = if scenario.has_registry_images() {

@@ -18,8 +18,12 @@ pub struct SimStats {
     pub by_status: BTreeMap<u16, u64>,
     /// 403 answers for the primary rate limit.
     pub primary_limited: u64,
-    /// 403 answers for a secondary rate limit (points or concurrency).
+    /// 403 answers for a secondary rate limit (points or concurrency), and the 429
+    /// answers of the undisclosed DELETE limit.
     pub secondary_limited: u64,
+    /// Of `secondary_limited`, the 429 answers of the undisclosed DELETE limit
+    /// (`SimOptions::undisclosed_deletes_per_minute`).
+    pub undisclosed_limited: u64,
     /// Answers that were injected faults (fail_next, error_rate).
     pub faults_injected: u64,
     /// Connections closed without an answer (drop_rate).
@@ -48,6 +52,8 @@ pub(crate) enum Outcome {
     Normal,
     Primary,
     Secondary,
+    /// The undisclosed DELETE limit (counted as secondary too).
+    Undisclosed,
     Fault,
     Dropped,
 }
@@ -106,6 +112,10 @@ impl Recorder {
             Outcome::Normal => {}
             Outcome::Primary => s.primary_limited += 1,
             Outcome::Secondary => s.secondary_limited += 1,
+            Outcome::Undisclosed => {
+                s.secondary_limited += 1;
+                s.undisclosed_limited += 1;
+            }
             Outcome::Fault => s.faults_injected += 1,
             Outcome::Dropped => s.dropped += 1,
         }

@@ -143,3 +143,48 @@ async fn concurrency_cap_is_a_secondary_limit() {
     assert_eq!(stats.secondary_limited as usize, limited.len());
     sim.shutdown().await;
 }
+
+/// The undisclosed DELETE limit: past it a DELETE is answered 429 with
+/// `retry-after`, takes no effect, and no `x-ratelimit-*` header shows it.
+#[tokio::test]
+async fn undisclosed_delete_limit_answers_429_with_retry_after() {
+    let sim = start_with(SimOptions {
+        undisclosed_deletes_per_minute: Some(2),
+        ..SimOptions::default()
+    })
+    .await;
+    let untagged: Vec<_> = sim
+        .versions("acme", "app")
+        .into_iter()
+        .filter(|v| v.tags.is_empty())
+        .collect();
+    assert!(untagged.len() >= 3);
+    let mut statuses = Vec::new();
+    for v in untagged.iter().take(3) {
+        let resp = delete(&sim, ADMIN, &version_path("app", v.id)).await;
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            let r: u64 = resp.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&r), "{r}");
+            let limit = resp.headers()["x-ratelimit-limit"].to_str().unwrap();
+            assert_eq!(limit, "5000", "only the primary limit is disclosed");
+            assert!(resp
+                .headers()
+                .keys()
+                .all(|k| !k.as_str().starts_with("x-ratelimit") || !k.as_str().contains("delete")));
+        }
+    }
+    assert_eq!(statuses, [204, 204, 429]);
+    // The refused deletion took no effect.
+    assert!(sim
+        .versions("acme", "app")
+        .iter()
+        .any(|v| v.id == untagged[2].id));
+    let stats = sim.stats();
+    assert_eq!((stats.undisclosed_limited, stats.secondary_limited), (1, 1));
+    sim.shutdown().await;
+}

@@ -14,6 +14,7 @@ use crate::cli::BenchArgs;
 use crate::exit::Exit;
 
 mod weekly;
+mod pace;
 
 /// GitHub's documented secondary limit: points a minute per endpoint (GET 1, DELETE 5).
 const POINTS_PER_MINUTE: f64 = 900.0;
@@ -179,6 +180,9 @@ fn beside(figure: String, limit: Option<String>) -> String {
 
 /// Runs the benchmark.
 pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
+    if args.pace {
+        return pace::run(args).await;
+    }
     let rows = rows(args)?;
     let exe = std::env::current_exe()?;
     println!(
@@ -327,6 +331,9 @@ mod tests {
             graph: false,
             registry_latency: None,
             weekly: 0,
+            pace: false,
+            pace_deletions: 500,
+            undisclosed_deletes_per_minute: 60,
         }
     }
 

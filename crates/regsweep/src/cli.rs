@@ -102,6 +102,17 @@ pub struct BenchArgs {
     /// `50ms`, a round trip to GHCR); matters with `--graph`.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub registry_latency: Option<std::time::Duration>,
+    /// Run the pacing rows instead: `--pace-deletions` deletions at real time under
+    /// GitHub's documented limit, then under an undisclosed lower limit (about 3
+    /// and 9 minutes at the defaults).
+    #[arg(long)]
+    pub pace: bool,
+    /// Deletions of each pacing row.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub pace_deletions: usize,
+    /// The undisclosed DELETE limit of the second pacing row, per minute.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub undisclosed_deletes_per_minute: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -274,6 +285,14 @@ pub struct RunArgs {
     /// Concurrent requests (listing, manifests, deletions).
     #[arg(long, env = "REGSWEEP_CONCURRENCY", help_heading = "Execution")]
     pub concurrency: Option<usize>,
+    /// Registry requests at once (manifest reads; deletions with `--backend oci`),
+    /// lowered when the registry answers 429 (default: --concurrency).
+    #[arg(
+        long,
+        env = "REGSWEEP_REGISTRY_CONCURRENCY",
+        help_heading = "Execution"
+    )]
+    pub registry_concurrency: Option<usize>,
     /// Points per minute spent on deletions per endpoint (GitHub allows 900; DELETE costs 5).
     #[arg(
         long,

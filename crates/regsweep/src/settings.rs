@@ -86,6 +86,9 @@ pub struct Settings {
     pub output: OutputFormat,
     pub show_kept: bool,
     pub concurrency: usize,
+    /// Registry requests in flight at once (manifest reads; the OCI backend's
+    /// deletions too), lowered on a 429 and restored slowly; default: `concurrency`.
+    pub registry_concurrency: usize,
     pub delete_points_per_minute: u32,
     /// The DELETE pacing window (60 s; shorter only against a time-scaled emulator).
     pub pace_window: Duration,
@@ -323,6 +326,12 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
             help: "the default, 8, suits most accounts",
         });
     }
+    let registry_concurrency = args.registry_concurrency.unwrap_or(concurrency);
+    if registry_concurrency == 0 || registry_concurrency > 64 {
+        return usage(format!(
+            "error: --registry-concurrency {registry_concurrency} is out of range\n  expected 1 to 64\n  help: leave it unset to use --concurrency ({concurrency}); lower it if the registry answers 429"
+        ));
+    }
     let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
     if delete_points_per_minute < 5 {
         return Err(CliError::OutOfRange {
@@ -353,6 +362,7 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
         output: args.output.unwrap_or_default(),
         show_kept: args.show_kept,
         concurrency,
+        registry_concurrency,
         delete_points_per_minute,
         pace_window,
         max_wait,
@@ -624,6 +634,34 @@ mod tests {
             image_names: Some("app".into()),
             cut_off: Some("1w".into()),
             ..RunArgs::default()
+        }
+    }
+
+    #[test]
+    fn registry_concurrency_defaults_to_concurrency_and_is_bounded() {
+        let env = Env::default();
+        let s = resolve(&args(), &env, true).unwrap();
+        assert_eq!((s.concurrency, s.registry_concurrency), (8, 8));
+        let a = RunArgs {
+            concurrency: Some(12),
+            ..args()
+        };
+        assert_eq!(resolve(&a, &env, true).unwrap().registry_concurrency, 12);
+        let a = RunArgs {
+            registry_concurrency: Some(3),
+            ..args()
+        };
+        assert_eq!(resolve(&a, &env, true).unwrap().registry_concurrency, 3);
+        for bad in [0, 65] {
+            let a = RunArgs {
+                registry_concurrency: Some(bad),
+                ..args()
+            };
+            let e = resolve(&a, &env, true).unwrap_err().to_string();
+            assert!(
+                e.contains("--registry-concurrency") && e.contains("1 to 64"),
+                "{e}"
+            );
         }
     }
 

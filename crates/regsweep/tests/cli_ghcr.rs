@@ -6,7 +6,7 @@ mod common;
 use common::{
     acme_accounts, actions, args, fail_next, read, regsweep, regsweep_offline, sim, ACME_ADMIN,
 };
-use regsweep_sim::SimOptions;
+use regsweep_sim::{FailNext, FaultConfig, SimOptions};
 
 /// Tokens besides the admin one: read-only, and an Actions token granted `acme/app`.
 const MORE_TOKENS: &str = r#"  - {token: ghp_readonly, kind: classic, user: octocat, scopes: [read:packages]}
@@ -369,4 +369,50 @@ fn print_policy_shows_the_snok_translation() {
         "{}",
         r.stdout
     );
+}
+
+/// GHCR limits registry reads too: manifest reads answered 429 (with `retry-after`)
+/// are waited out and retried, the registry concurrency set by
+/// `--registry-concurrency` is halved, and the plan decides exactly as without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_429_on_manifest_reads_lowers_concurrency_and_decides_the_same() {
+    let s = sim(&common::acme(common::APP_GRAPH), SimOptions::default()).await;
+    let plan = args(
+        "plan",
+        &[
+            &ACME_ADMIN,
+            &[
+                "--image-names",
+                "app",
+                "--cut-off",
+                "30d",
+                "--output",
+                "json",
+            ],
+            &["--registry-concurrency", "4"],
+        ],
+    );
+    let clean = regsweep(&s, &plan, &[]).await;
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    s.set_faults(FaultConfig {
+        registry_fail_next: Some(FailNext {
+            count: 3,
+            status: 429,
+            method: Some("GET".into()),
+            path_contains: Some("/manifests/".into()),
+        }),
+        ..FaultConfig::default()
+    });
+    let limited = regsweep(&s, &plan, &[]).await;
+    assert_eq!(limited.code, 0, "{}", limited.stderr);
+    assert_eq!(actions(&clean.json()), actions(&limited.json()));
+    assert_eq!(s.stats().by_status.get(&429).copied(), Some(3));
+    assert!(
+        limited
+            .stderr
+            .contains("the registry answered 429: lowering concurrency from 4 to 2"),
+        "{}",
+        limited.stderr
+    );
+    s.shutdown().await;
 }

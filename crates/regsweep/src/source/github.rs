@@ -109,6 +109,7 @@ impl GithubSource {
             concurrency: settings.concurrency,
             delete_points_per_minute: settings.delete_points_per_minute,
             start_delete_points_per_minute: learnt.map(|p| p.points_per_minute),
+            delete_ceiling_points_per_minute: learnt.and_then(|p| p.ceiling_points_per_minute),
             pace_window: settings.pace_window,
             max_wait: settings.max_wait,
             max_retries: settings.max_retries,
@@ -149,7 +150,7 @@ impl GithubSource {
             },
             OciOptions {
                 user_agent: USER_AGENT.to_string(),
-                concurrency: settings.concurrency,
+                concurrency: settings.registry_concurrency,
                 cache_dir: settings.cache_dir.clone(),
                 redactor: crate::redact::global().clone(),
                 ..OciOptions::default()
@@ -324,7 +325,9 @@ impl GithubSource {
         let bar = progress.counter("listing versions");
         let results = stream::iter(names)
             .map(|summary| self.list_package(summary, &listed, &bar))
-            .buffer_unordered(concurrency.clamp(1, 4))
+            // The client's pacing and adaptive concurrency bound the requests; twice
+            // as many packages keep its slots busy between one's pages.
+            .buffer_unordered(concurrency.max(1) * 2)
             .collect()
             .await;
         bar.finish();
@@ -576,6 +579,7 @@ impl GithubSource {
         };
         let pace = LearntPace {
             points_per_minute,
+            ceiling_points_per_minute: self.client.delete_ceiling(),
             learnt_at: jiff::Timestamp::now(),
         };
         if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| pace_file::save(dir, pace)) {

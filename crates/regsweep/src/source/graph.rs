@@ -33,7 +33,8 @@ pub async fn read(
                 (name.clone(), repo, g)
             }
         })
-        .buffer_unordered(request.concurrency.clamp(1, 4))
+        // The registry client's adaptive concurrency bounds the reads in flight.
+        .buffer_unordered(request.concurrency.max(1) * 2)
         .collect()
         .await;
     bar.finish();

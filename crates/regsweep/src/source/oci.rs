@@ -56,7 +56,7 @@ impl OciSource {
             registry_url.clone(),
             auth,
             OciOptions {
-                concurrency: settings.concurrency,
+                concurrency: settings.registry_concurrency,
                 cache_dir: settings.cache_dir.clone(),
                 redactor: crate::redact::global().clone(),
                 ..OciOptions::default()
