@@ -328,9 +328,12 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
     }
     let registry_concurrency = args.registry_concurrency.unwrap_or(concurrency);
     if registry_concurrency == 0 || registry_concurrency > 64 {
-        return usage(format!(
-            "error: --registry-concurrency {registry_concurrency} is out of range\n  expected 1 to 64\n  help: leave it unset to use --concurrency ({concurrency}); lower it if the registry answers 429"
-        ));
+        return Err(CliError::OutOfRange {
+            input: "--registry-concurrency",
+            value: registry_concurrency.to_string(),
+            expected: "1 to 64",
+            help: "leave it unset to use --concurrency; lower it if the registry answers 429",
+        });
     }
     let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
     if delete_points_per_minute < 5 {

@@ -20,16 +20,12 @@ use regsweep_core::Version;
 /// Whether `d` keeps its version as one of the newest N of some rule.
 fn counted(d: &Decision) -> bool {
     d.reasons.iter().any(|r| {
-        matches!(
-            r,
-            Reason::KeptByRule {
-                how: Selected::Newest { .. },
-                ..
-            } | Reason::UntaggedByRule {
-                how: Selected::Newest { .. },
-                ..
-            }
-        )
+        let how = match r {
+            Reason::KeptByRule { how, .. } => how,
+            Reason::UntaggedByRule { how, .. } => how.as_ref(),
+            _ => return false,
+        };
+        matches!(how, Selected::Newest { .. })
     })
 }
 
