@@ -13,8 +13,8 @@ use regsweep_sim::{Scenario, Sim, SimOptions};
 use crate::cli::BenchArgs;
 use crate::exit::Exit;
 
-mod weekly;
 mod pace;
+mod weekly;
 
 /// GitHub's documented secondary limit: points a minute per endpoint (GET 1, DELETE 5).
 const POINTS_PER_MINUTE: f64 = 900.0;
