@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
 use regsweep_core::{Digest, Version, VersionId};
@@ -286,50 +287,13 @@ impl GithubClient {
         // Sized once from the package's version_count: 100,000 versions grown by
         // doubling would briefly hold twice their size.
         let mut versions = Vec::with_capacity(expected.unwrap_or(0).min(1 << 20) as usize);
-        let mut checker = UniqueVersions::default();
-        let mut problem: Option<ListingProblem> = None;
-        let result = self
-            .inner
-            .for_each_page_body(&route, expected, |body| {
-                // Read straight from the bytes: no JSON value of the page is built.
-                let entries = wire::versions_page(body).map_err(|e| e.to_string())?;
-                let count = entries.len();
-                for entry in entries {
-                    if problem.is_some() {
-                        break;
-                    }
-                    match entry {
-                        Ok(v) => match checker.check(&v) {
-                            Ok(()) => versions.push(v),
-                            Err(p) => problem = Some(p),
-                        },
-                        Err(e) => problem = Some(ListingProblem::Entry(e)),
-                    }
-                }
-                on_page(versions.len());
-                Ok(count)
-            })
-            .await;
-        let unreadable = |problem| GithubError::Unreadable {
-            package: package.to_string(),
-            request: request_name(&Method::GET, &route),
-            problem,
-        };
-        match result {
-            Ok(()) => match problem {
-                None => Ok(versions),
-                Some(p) => Err(unreadable(p)),
-            },
-            Err(PageError::Answer(answer)) => {
-                Err(self
-                    .inner
-                    .error_for(&Method::GET, &route, &answer, "read:packages"))
-            }
-            Err(PageError::Github(GithubError::Decode { detail, .. })) => {
-                Err(unreadable(ListingProblem::Body(detail)))
-            }
-            Err(PageError::Github(e)) => Err(e),
-        }
+        self.version_pages(package, &route, expected, &mut |page| {
+            versions.extend(page);
+            on_page(versions.len());
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(versions)
     }
 
     /// Deletes one version. GitHub's refusals come back classified.

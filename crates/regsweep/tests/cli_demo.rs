@@ -52,8 +52,16 @@ fn demo_apply_as_json_keeps_stdout_one_document() {
 #[test]
 fn bench_runs_at_a_tiny_size() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsweep"));
-    cmd.args(["bench", "--sizes", "150", "--packages", "3x20"])
-        .env("REGSWEEP_LOG", "warn");
+    cmd.args([
+        "bench",
+        "--sizes",
+        "150",
+        "--packages",
+        "3x20",
+        "--weekly",
+        "300",
+    ])
+    .env("REGSWEEP_LOG", "warn");
     let Run {
         code,
         stdout,
@@ -77,4 +85,10 @@ fn bench_runs_at_a_tiny_size() {
     assert!(one.contains(" / 4 "), "{one}");
     assert!(many.contains(" / 5 "), "{many}");
     assert!(one.contains("skipped"), "{one}");
+    // The warm-cache weekly row (a first run fills the cache, then the account
+    // changes): it runs end to end at a tiny size too.
+    assert!(
+        lines.iter().any(|l| l.starts_with("300 weekly")),
+        "{stdout}"
+    );
 }

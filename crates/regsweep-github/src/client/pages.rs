@@ -17,7 +17,7 @@ use crate::error::{GithubError, ListingProblem};
 use crate::names::check_package_name;
 use crate::owner::Owner;
 use crate::transport::{request_name, PageError, PageStep};
-use crate::urls::{with_page, VersionState};
+use crate::urls::{with_page, Route, VersionState};
 use crate::wire;
 
 impl GithubClient {
@@ -46,12 +46,27 @@ impl GithubClient {
         if first_page > 1 {
             route.url = with_page(&route.url, first_page);
         }
+        self.version_pages(package, &route, expected, on_page).await
+    }
+
+    /// The one listing loop (of [`Self::list_version_pages`] and
+    /// [`Self::list_versions_expecting`]): pages of `route` read straight from their
+    /// bytes (no JSON value of a page is built), each entry checked
+    /// ([`UniqueVersions`]); the first entry that cannot be read, or an id or digest
+    /// listed twice, stops the listing and makes it [`GithubError::Unreadable`].
+    pub(super) async fn version_pages(
+        &self,
+        package: &str,
+        route: &Route,
+        expected: Option<u64>,
+        on_page: &mut (dyn FnMut(Vec<Version>) -> ControlFlow<()> + Send),
+    ) -> Result<bool, GithubError> {
         let mut checker = UniqueVersions::default();
         let mut problem: Option<ListingProblem> = None;
         let mut stopped = false;
         let result = self
             .inner
-            .for_each_page_body_while(&route, expected, |body| {
+            .for_each_page_body_while(route, expected, |body| {
                 let entries = wire::versions_page(body).map_err(|e| e.to_string())?;
                 let count = entries.len();
                 let mut page = Vec::with_capacity(count);
@@ -76,7 +91,7 @@ impl GithubClient {
             .await;
         let unreadable = |problem| GithubError::Unreadable {
             package: package.to_string(),
-            request: request_name(&Method::GET, &route),
+            request: request_name(&Method::GET, route),
             problem,
         };
         match result {
@@ -87,7 +102,7 @@ impl GithubClient {
             Err(PageError::Answer(answer)) => {
                 Err(self
                     .inner
-                    .error_for(&Method::GET, &route, &answer, "read:packages"))
+                    .error_for(&Method::GET, route, &answer, "read:packages"))
             }
             Err(PageError::Github(GithubError::Decode { detail, .. })) => {
                 Err(unreadable(ListingProblem::Body(detail)))
