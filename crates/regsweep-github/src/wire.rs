@@ -19,7 +19,7 @@ use std::marker::PhantomData;
 
 use jiff::Timestamp;
 use regsweep_core::{Digest, Version, VersionId, Visibility};
-use serde::de::{MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -307,17 +307,106 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     }
 }
 
-/// A version entry, reduced to the fields planning needs; the others are skipped.
-#[derive(Deserialize)]
+/// A version entry, reduced to the fields planning needs; the others are skipped
+/// unbuilt ([`IgnoredAny`]). A field given twice is read as the JSON value reading
+/// of [`version`] reads it: the last one wins.
 struct VersionWire<'a> {
     id: u64,
-    #[serde(borrow)]
     name: Cow<'a, str>,
-    #[serde(borrow)]
     created_at: Cow<'a, str>,
-    #[serde(borrow)]
     updated_at: Cow<'a, str>,
     metadata: Object<MetadataWire>,
+}
+
+/// The top-level fields of a version entry that [`VersionWire`] reads.
+enum VersionField {
+    Id,
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    Metadata,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for VersionField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Key;
+        impl Visitor<'_> for Key {
+            type Value = VersionField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, key: &[u8]) -> Result<VersionField, E> {
+                Ok(match key {
+                    b"id" => VersionField::Id,
+                    b"name" => VersionField::Name,
+                    b"created_at" => VersionField::CreatedAt,
+                    b"updated_at" => VersionField::UpdatedAt,
+                    b"metadata" => VersionField::Metadata,
+                    _ => VersionField::Other,
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<VersionField, E> {
+                self.visit_bytes(key.as_bytes())
+            }
+        }
+        // Bytes: serde_json then hands the key over as it is in the page, without
+        // checking it is UTF-8 (the names compared against are ASCII).
+        d.deserialize_bytes(Key)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for VersionWire<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entry<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Entry<'a> {
+            type Value = VersionWire<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a version object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let (mut id, mut name, mut created_at, mut updated_at, mut metadata) =
+                    (None, None, None, None, None);
+                while let Some(key) = map.next_key::<VersionField>()? {
+                    match key {
+                        VersionField::Id => id = Some(map.next_value()?),
+                        VersionField::Name => name = Some(map.next_value::<Borrowed<'a>>()?.0),
+                        VersionField::CreatedAt => {
+                            created_at = Some(map.next_value::<Borrowed<'a>>()?.0)
+                        }
+                        VersionField::UpdatedAt => {
+                            updated_at = Some(map.next_value::<Borrowed<'a>>()?.0)
+                        }
+                        VersionField::Metadata => metadata = Some(map.next_value()?),
+                        VersionField::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let missing = || A::Error::custom("a field is missing");
+                Ok(VersionWire {
+                    id: id.ok_or_else(missing)?,
+                    name: name.ok_or_else(missing)?,
+                    created_at: created_at.ok_or_else(missing)?,
+                    updated_at: updated_at.ok_or_else(missing)?,
+                    metadata: metadata.ok_or_else(missing)?,
+                })
+            }
+        }
+        d.deserialize_map(Entry(PhantomData))
+    }
+}
+
+/// A string borrowed from the page when it has no escapes.
+struct Borrowed<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrap<'a>(#[serde(borrow)] Cow<'a, str>);
+        Wrap::deserialize(d).map(|w| Borrowed(w.0))
+    }
 }
 
 #[derive(Deserialize)]
@@ -356,10 +445,10 @@ impl VersionWire<'_> {
 /// page is not a JSON array. Equal to reading the page as JSON values and each
 /// entry with [`version`], without building those values.
 pub fn versions_page(body: &[u8]) -> Result<Vec<Result<Version, EntryError>>, serde_json::Error> {
-    if let Ok(entries) = serde_json::from_slice::<Vec<Object<VersionWire<'_>>>>(body) {
+    if let Ok(entries) = serde_json::from_slice::<Vec<VersionWire<'_>>>(body) {
         let fast: Option<Vec<Result<Version, EntryError>>> = entries
             .into_iter()
-            .map(|e| e.0.into_version().map(Ok))
+            .map(|e| e.into_version().map(Ok))
             .collect();
         if let Some(versions) = fast {
             return Ok(versions);
@@ -426,6 +515,26 @@ mod tests {
         assert_eq!(page[1].as_ref().unwrap_err().field, "metadata.container");
         assert_eq!(page[2].as_ref().unwrap_err().field, "entry");
         assert!(versions_page(b"{}").is_err());
+    }
+
+    /// The page read from bytes agrees with the values reading on a field given
+    /// twice (the last wins) and on an escaped field name.
+    #[test]
+    fn versions_page_reads_repeated_and_escaped_fields_like_values() {
+        let d = digest();
+        let text = format!(
+            r#"[{{"id": 5, "id": 6, "n\u0061me": "{d}", "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-02T00:00:00Z", "url": "x\n",
+                "metadata": {{"container": {{"tags": ["v\u0031"]}}}}}}]"#
+        );
+        let page = versions_page(text.as_bytes()).unwrap();
+        let values: Vec<Value> = serde_json::from_str(&text).unwrap();
+        assert_eq!(page, values.iter().map(version).collect::<Vec<_>>());
+        let v = page[0].as_ref().unwrap();
+        assert_eq!(
+            (v.id, v.tags.as_slice()),
+            (VersionId(6), &["v1".to_string()][..])
+        );
     }
 
     #[test]
