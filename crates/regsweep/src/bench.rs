@@ -16,6 +16,17 @@ use crate::exit::Exit;
 mod pace;
 mod weekly;
 
+/// Whose packages every bench run reads: the generated account, its admin token,
+/// every package.
+const ACCOUNT: [&str; 6] = [
+    "--account",
+    "acme",
+    "--token",
+    "ghp_admin",
+    "--image-names",
+    "*",
+];
+
 /// GitHub's documented secondary limit: points a minute per endpoint (GET 1, DELETE 5).
 const POINTS_PER_MINUTE: f64 = 900.0;
 /// Versions per listing page regsweep asks for (GitHub's maximum).
@@ -208,13 +219,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
         .await?;
         let mut cmd = Command::new(&exe);
         cmd.arg(if args.apply { "apply" } else { "plan" })
+            .args(ACCOUNT)
             .args([
-                "--account",
-                "acme",
-                "--token",
-                "ghp_admin",
-                "--image-names",
-                "*",
                 "--cut-off",
                 "30d",
                 "--tag-selection",

@@ -19,27 +19,22 @@ const LIMITED_SHARE: f64 = 0.02;
 
 /// The policy of the pacing rows: old tagged versions, the newest `keep` spared.
 fn policy(keep: usize) -> Vec<String> {
-    [
-        "--account",
-        "acme",
-        "--token",
-        "ghp_admin",
-        "--image-names",
-        "*",
-        "--cut-off",
-        "30d",
-        "--tag-selection",
-        "tagged",
-        "--graph",
-        "skip",
-        "--output",
-        "json",
-        "--keep-n-most-recent",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([keep.to_string()])
-    .collect()
+    super::ACCOUNT
+        .iter()
+        .chain(&[
+            "--cut-off",
+            "30d",
+            "--tag-selection",
+            "tagged",
+            "--graph",
+            "skip",
+            "--output",
+            "json",
+            "--keep-n-most-recent",
+        ])
+        .map(|s| s.to_string())
+        .chain([keep.to_string()])
+        .collect()
 }
 
 /// Runs `regsweep SUB` against `sim`; its JSON document and exit status.

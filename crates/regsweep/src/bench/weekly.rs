@@ -34,14 +34,7 @@ const POLICY: [&str; 8] = [
 fn command(exe: &std::path::Path, sim: &Sim, sub: &str, cache: &std::path::Path) -> Command {
     let mut cmd = Command::new(exe);
     cmd.arg(sub)
-        .args([
-            "--account",
-            "acme",
-            "--token",
-            "ghp_admin",
-            "--image-names",
-            "*",
-        ])
+        .args(super::ACCOUNT)
         .args(POLICY)
         .args(["--output", "json", "--cache-dir"])
         .arg(cache)
