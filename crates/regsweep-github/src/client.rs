@@ -23,7 +23,7 @@ use crate::packages::{classify_package, PackageError};
 use crate::ratelimit::RateLimitSnapshot;
 use crate::stats::{ClientStats, Recorder};
 use crate::transport::{error_chain, parse_scopes, request_name, Inner, PageError};
-use crate::urls::{PullState, Urls, VersionState};
+use crate::urls::{PullState, Route, Urls, VersionState};
 use crate::wire::{self, BadPackageEntry, PackageSummary, PullRequest};
 
 /// The REST API version this client speaks.
@@ -234,22 +234,33 @@ impl GithubClient {
     ) -> Result<Option<PackageSummary>, GithubError> {
         check_package_name(name)?;
         let route = self.inner.urls.get_package(owner, name);
-        let answer = self.inner.send(&Method::GET, &route, &route.url).await?;
+        self.get_one(name, &route, |value| wire::package(value).map(Some))
+            .await
+    }
+
+    /// One object GitHub answers a GET of `route` with, read by `read`: `None` on
+    /// 404 (or when `read` says so); an object `read` cannot read makes `package`
+    /// [`GithubError::Unreadable`] (never guessed at).
+    pub(crate) async fn get_one<T>(
+        &self,
+        package: &str,
+        route: &Route,
+        read: impl FnOnce(&serde_json::Value) -> Result<Option<T>, wire::EntryError>,
+    ) -> Result<Option<T>, GithubError> {
+        let answer = self.inner.send(&Method::GET, route, &route.url).await?;
         match answer.status.as_u16() {
             200..=299 => {
-                let value: serde_json::Value = self.inner.decode(&route, &answer)?;
-                wire::package(&value)
-                    .map(Some)
-                    .map_err(|e| GithubError::Unreadable {
-                        package: name.to_string(),
-                        request: request_name(&Method::GET, &route),
-                        problem: ListingProblem::Entry(e),
-                    })
+                let value: serde_json::Value = self.inner.decode(route, &answer)?;
+                read(&value).map_err(|e| GithubError::Unreadable {
+                    package: package.to_string(),
+                    request: request_name(&Method::GET, route),
+                    problem: ListingProblem::Entry(e),
+                })
             }
             404 => Ok(None),
             _ => Err(self
                 .inner
-                .error_for(&Method::GET, &route, &answer, "read:packages")),
+                .error_for(&Method::GET, route, &answer, "read:packages")),
         }
     }
 

@@ -122,25 +122,12 @@ impl GithubClient {
     ) -> Result<Option<Version>, GithubError> {
         check_package_name(package)?;
         let route = self.inner.urls.get_version(owner, package, id);
-        let answer = self.inner.send(&Method::GET, &route, &route.url).await?;
-        match answer.status.as_u16() {
-            200..=299 => {
-                let value: serde_json::Value = self.inner.decode(&route, &answer)?;
-                if value.get("deleted_at").is_some_and(|d| !d.is_null()) {
-                    return Ok(None);
-                }
-                wire::version(&value)
-                    .map(Some)
-                    .map_err(|e| GithubError::Unreadable {
-                        package: package.to_string(),
-                        request: request_name(&Method::GET, &route),
-                        problem: ListingProblem::Entry(e),
-                    })
+        self.get_one(package, &route, |value| {
+            if value.get("deleted_at").is_some_and(|d| !d.is_null()) {
+                return Ok(None);
             }
-            404 => Ok(None),
-            _ => Err(self
-                .inner
-                .error_for(&Method::GET, &route, &answer, "read:packages")),
-        }
+            wire::version(value).map(Some)
+        })
+        .await
     }
 }
