@@ -101,6 +101,50 @@ fn run_args(cmd: &Command) -> Option<&RunArgs> {
     }
 }
 
+/// Ctrl-C, watched on a thread of its own (with its own small runtime), so that it
+/// is seen even while the main thread is busy or blocked (planning a million
+/// versions, a stdout whose reader stopped reading): the first cancels `cancel`
+/// (requests in flight finish, no new deletion starts), the second exits with 130.
+fn watch_interrupts(cancel: CancellationToken) {
+    let spawned = std::thread::Builder::new()
+        .name("interrupts".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("interrupted: finishing requests in flight, starting no new deletions (Ctrl-C again to abort)");
+                    cancel.cancel();
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(130);
+                    }
+                }
+            });
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot watch for Ctrl-C ({e}): an interrupt stops regsweep at once");
+    }
+}
+
+/// The runtime a command runs on. One thread runs every request of a run:
+/// regsweep's work is waiting on the network and its pacing, and the CPU parts
+/// (parsing pages, planning, reports) are one stream of work. A multi-threaded
+/// runtime would hand each answer from a worker to this thread: about 9 context
+/// switches a request, a third of the CPU time of a 100,000-version listing.
+/// `demo` and `bench` serve the emulator from this process while they wait on a
+/// child or the terminal, so they keep worker threads.
+fn runtime_for(command: &Command) -> tokio::runtime::Builder {
+    match command {
+        #[cfg(feature = "emulator")]
+        Command::Demo { .. } | Command::Bench(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    }
+}
+
 fn main() -> ExitCode {
     cli::forget_empty_env();
     init_panic_hook();
@@ -108,10 +152,7 @@ fn main() -> ExitCode {
     redact::register_command_line(&argv);
     let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| settings::exit_on_clap_error(e));
     init_logging(run_args(&cli.command).and_then(|a| a.log.as_deref()));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_for(&cli.command).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -119,17 +160,8 @@ fn main() -> ExitCode {
         }
     };
     let cancel = CancellationToken::new();
+    watch_interrupts(cancel.clone());
     let result = runtime.block_on(async {
-        let c = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: finishing requests in flight, starting no new deletions (Ctrl-C again to abort)");
-                c.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        });
         match &cli.command {
             Command::Plan(a) => commands::plan_or_apply(a, false, cancel.clone()).await,
             Command::Apply(a) => commands::plan_or_apply(a, true, cancel.clone()).await,
