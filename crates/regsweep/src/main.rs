@@ -106,27 +106,28 @@ fn run_args(cmd: &Command) -> Option<&RunArgs> {
 /// versions, a stdout whose reader stopped reading): the first cancels `cancel`
 /// (requests in flight finish, no new deletion starts), the second exits with 130.
 fn watch_interrupts(cancel: CancellationToken) {
-    let spawned = std::thread::Builder::new()
-        .name("interrupts".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_io()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("interrupted: finishing requests in flight, starting no new deletions (Ctrl-C again to abort)");
-                    cancel.cancel();
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        std::process::exit(130);
-                    }
-                }
-            });
+    let spawned = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .and_then(|rt| {
+            std::thread::Builder::new()
+                .name("interrupts".into())
+                .spawn(move || rt.block_on(interrupts(cancel)))
         });
+    // Nothing was registered: SIGINT keeps its default action.
     if let Err(e) = spawned {
         tracing::warn!("cannot watch for Ctrl-C ({e}): an interrupt stops regsweep at once");
+    }
+}
+
+/// The first Ctrl-C cancels `cancel`; the second exits with 130.
+async fn interrupts(cancel: CancellationToken) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        eprintln!("interrupted: finishing requests in flight, starting no new deletions (Ctrl-C again to abort)");
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
     }
 }
 
@@ -134,7 +135,7 @@ fn watch_interrupts(cancel: CancellationToken) {
 /// regsweep's work is waiting on the network and its pacing, and the CPU parts
 /// (parsing pages, planning, reports) are one stream of work. A multi-threaded
 /// runtime would hand each answer from a worker to this thread: about 9 context
-/// switches a request, a third of the CPU time of a 100,000-version listing.
+/// switches a request, a quarter of the CPU time of a 100,000-version listing.
 /// `demo` and `bench` serve the emulator from this process while they wait on a
 /// child or the terminal, so they keep worker threads.
 fn runtime_for(command: &Command) -> tokio::runtime::Builder {
