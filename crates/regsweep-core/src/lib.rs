@@ -15,6 +15,7 @@ pub mod policy;
 pub mod reason;
 pub mod redact;
 pub mod secret;
+pub mod utc;
 
 pub use graph::{ManifestGraph, ManifestNode, PackageGraph};
 pub use model::{Digest, Inventory, Package, TimestampField, Version, VersionId, Visibility};

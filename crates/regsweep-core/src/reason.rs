@@ -144,14 +144,14 @@ impl fmt::Display for Miss {
             Miss::TooNew { age, limit } => write!(
                 f,
                 "too new ({} old, younger than {})",
-                human(*age),
-                human(*limit)
+                Human(*age),
+                Human(*limit)
             ),
             Miss::TooOld { age, limit } => write!(
                 f,
                 "too old ({} old, older than {})",
-                human(*age),
-                human(*limit)
+                Human(*age),
+                Human(*limit)
             ),
             Miss::TagState { wanted } => write!(f, "not {wanted}"),
             Miss::TagsNotMatched { patterns } => write!(f, "no tag matches {patterns}"),
@@ -398,7 +398,7 @@ impl fmt::Display for Reason {
             Reason::KeptByRule { rule, how } | Reason::DeletedByRule { rule, how } => {
                 let verb = if matches!(self, Reason::KeptByRule { .. }) { "kept" } else { "deleted" };
                 match how {
-                    Selected::Matched { age } => write!(f, "{verb} by rule `{rule}` ({} old)", human(*age)),
+                    Selected::Matched { age } => write!(f, "{verb} by rule `{rule}` ({} old)", Human(*age)),
                     Selected::Broken(b) => write!(
                         f,
                         "{verb} by rule `{rule}`: {} image, {} of its {} manifests missing ({}) ({} old)",
@@ -406,7 +406,7 @@ impl fmt::Display for Reason {
                         b.missing.len(),
                         b.listed,
                         b.missing.iter().map(Digest::short).collect::<Vec<_>>().join(", "),
-                        human(b.age)
+                        Human(b.age)
                     ),
                     Selected::Newest { rank, count, group } => {
                         write!(f, "kept by rule `{rule}`: newest {rank} of {count}")?;
@@ -455,8 +455,8 @@ impl fmt::Display for Reason {
             Reason::UntaggedByRule { rule, tags, how } => {
                 write!(f, "untagged by rule `{rule}`: removes {}", backticked(tags))?;
                 match how.as_ref() {
-                    Selected::Matched { age } => write!(f, " ({} old)", human(*age)),
-                    Selected::Broken(b) => write!(f, " ({} old)", human(b.age)),
+                    Selected::Matched { age } => write!(f, " ({} old)", Human(*age)),
+                    Selected::Broken(b) => write!(f, " ({} old)", Human(b.age)),
                     Selected::Newest { .. } => Ok(()),
                 }
             }
@@ -490,12 +490,21 @@ fn backticked(tags: &[String]) -> String {
 
 /// Renders a duration coarsely for people (`40d`, `3h`, `12m`).
 pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        s if s >= 86_400 * 2 => format!("{}d", s / 86_400),
-        s if s >= 3_600 * 2 => format!("{}h", s / 3_600),
-        s if s >= 120 => format!("{}m", s / 60),
-        s => format!("{s}s"),
+    Human(d).to_string()
+}
+
+/// [`human`] as a `Display`: written into a reason's text without a string of its
+/// own (a report of 100,000 versions renders as many reasons).
+pub struct Human(pub Duration);
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_secs() {
+            s if s >= 86_400 * 2 => write!(f, "{}d", s / 86_400),
+            s if s >= 3_600 * 2 => write!(f, "{}h", s / 3_600),
+            s if s >= 120 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
+        }
     }
 }
 

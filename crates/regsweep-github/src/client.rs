@@ -447,25 +447,46 @@ impl GithubClient {
 /// Checks that no version id or digest is listed twice.
 #[derive(Default)]
 pub(crate) struct UniqueVersions {
-    ids: HashSet<u64>,
-    /// Shared with the versions (a digest's clone is a reference count).
-    digests: HashMap<Digest, u64>,
+    /// The id of each digest (shared with the versions: a digest's clone is a
+    /// reference count), with the ids apart. foldhash: the keys are GitHub's, but a
+    /// listing is bounded (pages cap it) and a collision costs time, never a wrong
+    /// answer.
+    ids: HashSet<u64, foldhash::fast::RandomState>,
+    digests: HashMap<Digest, u64, foldhash::fast::RandomState>,
 }
 
+/// The versions a listing's checker makes room for at once: the package's
+/// `version_count` when the listing knows it, up to this (a hostile count must not
+/// allocate the machine's memory; past it the sets grow as they fill).
+const PRESIZE_LIMIT: u64 = 1 << 20;
+
 impl UniqueVersions {
+    /// A checker with room for `expected` versions (capped at [`PRESIZE_LIMIT`]).
+    pub(crate) fn expecting(expected: Option<u64>) -> Self {
+        let n = expected.unwrap_or(0).min(PRESIZE_LIMIT) as usize;
+        UniqueVersions {
+            ids: HashSet::with_capacity_and_hasher(n, Default::default()),
+            digests: HashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     pub(crate) fn check(&mut self, v: &Version) -> Result<(), ListingProblem> {
         if !self.ids.insert(v.id.0) {
             return Err(ListingProblem::DuplicateId { id: v.id.0 });
         }
-        if let Some(&first) = self.digests.get(&v.digest) {
-            return Err(ListingProblem::DuplicateDigest {
-                digest: v.digest.to_string(),
-                first,
-                second: v.id.0,
-            });
+        match self.digests.entry(v.digest.clone()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                Err(ListingProblem::DuplicateDigest {
+                    digest: v.digest.to_string(),
+                    first: *first.get(),
+                    second: v.id.0,
+                })
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(v.id.0);
+                Ok(())
+            }
         }
-        self.digests.insert(v.digest.clone(), v.id.0);
-        Ok(())
     }
 }
 

@@ -78,7 +78,7 @@ pub(crate) struct Inner {
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: bytes::Bytes,
 }
 
 impl Answer {
@@ -183,7 +183,7 @@ impl Inner {
         Ok(Answer {
             status: answer.status,
             headers: answer.headers,
-            body: answer.body.to_vec(),
+            body: answer.body,
         })
     }
 

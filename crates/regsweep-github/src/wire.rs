@@ -419,6 +419,12 @@ struct ContainerWire {
     tags: Vec<String>,
 }
 
+/// A time as GitHub sends it (`2024-05-11T12:42:55Z`), read without jiff's general
+/// parser; any other form, by jiff.
+fn time(s: &str) -> Option<Timestamp> {
+    regsweep_core::utc::parse(s).or_else(|| s.parse().ok())
+}
+
 impl VersionWire<'_> {
     /// The version, or `None` where [`version`] would refuse the entry.
     fn into_version(self) -> Option<Version> {
@@ -433,8 +439,8 @@ impl VersionWire<'_> {
             id: VersionId(self.id),
             digest: Digest::parse(&self.name).ok()?,
             tags,
-            created_at: self.created_at.parse().ok()?,
-            updated_at: self.updated_at.parse().ok()?,
+            created_at: time(&self.created_at)?,
+            updated_at: time(&self.updated_at)?,
             downloads: None,
         })
     }

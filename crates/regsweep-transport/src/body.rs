@@ -63,27 +63,73 @@ pub async fn read_capped(
     if success && resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge { cap, what });
     }
-    let mut body = BytesMut::new();
+    let mut body = Gather::default();
     while let Some(chunk) = resp.chunk().await? {
-        if body.len() + chunk.len() > limit {
+        if body.len + chunk.len() > limit {
             if success {
                 return Err(BodyError::TooLarge { cap, what });
             }
-            body.extend_from_slice(&chunk[..limit - body.len()]);
+            let room = limit - body.len;
+            body.push(chunk.slice(..room));
             break;
         }
-        body.extend_from_slice(&chunk);
+        body.push(chunk);
     }
     Ok(Capped {
         status,
         headers,
-        body: body.freeze(),
+        body: body.finish(),
     })
+}
+
+/// A body as its chunks arrive: a body that comes in one chunk (most pages, on a
+/// fast link) is that chunk itself; a longer one is copied together once.
+#[derive(Default)]
+struct Gather {
+    first: Option<Bytes>,
+    rest: BytesMut,
+    len: usize,
+}
+
+impl Gather {
+    fn push(&mut self, chunk: Bytes) {
+        self.len += chunk.len();
+        match self.first.take() {
+            None if self.rest.is_empty() => self.first = Some(chunk),
+            Some(first) => {
+                self.rest.reserve(self.len);
+                self.rest.extend_from_slice(&first);
+                self.rest.extend_from_slice(&chunk);
+            }
+            None => self.rest.extend_from_slice(&chunk),
+        }
+    }
+
+    fn finish(self) -> Bytes {
+        self.first.unwrap_or_else(|| self.rest.freeze())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_are_gathered_in_order() {
+        for chunks in [
+            vec![],
+            vec!["abc"],
+            vec!["ab", "", "c"],
+            vec!["", "abc"],
+            vec!["a", "b", "c", "d"],
+        ] {
+            let mut g = Gather::default();
+            for c in &chunks {
+                g.push(Bytes::from(c.to_string()));
+            }
+            assert_eq!(g.finish(), Bytes::from(chunks.concat()), "{chunks:?}");
+        }
+    }
 
     #[test]
     fn sizes() {

@@ -108,8 +108,8 @@ impl<W: Write> Redacting<W> {
 
 impl<W: Write> Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let ready = self.stream.push(buf);
-        self.inner.write_all(&ready)?;
+        let inner = &mut self.inner;
+        self.stream.push_to(buf, |ready| inner.write_all(ready))?;
         Ok(buf.len())
     }
 

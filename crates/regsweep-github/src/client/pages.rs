@@ -61,7 +61,7 @@ impl GithubClient {
         expected: Option<u64>,
         on_page: &mut (dyn FnMut(Vec<Version>) -> ControlFlow<()> + Send),
     ) -> Result<bool, GithubError> {
-        let mut checker = UniqueVersions::default();
+        let mut checker = UniqueVersions::expecting(expected);
         let mut problem: Option<ListingProblem> = None;
         let mut stopped = false;
         let result = self
