@@ -59,10 +59,12 @@ pub enum CliError {
     /// A number outside the range it must be in.
     #[error("{input} {value} is out of range\n  expected {expected}\n  help: {help}")]
     OutOfRange {
-        input: &'static str,
+        /// The input as the user wrote it (`--concurrency`; `` `concurrency` `` in
+        /// Actions, see `settings::Names`).
+        input: String,
         value: String,
         expected: &'static str,
-        help: &'static str,
+        help: String,
     },
 
     /// A list or choice input (patterns, digests, a keyword) that does not parse;

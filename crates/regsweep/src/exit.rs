@@ -265,10 +265,10 @@ mod tests {
                 reason: s(),
             },
             CliError::OutOfRange {
-                input: "--concurrency",
+                input: "--concurrency".into(),
                 value: s(),
                 expected: "1 to 64",
-                help: "h",
+                help: s(),
             },
             CliError::Invalid {
                 input: s(),

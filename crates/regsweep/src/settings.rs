@@ -320,28 +320,31 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
     let concurrency = args.concurrency.unwrap_or(8);
     if concurrency == 0 || concurrency > 64 {
         return Err(CliError::OutOfRange {
-            input: "--concurrency",
+            input: names.of("--concurrency"),
             value: concurrency.to_string(),
             expected: "1 to 64 (GitHub allows 100 concurrent requests across all clients)",
-            help: "the default, 8, suits most accounts",
+            help: "the default, 8, suits most accounts".into(),
         });
     }
     let registry_concurrency = args.registry_concurrency.unwrap_or(concurrency);
     if registry_concurrency == 0 || registry_concurrency > 64 {
         return Err(CliError::OutOfRange {
-            input: "--registry-concurrency",
+            input: names.of("--registry-concurrency"),
             value: registry_concurrency.to_string(),
             expected: "1 to 64",
-            help: "leave it unset to use --concurrency; lower it if the registry answers 429",
+            help: format!(
+                "leave it unset to use {}; lower it if the registry answers 429",
+                names.of("--concurrency")
+            ),
         });
     }
     let delete_points_per_minute = args.delete_points_per_minute.unwrap_or(900);
     if delete_points_per_minute < 5 {
         return Err(CliError::OutOfRange {
-            input: "--delete-points-per-minute",
+            input: names.of("--delete-points-per-minute"),
             value: delete_points_per_minute.to_string(),
             expected: "at least 5 (one DELETE)",
-            help: "the default, 900, is GitHub's documented limit",
+            help: "the default, 900, is GitHub's documented limit".into(),
         });
     }
     let pace_window =
@@ -349,11 +352,12 @@ pub fn resolve(args: &RunArgs, env: &Env, needs_policy: bool) -> Result<Settings
             None => Duration::from_secs(60),
             Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
             Some(s) => return Err(CliError::OutOfRange {
-                input: "--pace-window",
+                input: names.of("--pace-window"),
                 value: s.to_string(),
                 expected: "seconds above 0, at most 3600",
                 help:
-                    "leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators",
+                    "leave it unset (60 s, GitHub's minute); it is only for time-scaled emulators"
+                        .into(),
             }),
         };
     Ok(Settings {

@@ -537,7 +537,7 @@ async fn bad_inputs_stop_before_any_request_naming_the_inputs() {
     .await;
     let ctx = context(&s);
     const POLICY: &str = "rules: [{action: delete, older_than: 30d}]";
-    let cases: [BadInputs; 7] = [
+    let cases: [BadInputs; 9] = [
         (
             &[("policy", POLICY), ("keep-n-most-recent", "3")],
             &[
@@ -583,6 +583,26 @@ async fn bad_inputs_stop_before_any_request_naming_the_inputs() {
         (
             &[("image-names", "app"), ("cut-off", "soon")],
             &["`cut-off` `soon` is not a duration"],
+        ),
+        (
+            &[
+                ("image-names", "app"),
+                ("cut-off", "1w"),
+                ("registry-concurrency", "0"),
+            ],
+            &[
+                "`registry-concurrency` 0 is out of range",
+                "expected 1 to 64",
+            ],
+        ),
+        (
+            &[
+                ("image-names", "app"),
+                ("cut-off", "1w"),
+                ("concurrency", "100"),
+                ("no-inventory-cache", "true"),
+            ],
+            &["`concurrency` 100 is out of range"],
         ),
     ];
     let a = action();
