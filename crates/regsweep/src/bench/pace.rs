@@ -1,9 +1,12 @@
 //! The pacing rows of `regsweep bench --pace`: `N` deletions at real time against
 //! the emulator, first under GitHub's documented limit alone (900 points a minute,
 //! DELETE = 5), then under an undisclosed lower limit of `M` DELETEs a minute that no
-//! header tells (answered 429). Each row prints the wall time beside the limit-bound
-//! time, the throughput beside the limit's, and the limited answers beside 2% of the
-//! requests. Minutes per row; no figure is asserted.
+//! header tells (answered 429), twice: a first run that learns the pace, and the
+//! next run, which starts from the pace the first one left in `pace.json` (the same
+//! `--cache-dir`; package listings are not kept, so only the pace carries over).
+//! Each row prints the wall time beside the limit-bound time, the throughput beside
+//! the limit's, and the limited answers beside 2% of the requests. Minutes per row;
+//! no figure is asserted.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -37,23 +40,27 @@ fn policy(keep: usize) -> Vec<String> {
         .collect()
 }
 
-/// Runs `regsweep SUB` against `sim`; its JSON document and exit status.
+/// Runs `regsweep SUB` against `sim`, with the pace kept in `cache` when given; its
+/// JSON document and exit status.
 fn regsweep(
     exe: &std::path::Path,
     sub: &str,
     keep: usize,
     sim: &Sim,
+    cache: Option<&std::path::Path>,
 ) -> anyhow::Result<(serde_json::Value, i32, String)> {
     let mut cmd = Command::new(exe);
-    cmd.arg(sub)
-        .args(policy(keep))
-        .args([
-            "--api-url",
-            sim.api_url().as_str(),
-            "--registry-url",
-            sim.registry_url().as_str(),
-        ])
-        .env("REGSWEEP_LOG", "warn");
+    cmd.arg(sub).args(policy(keep));
+    if let Some(dir) = cache {
+        cmd.arg("--cache-dir").arg(dir).arg("--no-inventory-cache");
+    }
+    cmd.args([
+        "--api-url",
+        sim.api_url().as_str(),
+        "--registry-url",
+        sim.registry_url().as_str(),
+    ])
+    .env("REGSWEEP_LOG", "warn");
     let (stdout, stderr, usage) = run_measured(cmd)?;
     let doc = serde_json::from_slice(&stdout).unwrap_or_default();
     Ok((
@@ -73,7 +80,7 @@ async fn package_for(exe: &std::path::Path, deletions: usize) -> anyhow::Result<
         SimOptions::default(),
     )
     .await?;
-    let planned = regsweep(exe, "plan", 0, &sim);
+    let planned = regsweep(exe, "plan", 0, &sim, None);
     sim.shutdown().await;
     let (doc, status, stderr) = planned?;
     let candidates = doc["totals"]["delete"].as_u64().unwrap_or(0) as usize;
@@ -84,24 +91,44 @@ async fn package_for(exe: &std::path::Path, deletions: usize) -> anyhow::Result<
     Ok((versions, candidates - deletions))
 }
 
-/// Runs the two pacing rows.
+/// Runs the three pacing rows.
 pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
     let exe = std::env::current_exe()?;
     let deletions = args.pace_deletions.max(1);
     let undisclosed = args.undisclosed_deletes_per_minute.max(1);
     let (versions, keep) = package_for(&exe, deletions).await?;
     println!(
-        "{:<26} {:>8} {:>22} {:>26} {:>20}",
+        "{:<38} {:>8} {:>22} {:>26} {:>20}",
         "limit", "deleted", "wall/limit-bound", "throughput/limit", "limited/2% of req"
     );
-    for limit in [None, Some(undisclosed)] {
+    // Where the undisclosed rows keep the learnt pace, the second starting from it.
+    let dir = std::env::temp_dir().join(format!("regsweep-bench-pace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rows = pace_rows(&exe, versions, keep, undisclosed, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    rows
+}
+
+/// The rows, the undisclosed ones keeping their pace in `dir`.
+async fn pace_rows(
+    exe: &std::path::Path,
+    versions: usize,
+    keep: usize,
+    undisclosed: u32,
+    dir: &std::path::Path,
+) -> anyhow::Result<Exit> {
+    for (limit, cache, run) in [
+        (None, None, ""),
+        (Some(undisclosed), Some(dir), ", 1st run"),
+        (Some(undisclosed), Some(dir), ", next run"),
+    ] {
         let options = SimOptions {
             undisclosed_deletes_per_minute: limit,
             ..SimOptions::default()
         };
         let sim = Sim::start(Scenario::generated("acme", 1, versions, 42), options).await?;
         let t = Instant::now();
-        let ran = regsweep(&exe, "apply", keep, &sim);
+        let ran = regsweep(exe, "apply", keep, &sim, cache);
         let wall = t.elapsed();
         let stats = sim.stats();
         sim.shutdown().await;
@@ -122,7 +149,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
                 documented,
             ),
             Some(n) => (
-                format!("undisclosed {n} DELETEs/min"),
+                format!("undisclosed {n} DELETEs/min{run}"),
                 f64::from(n),
                 documented.max(deleted as f64 / f64::from(n)),
             ),
@@ -138,7 +165,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
                 .sum::<u64>();
         let limited = stats.primary_limited + stats.secondary_limited;
         println!(
-            "{:<26} {:>8} {:>22} {:>26} {:>20}",
+            "{:<38} {:>8} {:>22} {:>26} {:>20}",
             label,
             deleted,
             format!(
@@ -160,7 +187,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Exit> {
     println!(
         "\nwall: elapsed / the limit-bound time: listing pages and deletions at 900 points a minute, or the deletions at the undisclosed pace.\n\
          throughput: deletions a minute / the limit's (180 at 900 points, DELETE = 5; or the undisclosed limit).\n\
-         limited: answers that were rate limits (403/429) / 2% of the API requests."
+         limited: answers that were rate limits (403/429) / 2% of the API requests.\n\
+         next run: the same undisclosed limit, regsweep starting from the pace the 1st run left in pace.json (--cache-dir)."
     );
     Ok(Exit::Success)
 }
