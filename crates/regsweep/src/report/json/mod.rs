@@ -54,6 +54,25 @@ struct PackageDecisionOut<'a> {
     outcome: Option<&'a Outcome>,
 }
 
+impl<'a> PackageDecisionOut<'a> {
+    fn of(
+        d: &'a regsweep_core::package_decision::PackageDecision,
+        outcome: Option<&'a Outcome>,
+    ) -> Self {
+        PackageDecisionOut {
+            action: d.action,
+            reason: d
+                .reasons
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            reasons: &d.reasons,
+            versions: d.versions,
+            outcome,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct FindingOut<'a> {
     text: String,
@@ -138,17 +157,7 @@ fn packages<W: Write>(o: &mut Out<W>, r: &Report<'_>) -> std::io::Result<()> {
         if let Some(d) = &p.package {
             o.entry(
                 "package_decision",
-                &PackageDecisionOut {
-                    action: d.action,
-                    reason: d
-                        .reasons
-                        .first()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    reasons: &d.reasons,
-                    versions: d.versions,
-                    outcome: r.package_outcome(index),
-                },
+                &PackageDecisionOut::of(d, r.package_outcome(index)),
             )?;
         }
         o.key("decisions")?;

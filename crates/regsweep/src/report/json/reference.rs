@@ -147,17 +147,7 @@ impl Serialize for PackageOut<'_> {
         if let Some(d) = &p.package {
             m.serialize_entry(
                 "package_decision",
-                &PackageDecisionOut {
-                    action: d.action,
-                    reason: d
-                        .reasons
-                        .first()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    reasons: &d.reasons,
-                    versions: d.versions,
-                    outcome: self.package_outcome,
-                },
+                &PackageDecisionOut::of(d, self.package_outcome),
             )?;
         }
         m.serialize_entry("decisions", &decisions)?;
