@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_object::Object;
 use crate::model::Digest;
 
 /// OCI image index media type.
@@ -107,6 +108,8 @@ pub enum ManifestError {
     BadReference { digest: Digest, detail: String },
 }
 
+/// A descriptor, read from a JSON object only ([`Object`]): serde's derive would also
+/// read `["", "sha256:…"]` as one, field by field.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawDescriptor {
@@ -114,7 +117,7 @@ struct RawDescriptor {
     media_type: Option<String>,
     digest: String,
     #[serde(default)]
-    platform: Option<Platform>,
+    platform: Option<Object<Platform>>,
     #[serde(default)]
     annotations: BTreeMap<String, String>,
 }
@@ -125,11 +128,11 @@ struct RawManifest {
     #[serde(default)]
     media_type: Option<String>,
     #[serde(default)]
-    manifests: Option<Vec<RawDescriptor>>,
+    manifests: Option<Vec<Object<RawDescriptor>>>,
     #[serde(default)]
-    config: Option<RawDescriptor>,
+    config: Option<Object<RawDescriptor>>,
     #[serde(default)]
-    subject: Option<RawDescriptor>,
+    subject: Option<Object<RawDescriptor>>,
     #[serde(default)]
     artifact_type: Option<String>,
     #[serde(default)]
@@ -143,10 +146,11 @@ pub fn parse_manifest(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<ManifestNode, ManifestError> {
-    let raw: RawManifest = serde_json::from_slice(body).map_err(|e| ManifestError::Json {
-        digest: digest.clone(),
-        detail: e.to_string(),
-    })?;
+    let Object(raw) =
+        serde_json::from_slice::<Object<RawManifest>>(body).map_err(|e| ManifestError::Json {
+            digest: digest.clone(),
+            detail: e.to_string(),
+        })?;
     let media_type = content_type
         .map(|c| c.split(';').next().unwrap_or(c).trim().to_string())
         .filter(|c| !c.is_empty() && c != "application/json" && c != "application/octet-stream")
@@ -175,7 +179,7 @@ pub fn parse_manifest(
         }
     };
     let mut children = Vec::new();
-    for d in raw.manifests.unwrap_or_default() {
+    for Object(d) in raw.manifests.unwrap_or_default() {
         let child = Digest::parse(&d.digest).map_err(|e| bad(e.to_string()))?;
         let attests = match (
             d.annotations
@@ -191,15 +195,15 @@ pub fn parse_manifest(
         children.push(ChildRef {
             digest: child,
             media_type: d.media_type,
-            platform: d.platform,
+            platform: d.platform.map(|p| p.0),
             attests,
         });
     }
     let subject = raw
         .subject
-        .map(|s| Digest::parse(&s.digest).map_err(|e| bad(e.to_string())))
+        .map(|s| Digest::parse(&s.0.digest).map_err(|e| bad(e.to_string())))
         .transpose()?;
-    let config = raw.config.and_then(|c| Digest::parse(&c.digest).ok());
+    let config = raw.config.and_then(|c| Digest::parse(&c.0.digest).ok());
     Ok(ManifestNode {
         digest: digest.clone(),
         media_type,
@@ -355,6 +359,30 @@ mod tests {
 
     fn d(c: char) -> Digest {
         Digest::parse(&format!("sha256:{}", c.to_string().repeat(64))).unwrap()
+    }
+
+    /// Found by `fuzz_manifest_mutated_documents`: serde's derive read a descriptor
+    /// written as an array (`["", "sha256:…"]`) field by field, so an index of
+    /// arrays named children. Descriptors, platforms and the manifest itself must be
+    /// objects; anything else is an unreadable manifest (its version is kept).
+    #[test]
+    fn regression_descriptors_written_as_arrays_are_refused() {
+        let upper = format!("sha256:{}", "A".repeat(64));
+        for body in [
+            format!(r#"{{"schemaVersion":2,"manifests":[["","{upper}"]]}}"#),
+            format!(r#"{{"schemaVersion":2,"subject":["","{upper}"]}}"#),
+            format!(
+                r#"{{"schemaVersion":2,"manifests":[{{"digest":"{upper}","platform":["amd64","linux"]}}]}}"#
+            ),
+            format!(r#"[null, [["", "{upper}"]]]"#),
+        ] {
+            let e = parse_manifest(&d('f'), None, body.as_bytes());
+            assert!(
+                matches!(e, Err(ManifestError::Json { .. })),
+                "{body}: {:?}",
+                e.map(|n| n.children)
+            );
+        }
     }
 
     #[test]

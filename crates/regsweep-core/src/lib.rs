@@ -6,6 +6,7 @@
 //! makes every decision testable with tables and property tests.
 
 pub mod graph;
+pub mod json_object;
 pub mod matcher;
 pub mod model;
 pub mod package_decision;

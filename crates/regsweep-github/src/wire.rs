@@ -18,6 +18,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use jiff::Timestamp;
+use regsweep_core::json_object::Object;
 use regsweep_core::{Digest, Version, VersionId, Visibility};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -285,26 +286,6 @@ pub fn version(value: &Value) -> Result<Version, EntryError> {
         updated_at,
         downloads: None,
     })
-}
-
-/// A JSON object read as `T`, refusing the array form serde would also accept for a
-/// struct (GitHub's entries are objects; [`version`] refuses anything else).
-struct Object<T>(T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Only<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for Only<T> {
-            type Value = T;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-            }
-        }
-        d.deserialize_map(Only(PhantomData)).map(Object)
-    }
 }
 
 /// A version entry, reduced to the fields planning needs; the others are skipped
