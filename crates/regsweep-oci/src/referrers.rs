@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use regsweep_core::graph::OCI_INDEX;
+use regsweep_core::json_object::Object;
 use regsweep_core::Digest;
 use regsweep_transport::defaults::MAX_MANIFEST_BODY;
 use reqwest::header::ACCEPT;
@@ -32,10 +33,23 @@ pub struct Referrer {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// The referrers index; it and its descriptors are read from JSON objects only
+/// ([`Object`]: serde's derive would read a descriptor written as an array).
 #[derive(Deserialize)]
 struct ReferrersIndex {
     #[serde(default)]
-    manifests: Option<Vec<Referrer>>,
+    manifests: Option<Vec<Object<Referrer>>>,
+}
+
+/// The referrers a referrers-index body lists.
+fn parse_index(body: &[u8]) -> Result<Vec<Referrer>, serde_json::Error> {
+    let Object(index) = serde_json::from_slice::<Object<ReferrersIndex>>(body)?;
+    Ok(index
+        .manifests
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.0)
+        .collect())
 }
 
 impl RegistryClient {
@@ -71,14 +85,35 @@ impl RegistryClient {
                     ))
                 }
             }
-            let index: ReferrersIndex =
-                serde_json::from_slice(&answer.body).map_err(|e| OciError::BadResponse {
-                    request: call.label(),
-                    detail: format!("the referrers list is not an image index: {e}"),
-                })?;
-            out.extend(index.manifests.unwrap_or_default());
+            let listed = parse_index(&answer.body).map_err(|e| OciError::BadResponse {
+                request: call.label(),
+                detail: format!("the referrers list is not an image index: {e}"),
+            })?;
+            out.extend(listed);
             next = self.follow(&call, &answer)?;
         }
         Ok(Some(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn referrers_are_read_from_objects_only() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let listed = parse_index(
+            format!(r#"{{"manifests":[{{"digest":"{digest}","artifactType":"x"}}]}}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].artifact_type.as_deref(), Some("x"));
+        for body in [
+            format!(r#"{{"manifests":[["{digest}", "x"]]}}"#),
+            format!(r#"[[["{digest}"]]]"#),
+        ] {
+            assert!(parse_index(body.as_bytes()).is_err(), "{body}");
+        }
     }
 }
