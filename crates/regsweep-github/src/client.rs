@@ -447,11 +447,12 @@ impl GithubClient {
 /// Checks that no version id or digest is listed twice.
 #[derive(Default)]
 pub(crate) struct UniqueVersions {
-    /// The id of each digest (shared with the versions: a digest's clone is a
-    /// reference count), with the ids apart. foldhash: the keys are GitHub's, but a
-    /// listing is bounded (pages cap it) and a collision costs time, never a wrong
-    /// answer.
+    /// Every id listed so far. Both sets hash with foldhash: the keys are GitHub's,
+    /// but a listing is bounded (pages cap it) and a collision costs time, never a
+    /// wrong answer.
     ids: HashSet<u64, foldhash::fast::RandomState>,
+    /// The id of each digest listed so far (the digests are shared with the
+    /// versions: a digest's clone is a reference count).
     digests: HashMap<Digest, u64, foldhash::fast::RandomState>,
 }
 

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::pretty::{line, Pretty};
+use super::pretty::Pretty;
 
 /// What the buffer gathers before the sink gets it.
 const PIECE: usize = 1 << 16;
@@ -24,10 +24,8 @@ const PIECE: usize = 1 << 16;
 pub(super) struct Out<W: Write> {
     w: Vec<u8>,
     sink: W,
-    /// Depth of the object or array being written (0: none open).
-    level: usize,
-    /// Whether that object or array has no member yet.
-    first: bool,
+    /// Where the document is in the layout, kept as serde's formatter keeps it.
+    layout: Pretty,
     /// Reused for text made by `Display` (a reason), escaped once it is whole.
     scratch: String,
 }
@@ -37,8 +35,7 @@ impl<W: Write> Out<W> {
         Out {
             w: Vec::with_capacity(PIECE * 2),
             sink,
-            level: 0,
-            first: true,
+            layout: Pretty::default(),
             scratch: String::new(),
         }
     }
@@ -62,20 +59,15 @@ impl<W: Write> Out<W> {
 
     /// Opens an object (`{`) or an array (`[`).
     pub(super) fn open(&mut self, bracket: &[u8]) -> io::Result<()> {
-        self.level += 1;
-        self.first = true;
-        self.w.write_all(bracket)
+        self.layout.begin(&mut self.w, bracket)
     }
 
     /// Closes what [`Out::open`] opened; empty ones stay on one line (`[]`).
     pub(super) fn close(&mut self, bracket: &[u8]) -> io::Result<()> {
-        self.level -= 1;
-        if !self.first {
-            line(&mut self.w, self.level, false)?;
-        }
+        self.layout.end(&mut self.w, bracket)?;
         // The closed value is a member of the one around it.
-        self.first = false;
-        self.w.write_all(bracket)
+        self.layout.has_value = true;
+        Ok(())
     }
 
     /// Starts an object member: `key` must need no escaping (the schema's keys).
@@ -89,14 +81,15 @@ impl<W: Write> Out<W> {
 
     /// Starts an array element.
     pub(super) fn element(&mut self) -> io::Result<()> {
-        line(&mut self.w, self.level, !self.first)?;
-        self.first = false;
+        self.layout.line(&mut self.w, self.layout.has_value)?;
+        self.layout.has_value = true;
         Ok(())
     }
 
     /// A value serde serializes, laid out at the current depth.
     pub(super) fn value<T: Serialize + ?Sized>(&mut self, v: &T) -> io::Result<()> {
-        let mut ser = serde_json::Serializer::with_formatter(&mut self.w, Pretty::at(self.level));
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut self.w, Pretty::at(self.layout.level));
         v.serialize(&mut ser).map_err(io::Error::from)
     }
 

@@ -7,30 +7,20 @@ use std::io::Write;
 /// serde_json's pretty layout (two spaces a level), byte for byte, with each line
 /// break and its indentation written in one piece: `PrettyFormatter` writes the
 /// indentation one level at a time, five or six writes a line in the decisions.
+///
+/// The hand-written parts of the document ([`super::out::Out`]) keep their place in
+/// the same layout with the same state and steps.
 #[derive(Default)]
 pub(super) struct Pretty {
-    level: usize,
-    has_value: bool,
+    /// Depth of the object or array being written (0: none open).
+    pub(super) level: usize,
+    /// Whether that object or array has a member already.
+    pub(super) has_value: bool,
 }
 
 /// A comma, a line break and the indentation of the 32 levels written at once;
 /// deeper levels take more than one write.
 const LINE: &[u8] = b",\n                                                                ";
-
-/// `,` when `comma`, then a line break and the indentation of `level`.
-pub(super) fn line<W: ?Sized + Write>(w: &mut W, level: usize, comma: bool) -> std::io::Result<()> {
-    let start = if comma { 0 } else { 1 };
-    let room = LINE.len() - 2;
-    let spaces = level * 2;
-    w.write_all(&LINE[start..2 + spaces.min(room)])?;
-    let mut rest = spaces.saturating_sub(room);
-    while rest > 0 {
-        let n = rest.min(room);
-        w.write_all(&LINE[2..2 + n])?;
-        rest -= n;
-    }
-    Ok(())
-}
 
 impl Pretty {
     /// The layout of a value nested `level` deep (0: the document itself).
@@ -42,17 +32,37 @@ impl Pretty {
     }
 
     /// `,` when `comma`, then a line break and the current indentation.
-    fn line<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
-        line(w, self.level, comma)
+    pub(super) fn line<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        let start = if comma { 0 } else { 1 };
+        let room = LINE.len() - 2;
+        let spaces = self.level * 2;
+        w.write_all(&LINE[start..2 + spaces.min(room)])?;
+        let mut rest = spaces.saturating_sub(room);
+        while rest > 0 {
+            let n = rest.min(room);
+            w.write_all(&LINE[2..2 + n])?;
+            rest -= n;
+        }
+        Ok(())
     }
 
-    fn begin<W: ?Sized + Write>(&mut self, w: &mut W, open: &[u8]) -> std::io::Result<()> {
+    /// Opens an object or array: one level deeper, no member yet.
+    pub(super) fn begin<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        open: &[u8],
+    ) -> std::io::Result<()> {
         self.level += 1;
         self.has_value = false;
         w.write_all(open)
     }
 
-    fn end<W: ?Sized + Write>(&mut self, w: &mut W, close: &[u8]) -> std::io::Result<()> {
+    /// Closes it, on a line of its own unless it is empty (`[]`).
+    pub(super) fn end<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        close: &[u8],
+    ) -> std::io::Result<()> {
         self.level -= 1;
         if self.has_value {
             self.line(w, false)?;
